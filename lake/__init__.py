@@ -1,0 +1,1 @@
+"""The lake's own launcher and tools: install, up, down, status, logs."""

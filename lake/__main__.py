@@ -1,0 +1,3 @@
+from lake.cli import main
+
+raise SystemExit(main())

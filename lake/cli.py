@@ -1,0 +1,77 @@
+"""The lake's command line: `python -m lake <verb>`. The Makefile targets are thin calls into it."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from lake.errors import LakeError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lake", description="On-prem social-media data lake: stack lifecycle and tools.")
+    sub = p.add_subparsers(dest="verb", required=True)
+    sub.add_parser("install", help="resolve pinned JVM artifacts into var/lib (downloads only what is missing)")
+    sub.add_parser("render", help="render daemon configs into var/conf")
+    up = sub.add_parser("up", help="start the stack (idempotent)")
+    up.add_argument("services", nargs="*", help="only these services (default: all, in order)")
+    sub.add_parser("down", help="stop the stack")
+    sub.add_parser("status", help="table of services: pid, port, health, memory, log, web UI")
+    lg = sub.add_parser("logs", help="tail one service's log")
+    lg.add_argument("service")
+    lg.add_argument("-f", "--follow", action="store_true")
+    lg.add_argument("-n", "--lines", type=int, default=50)
+    cd = sub.add_parser("clean-data", help="stop the stack and delete all lake data (asks for confirmation)")
+    cd.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    sub.add_parser("smoke", help="end-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beeline")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from lake import settings
+
+    s = settings.get()
+    try:
+        if args.verb == "install":
+            from lake import install
+
+            install.install_all(s)
+        elif args.verb == "render":
+            from lake import config
+
+            for f in config.render_all(s):
+                print(f)
+        elif args.verb == "up":
+            from lake import stack
+
+            stack.up(s, only=args.services or None)
+        elif args.verb == "down":
+            from lake import stack
+
+            stack.down(s)
+        elif args.verb == "status":
+            from lake import stack
+
+            return stack.status(s)
+        elif args.verb == "logs":
+            from lake import stack
+
+            return stack.logs(s, args.service, args.follow, args.lines)
+        elif args.verb == "clean-data":
+            from lake import stack
+
+            stack.clean_data(s, confirmed=args.yes or os.environ.get("CONFIRM") == "yes")
+        elif args.verb == "smoke":
+            from lake import smoke
+
+            smoke.run(s)
+    except LakeError as e:
+        print(f"lake: error: {e}", file=sys.stderr)
+        if e.details:
+            print(e.details, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lake: interrupted", file=sys.stderr)
+        return 130
+    return 0

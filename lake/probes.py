@@ -1,0 +1,79 @@
+"""Readiness probes. Every wait in the lake goes through ``wait_for``: it polls a
+probe until it passes or a timeout expires, never a blind ``sleep``."""
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass
+class ProbeResult:
+    ok: bool
+    detail: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+Probe = Callable[[], ProbeResult]
+
+
+def port_open(host: str, port: int, timeout: float = 1.0) -> ProbeResult:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return ProbeResult(True, f"{host}:{port} accepts connections")
+    except OSError as e:
+        return ProbeResult(False, f"{host}:{port} refused ({e.strerror or e})")
+
+
+def port_free(host: str, port: int) -> bool:
+    """True when nothing listens on host:port and we could bind it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def http_json(url: str, timeout: float = 3.0):
+    req = urllib.request.Request(url, headers={"Accept": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.loads(resp.read().decode())
+
+
+def http_check(url: str, predicate: Callable[[object], tuple[bool, str]]) -> ProbeResult:
+    """GET url as JSON and judge it with predicate -> (ok, detail)."""
+    try:
+        body = http_json(url)
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        return ProbeResult(False, f"GET {url} failed: {e}")
+    ok, detail = predicate(body)
+    return ProbeResult(ok, detail)
+
+
+class WaitTimeout(RuntimeError):
+    pass
+
+
+def wait_for(probe: Probe, timeout: float, what: str, interval: float = 0.5,
+             alive: Callable[[], bool] | None = None) -> ProbeResult:
+    """Poll ``probe`` until it passes. ``alive`` lets the caller stop early when
+    the process being waited on has died, instead of waiting out the timeout."""
+    deadline = time.monotonic() + timeout
+    last = ProbeResult(False, "not probed yet")
+    while True:
+        last = probe()
+        if last:
+            return last
+        if alive is not None and not alive():
+            raise WaitTimeout(f"{what}: the process exited during start-up (last probe: {last.detail})")
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(f"{what}: not ready after {timeout:.0f}s (last probe: {last.detail})")
+        time.sleep(interval)

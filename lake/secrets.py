@@ -1,0 +1,32 @@
+"""Secrets come from the environment, never from the repo.
+
+When a variable is unset, a random value is generated once and kept under
+var/secrets/ (mode 0600, git-ignored), so a single-machine lake works out of
+the box and a real deployment sets the variable instead.
+"""
+from __future__ import annotations
+
+import os
+import secrets as _secrets
+
+from lake.settings import Settings
+
+
+def _get(s: Settings, env_var: str, file_name: str) -> str:
+    value = os.environ.get(env_var)
+    if value:
+        return value
+    path = s.secrets_dir / file_name
+    if path.exists():
+        return path.read_text().strip()
+    s.secrets_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(s.secrets_dir, 0o700)
+    value = _secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def metastore_db_password(s: Settings) -> str:
+    return _get(s, "LAKE_METASTORE_DB_PASSWORD", "metastore-db-password")

@@ -1,0 +1,448 @@
+"""The stack's services, in start order: how each is prepared once, launched,
+probed for readiness and described in `make status`.
+
+Each service is a small class; the launcher (lake/stack.py) knows nothing of
+any particular daemon.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from lake import jvm, probes, process, versions
+from lake.errors import LakeError
+from lake.probes import ProbeResult
+from lake.process import Daemon, marker
+from lake.settings import Settings
+
+
+class Service:
+    name: str = ""
+    port_keys: tuple[str, ...] = ()       # settings.ports keys this service binds
+    web_port_key: str | None = None
+    web_path: str = "/"
+    start_timeout: float = 120.0
+    heap_key: str | None = None
+
+    def __init__(self, s: Settings):
+        self.s = s
+        self.daemon = Daemon(self.name, s.run_dir, self.log_file)
+
+    # ---- description ----
+    @property
+    def log_file(self) -> Path:
+        return self.s.log_dir / f"{self.name}.log"
+
+    @property
+    def ports(self) -> list[int]:
+        return [self.s.ports[k] for k in self.port_keys]
+
+    @property
+    def web_url(self) -> str | None:
+        if not self.web_port_key:
+            return None
+        return f"http://{self.s.host}:{self.s.ports[self.web_port_key]}{self.web_path}"
+
+    # ---- lifecycle hooks ----
+    def prepare(self) -> None:
+        """One-time initialisation (format, schema). Must never destroy data."""
+
+    def argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["JAVA_HOME"] = str(jvm.java17_home())
+        env["HADOOP_CONF_DIR"] = str(self.s.hadoop_conf_dir)
+        return env
+
+    def run_as(self) -> str | None:
+        return None
+
+    def probe(self) -> ProbeResult:
+        return probes.port_open(self.s.host, self.ports[0])
+
+    def after_start(self) -> None:
+        """Runs once the probe passes, every `up` (must be idempotent)."""
+
+    # ---- helpers for JVM daemons ----
+    def java_argv(self, main: str, classpath: str, args: list[str] = (), opts: list[str] = (),
+                  java: Path | None = None) -> list[str]:
+        heap = self.s.heaps_mb[self.heap_key or self.name]
+        java = java or jvm.java17_home() / "bin" / "java"
+        return [str(java), f"-D{marker(self.name)}", f"-Xmx{heap}m", f"-Xms{min(heap, 256)}m",
+                "-XX:+UseG1GC", "-Djava.net.preferIPv4Stack=true", *jvm.ADD_OPENS, *opts,
+                "-cp", classpath, main, *args]
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+class Postgres(Service):
+    """A private PostgreSQL cluster under var/, the metastore's (and Airflow's) database."""
+
+    name = "postgres"
+    port_keys = ("postgres",)
+    start_timeout = 60
+
+    @property
+    def bindir(self) -> Path:
+        major = versions.load()["debian"]["postgresql"]
+        path = Path(os.environ.get("LAKE_PG_BINDIR", f"/usr/lib/postgresql/{major}/bin"))
+        if not (path / "postgres").exists():
+            raise LakeError(f"PostgreSQL {major} not found in {path}: run `make install` as root "
+                            f"(installs Debian's postgresql-{major}) or set LAKE_PG_BINDIR")
+        return path
+
+    @property
+    def data(self) -> Path:
+        return self.s.data_dir / "postgres"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.s.run_dir / "postgres"
+
+    def run_as(self) -> str | None:
+        # postgres refuses to run as root; Debian's package creates a `postgres` user.
+        return "postgres" if os.geteuid() == 0 else None
+
+    def _chown(self, path: Path) -> None:
+        user = self.run_as()
+        if user:
+            shutil.chown(path, user, user)
+
+    def _run(self, argv: list[str], **kw) -> subprocess.CompletedProcess:
+        return subprocess.run(argv, user=self.run_as(), capture_output=True, text=True, **kw)
+
+    def prepare(self) -> None:
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        self._chown(self.socket_dir)
+        if (self.data / "PG_VERSION").exists():
+            return
+        self.data.mkdir(parents=True, exist_ok=True)
+        self._chown(self.data)
+        r = self._run([str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
+                       "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+                       "--locale=C.UTF-8"])
+        if r.returncode != 0:
+            raise LakeError(f"postgres: initdb failed in {self.data}", r.stdout + r.stderr)
+
+    def argv(self) -> list[str]:
+        # The marker rides in application_name's GUC so `is_ours` can recognise the pid.
+        return [str(self.bindir / "postgres"), "-D", str(self.data),
+                "-c", f"listen_addresses={self.s.bind_host}", "-p", str(self.s.ports["postgres"]),
+                "-k", str(self.socket_dir), "-c", f"cluster_name={marker(self.name)}",
+                "-c", "shared_buffers=64MB", "-c", "max_connections=100"]
+
+    def env(self) -> dict[str, str]:
+        return {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
+
+    def psql(self, sql: str, db: str = "postgres") -> str:
+        r = self._run([str(self.bindir / "psql"), "-h", str(self.socket_dir), "-p", str(self.s.ports["postgres"]),
+                       "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-tAc", sql], timeout=60)
+        if r.returncode != 0:
+            raise LakeError(f"postgres: `{sql[:60]}` failed: {r.stderr.strip()}")
+        return r.stdout.strip()
+
+    def probe(self) -> ProbeResult:
+        r = self._run([str(self.bindir / "pg_isready"), "-h", str(self.socket_dir),
+                       "-p", str(self.s.ports["postgres"])], timeout=10)
+        return ProbeResult(r.returncode == 0, (r.stdout or r.stderr).strip())
+
+    def ensure_database(self, role: str, db: str, password: str) -> None:
+        """Create (or re-password) a role and its database; idempotent."""
+        pw = password.replace("'", "''")
+        if self.psql(f"SELECT 1 FROM pg_roles WHERE rolname='{role}'") != "1":
+            self.psql(f"CREATE ROLE {role} LOGIN PASSWORD '{pw}'")
+        else:
+            self.psql(f"ALTER ROLE {role} PASSWORD '{pw}'")
+        if self.psql(f"SELECT 1 FROM pg_database WHERE datname='{db}'") != "1":
+            self.psql(f"CREATE DATABASE {db} OWNER {role}")
+
+    def after_start(self) -> None:
+        from lake import secrets
+
+        self.ensure_database("hive", "metastore", secrets.metastore_db_password(self.s))
+
+
+# --------------------------------------------------------------------------- Hadoop
+class HadoopDaemon(Service):
+    main_class = ""
+
+    @property
+    def lib(self) -> Path:
+        return self.s.lib_dir / "hadoop"
+
+    def argv(self) -> list[str]:
+        return self.java_argv(
+            self.main_class,
+            jvm.classpath(self.s.hadoop_conf_dir, self.s.root / "hadoop-cluster" / "ui", f"{self.lib}/*"),
+            opts=[f"-Dhadoop.log.dir={self.s.log_dir}", f"-Dhadoop.log.file={self.name}.log",
+                  f"-Dhadoop.home.dir={self.lib}", f"-Dyarn.log.dir={self.s.log_dir}",
+                  f"-Dhadoop.id.str={self.s.user}", "-Dhadoop.security.logger=INFO,NullAppender",
+                  f"-Dlog4j.configuration=file:{self.s.hadoop_conf_dir}/log4j.properties"],
+        )
+
+    def _jmx(self, bean: str) -> dict:
+        url = f"http://{self.s.host}:{self.s.ports['namenode_http']}/jmx?qry={bean}"
+        beans = probes.http_json(url).get("beans", [])
+        return beans[0] if beans else {}
+
+
+class NameNode(HadoopDaemon):
+    name = "namenode"
+    port_keys = ("namenode_rpc", "namenode_http")
+    web_port_key = "namenode_http"
+    main_class = "org.apache.hadoop.hdfs.server.namenode.NameNode"
+
+    def prepare(self) -> None:
+        # Format exactly once: a VERSION file means the namespace exists, and
+        # -nonInteractive makes the NameNode itself refuse to re-format as well.
+        if (self.s.data_dir / "hdfs/name/current/VERSION").exists():
+            return
+        argv = self.java_argv(self.main_class, jvm.classpath(self.s.hadoop_conf_dir, f"{self.lib}/*"),
+                              args=["-format", "-nonInteractive", "-clusterid", "lake"],
+                              opts=[f"-Dhadoop.log.dir={self.s.log_dir}", f"-Dhadoop.log.file={self.name}-format.log",
+                                    f"-Dhadoop.home.dir={self.lib}",
+                                    f"-Dlog4j.configuration=file:{self.s.hadoop_conf_dir}/log4j.properties"])
+        r = subprocess.run(argv, env=self.env(), capture_output=True, text=True, timeout=300)
+        if r.returncode != 0:
+            log = self.s.log_dir / f"{self.name}-format.log"
+            raise LakeError(f"namenode: format failed (log: {log})", process.tail(log, 20))
+
+    def probe(self) -> ProbeResult:
+        try:
+            status = self._jmx("Hadoop:service=NameNode,name=NameNodeStatus")
+        except Exception as e:  # noqa: BLE001 - any failure means "not ready yet"
+            return ProbeResult(False, f"NameNode JMX not answering ({e})")
+        rpc = probes.port_open(self.s.host, self.s.ports["namenode_rpc"])
+        return ProbeResult(bool(status.get("State")) and rpc.ok, f"state={status.get('State')}; {rpc.detail}")
+
+
+class DataNode(HadoopDaemon):
+    name = "datanode"
+    port_keys = ("datanode_http", "datanode_data", "datanode_ipc")
+    web_port_key = "datanode_http"
+    main_class = "org.apache.hadoop.hdfs.server.datanode.DataNode"
+
+    def probe(self) -> ProbeResult:
+        """Ready means HDFS is usable: the NameNode counts a live DataNode and has left safe mode."""
+        try:
+            fs = self._jmx("Hadoop:service=NameNode,name=FSNamesystemState")
+        except Exception as e:  # noqa: BLE001
+            return ProbeResult(False, f"NameNode JMX not answering ({e})")
+        live, state = fs.get("NumLiveDataNodes", 0), fs.get("FSState")
+        return ProbeResult(live >= 1 and state == "Operational", f"live datanodes={live}, fs state={state}")
+
+
+class ResourceManager(HadoopDaemon):
+    name = "resourcemanager"
+    port_keys = ("rm", "rm_scheduler", "rm_tracker", "rm_admin", "rm_web")
+    web_port_key = "rm_web"
+    web_path = "/cluster"
+    main_class = "org.apache.hadoop.yarn.server.resourcemanager.ResourceManager"
+
+    def probe(self) -> ProbeResult:
+        url = f"http://{self.s.host}:{self.s.ports['rm_web']}/ws/v1/cluster/info"
+        return probes.http_check(url, lambda b: (b["clusterInfo"]["state"] == "STARTED",
+                                                 f"RM state={b['clusterInfo']['state']}"))
+
+
+class NodeManager(HadoopDaemon):
+    name = "nodemanager"
+    port_keys = ("nm", "nm_localizer", "nm_web")
+    web_port_key = "nm_web"
+    web_path = "/node"
+    main_class = "org.apache.hadoop.yarn.server.nodemanager.NodeManager"
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        # Spark executors started in YARN containers must find the same Python.
+        env["PYSPARK_PYTHON"] = sys.executable
+        return env
+
+    def probe(self) -> ProbeResult:
+        url = f"http://{self.s.host}:{self.s.ports['rm_web']}/ws/v1/cluster/metrics"
+        return probes.http_check(url, lambda b: (b["clusterMetrics"]["activeNodes"] >= 1,
+                                                 f"active nodemanagers={b['clusterMetrics']['activeNodes']}"))
+
+
+# --------------------------------------------------------------------------- Hive Metastore
+class Metastore(Service):
+    name = "metastore"
+    port_keys = ("metastore",)
+    start_timeout = 180
+
+    @property
+    def lib(self) -> Path:
+        return self.s.lib_dir / "hive-metastore"
+
+    @property
+    def conf(self) -> Path:
+        return self.s.conf_dir / "hive"
+
+    def _cp(self) -> str:
+        return jvm.classpath(self.conf, self.s.hadoop_conf_dir, f"{self.lib}/*")
+
+    def _opts(self, log_name: str) -> list[str]:
+        from lake import secrets
+
+        return [f"-Djavax.jdo.option.ConnectionPassword={secrets.metastore_db_password(self.s)}",
+                f"-Dhive.log.dir={self.s.log_dir}", f"-Dhive.log.file={log_name}",
+                f"-Dlog4j.configurationFile=file:{self.conf}/metastore-log4j2.properties",
+                "-Dhive.async.log.enabled=false"]
+
+    def prepare(self) -> None:
+        # The schema is created once; `-info` succeeds only when it already exists.
+        tool = "org.apache.hadoop.hive.metastore.tools.MetastoreSchemaTool"
+        base = self.java_argv(tool, self._cp(), opts=self._opts("schematool.log"))
+        info = subprocess.run([*base, "-dbType", "postgres", "-info"], env=self.env(),
+                              capture_output=True, text=True, timeout=300)
+        if info.returncode == 0:
+            return
+        init = subprocess.run([*base, "-dbType", "postgres", "-initSchema"], env=self.env(),
+                              capture_output=True, text=True, timeout=600)
+        if init.returncode != 0:
+            raise LakeError("metastore: schema initialisation failed", (init.stdout + init.stderr)[-3000:])
+
+    def argv(self) -> list[str]:
+        return self.java_argv("org.apache.hadoop.hive.metastore.HiveMetaStore", self._cp(),
+                              args=["-p", str(self.s.ports["metastore"])], opts=self._opts("metastore.log"))
+
+    def probe(self) -> ProbeResult:
+        return probes.port_open(self.s.host, self.s.ports["metastore"])
+
+
+# --------------------------------------------------------------------------- Kafka
+class Kafka(Service):
+    name = "kafka"
+    port_keys = ("kafka", "kafka_controller")
+    start_timeout = 120
+
+    @property
+    def lib(self) -> Path:
+        return self.s.lib_dir / "kafka"
+
+    @property
+    def properties(self) -> Path:
+        return self.s.conf_dir / "kafka" / "server.properties"
+
+    def _opts(self) -> list[str]:
+        return [f"-Dkafka.logs.dir={self.s.log_dir}",
+                f"-Dlog4j2.configurationFile={self.s.conf_dir / 'kafka' / 'log4j2.yaml'}"]
+
+    def prepare(self) -> None:
+        # KRaft storage is formatted exactly once; meta.properties marks a formatted log dir.
+        logs = self.s.data_dir / "kafka"
+        if (logs / "meta.properties").exists():
+            return
+        import base64
+        import uuid
+
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        argv = self.java_argv("kafka.tools.StorageTool", f"{self.lib}/*", opts=self._opts(),
+                              args=["format", "-t", cluster_id, "-c", str(self.properties)])
+        r = subprocess.run(argv, env=self.env(), capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise LakeError("kafka: storage format failed", (r.stdout + r.stderr)[-3000:])
+
+    def argv(self) -> list[str]:
+        return self.java_argv("kafka.Kafka", f"{self.lib}/*", args=[str(self.properties)], opts=self._opts())
+
+    def probe(self) -> ProbeResult:
+        port = probes.port_open(self.s.host, self.s.ports["kafka"])
+        if not port:
+            return port
+        try:
+            from confluent_kafka.admin import AdminClient
+
+            md = AdminClient({"bootstrap.servers": self.s.kafka_bootstrap}).list_topics(timeout=5)
+        except Exception as e:  # noqa: BLE001
+            return ProbeResult(False, f"broker metadata request failed ({e})")
+        return ProbeResult(len(md.brokers) >= 1, f"brokers={len(md.brokers)}")
+
+
+# --------------------------------------------------------------------------- Spark Thrift Server
+class ThriftServer(Service):
+    """HiveServer2 protocol for Beeline and PyHive. It runs in local mode: a
+    long-lived AM plus executors would pin most of YARN's memory on this
+    2-core host, while batch jobs are what YARN is for."""
+
+    name = "thriftserver"
+    port_keys = ("thrift", "thrift_ui")
+    web_port_key = "thrift_ui"
+    start_timeout = 180
+
+    def env(self) -> dict[str, str]:
+        from lake import spark
+
+        return spark.submit_env(self.s)
+
+    def argv(self) -> list[str]:
+        from lake import spark
+
+        return [*spark.submit_base(self.s, master="local[2]", name="lake-thriftserver", service=self.name,
+                                   driver_memory_mb=self.s.heaps_mb["thriftserver"]),
+                "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
+                "--conf", f"spark.ui.port={self.s.ports['thrift_ui']}",
+                "spark-internal",
+                "--hiveconf", f"hive.server2.thrift.port={self.s.ports['thrift']}",
+                "--hiveconf", f"hive.server2.thrift.bind.host={self.s.bind_host}"]
+
+    def probe(self) -> ProbeResult:
+        return probes.port_open(self.s.host, self.s.ports["thrift"])
+
+
+# --------------------------------------------------------------------------- Trino
+class Trino(Service):
+    name = "trino"
+    port_keys = ("trino",)
+    web_port_key = "trino"
+    web_path = "/ui/"
+    start_timeout = 240
+
+    @property
+    def home(self) -> Path:
+        return self.s.lib_dir / f"trino-server-{versions.maven('trino')}"
+
+    @property
+    def etc(self) -> Path:
+        return self.s.conf_dir / "trino" / "etc"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["JAVA_HOME"] = str(jvm.trino_java().parent.parent)
+        return env
+
+    def argv(self) -> list[str]:
+        jvm_opts = [line.strip() for line in (self.etc / "jvm.config").read_text().splitlines()
+                    if line.strip() and not line.startswith("#")]
+        return [str(jvm.trino_java()), f"-D{marker(self.name)}", *jvm_opts,
+                f"-Dnode.data-dir={self.s.data_dir / 'trino'}",
+                f"-Dconfig={self.etc / 'config.properties'}",
+                f"-Dlog.levels-file={self.etc / 'log.properties'}",
+                f"-Dlog.output-file={self.log_file}",
+                f"-Dnode.id=lake-{self.s.env}", "-Dnode.environment=lake",
+                f"-Dcatalog.config-dir={self.etc / 'catalog'}",
+                "-cp", f"{self.home}/lib/*", "io.trino.server.TrinoServer"]
+
+    def probe(self) -> ProbeResult:
+        url = f"{self.s.trino_url}/v1/info"
+        return probes.http_check(url, lambda b: (b.get("starting") is False, f"starting={b.get('starting')}"))
+
+
+SERVICE_CLASSES: tuple[type[Service], ...] = (
+    Postgres, NameNode, DataNode, ResourceManager, NodeManager, Metastore, Kafka, ThriftServer, Trino,
+)
+
+
+def all_services(s: Settings) -> list[Service]:
+    return [cls(s) for cls in SERVICE_CLASSES]
+
+
+def by_name(s: Settings, name: str) -> Service:
+    for svc in all_services(s):
+        if svc.name == name:
+            return svc
+    raise LakeError(f"no service named {name!r}; known: {', '.join(c.name for c in SERVICE_CLASSES)}")

@@ -1,0 +1,186 @@
+"""One settings object for the whole lake, chosen by one variable: LAKE_ENV.
+
+LAKE_ENV=native (default) runs every daemon as a local process bound to
+127.0.0.1; LAKE_ENV=docker describes the same services inside Docker Compose,
+where hosts are service names and paths live under /opt/lake.
+
+Every port, path and heap size the launcher, the configs and the tests use is
+derived from here. A port can be moved without editing code with
+LAKE_PORT_<NAME>=<port> (for example LAKE_PORT_TRINO=18080).
+"""
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The contract ports (shared/docs/contracts.md); the extra Hadoop ports are
+# fixed too so that nothing binds a random or wildcard port.
+DEFAULT_PORTS = {
+    # A private port: a Debian postgresql install may already run its own cluster on 5432.
+    "postgres": 15432,
+    "namenode_rpc": 8020,
+    "namenode_http": 9870,
+    "datanode_http": 9864,
+    "datanode_data": 9866,
+    "datanode_ipc": 9867,
+    "rm": 8032,
+    "rm_scheduler": 8030,
+    "rm_tracker": 8031,
+    "rm_admin": 8033,
+    "rm_web": 8088,
+    "nm": 8041,
+    "nm_localizer": 8040,
+    "nm_web": 8042,
+    "metastore": 9083,
+    "kafka": 9092,
+    "kafka_controller": 9093,
+    "thrift": 10000,
+    "thrift_ui": 4040,
+    "trino": 8080,
+}
+
+# Heaps sized so the whole stack idles well under 12 GiB on a 24 GiB, 2-core host
+# and leaves YARN room for Spark (platform-notes.md memory budget).
+DEFAULT_HEAPS_MB = {
+    "namenode": 512,
+    "datanode": 384,
+    "resourcemanager": 768,
+    "nodemanager": 512,
+    "metastore": 768,
+    "kafka": 768,
+    "thriftserver": 1024,
+    "trino": 3072,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    root: Path
+    var: Path
+    bind_host: str
+    host: str
+    user: str
+    ports: dict[str, int] = field(default_factory=dict)
+    heaps_mb: dict[str, int] = field(default_factory=dict)
+    nm_memory_mb: int = 8192
+    nm_vcores: int = 4
+
+    # ---- derived paths; everything generated lives under var/ (git-ignored) ----
+    @property
+    def lib_dir(self) -> Path:
+        return self.var / "lib"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.var / "data"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.var / "log"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.var / "run"
+
+    @property
+    def conf_dir(self) -> Path:
+        return self.var / "conf"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.var / "secrets"
+
+    @property
+    def hadoop_conf_dir(self) -> Path:
+        return self.conf_dir / "hadoop"
+
+    @property
+    def hdfs_uri(self) -> str:
+        return f"hdfs://{self.host}:{self.ports['namenode_rpc']}"
+
+    @property
+    def webhdfs_url(self) -> str:
+        return f"http://{self.host}:{self.ports['namenode_http']}"
+
+    @property
+    def metastore_uri(self) -> str:
+        return f"thrift://{self.host}:{self.ports['metastore']}"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"{self.host}:{self.ports['kafka']}"
+
+    @property
+    def trino_url(self) -> str:
+        return f"http://{self.host}:{self.ports['trino']}"
+
+    @property
+    def warehouse_dir(self) -> str:
+        return f"{self.hdfs_uri}/lake/warehouse"
+
+    @property
+    def spark_archive(self) -> str:
+        from lake import versions
+
+        return f"{self.hdfs_uri}/lake/system/spark/spark-jars-{versions.maven('spark')}.zip"
+
+
+def _ports_from_env(env: dict[str, str]) -> dict[str, int]:
+    ports = dict(DEFAULT_PORTS)
+    for name in ports:
+        value = env.get(f"LAKE_PORT_{name.upper()}")
+        if value:
+            ports[name] = int(value)
+    return ports
+
+
+def _native(env: dict[str, str]) -> Settings:
+    return Settings(
+        env="native",
+        root=ROOT,
+        var=Path(env.get("LAKE_VAR_DIR", ROOT / "var")).resolve(),
+        bind_host="127.0.0.1",
+        host="127.0.0.1",
+        user=env.get("LAKE_USER") or getpass.getuser(),
+        ports=_ports_from_env(env),
+        heaps_mb=dict(DEFAULT_HEAPS_MB),
+    )
+
+
+def _docker(env: dict[str, str]) -> Settings:
+    # Inside the compose network each daemon has its own container, but they
+    # share one image and one settings object; 0.0.0.0 is needed there because
+    # other containers connect over the compose bridge.
+    base = _native(env)
+    return Settings(
+        env="docker",
+        root=Path("/opt/lake/app"),
+        var=Path("/opt/lake/var"),
+        bind_host="0.0.0.0",
+        host=env.get("LAKE_HOST", "lake"),
+        user="lake",
+        ports=base.ports,
+        heaps_mb=base.heaps_mb,
+    )
+
+
+PROFILES = {"native": _native, "docker": _docker}
+
+
+def load(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    name = env.get("LAKE_ENV", "native")
+    if name not in PROFILES:
+        raise SystemExit(f"LAKE_ENV={name!r} is not a known profile; use one of: {', '.join(PROFILES)}")
+    return PROFILES[name](env)
+
+
+@lru_cache(maxsize=1)
+def get() -> Settings:
+    return load()

@@ -1,0 +1,102 @@
+"""How the lake runs Spark: spark-submit arguments, the environment, the jars
+archive on HDFS, and SparkSessions for Python jobs and tests.
+
+Jobs go to YARN by default; LAKE_SPARK_MASTER=local[*] runs them in-process.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import zipfile
+from pathlib import Path
+
+from lake import jvm, versions
+from lake.process import marker
+from lake.settings import Settings
+
+
+def default_master() -> str:
+    return os.environ.get("LAKE_SPARK_MASTER", "yarn")
+
+
+def spark_home() -> Path:
+    import pyspark
+
+    return Path(pyspark.__file__).parent
+
+
+def submit_env(s: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["JAVA_HOME"] = str(jvm.java17_home())
+    env["HADOOP_CONF_DIR"] = str(s.hadoop_conf_dir)
+    env["YARN_CONF_DIR"] = str(s.hadoop_conf_dir)
+    env["SPARK_CONF_DIR"] = str(s.conf_dir / "spark")
+    env["SPARK_HOME"] = str(spark_home())
+    env["PYSPARK_PYTHON"] = sys.executable
+    env["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    env["HADOOP_USER_NAME"] = s.user
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = f"{s.root}{os.pathsep}{env.get('PYTHONPATH', '')}".rstrip(os.pathsep)
+    return env
+
+
+def submit_base(s: Settings, master: str, name: str, service: str | None = None,
+                driver_memory_mb: int = 1024) -> list[str]:
+    argv = [str(spark_home() / "bin" / "spark-submit"), "--master", master, "--name", name,
+            "--driver-memory", f"{driver_memory_mb}m"]
+    if master == "yarn":
+        argv += ["--deploy-mode", "client"]
+    if service:
+        argv += ["--driver-java-options", f"-D{marker(service)}"]
+    return argv
+
+
+def archive_path(s: Settings) -> Path:
+    return s.lib_dir / f"spark-jars-{versions.maven('spark')}.zip"
+
+
+def build_archive(s: Settings) -> Path:
+    """Zip pyspark's jars once (stored, not deflated: jars are already compressed)."""
+    out = archive_path(s)
+    if out.exists():
+        return out
+    tmp = out.with_suffix(".zip.tmp")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+        for jar in sorted((spark_home() / "jars").glob("*.jar")):
+            zf.write(jar, jar.name)
+    tmp.rename(out)
+    return out
+
+
+def ensure_archive_on_hdfs(s: Settings) -> str:
+    """Upload the jars archive to HDFS unless an identical-size copy is there."""
+    from lake import hdfs_client
+
+    local = build_archive(s)
+    remote = s.spark_archive.removeprefix(s.hdfs_uri)
+    client = hdfs_client.client(s)
+    status = client.status(remote, strict=False)
+    if status and status["length"] == local.stat().st_size:
+        return "already on HDFS"
+    client.makedirs(str(Path(remote).parent))
+    client.upload(remote, str(local), overwrite=True)
+    return f"uploaded {local.stat().st_size / 2**20:.0f} MiB"
+
+
+def session(app_name: str, master: str | None = None, extra: dict[str, str] | None = None):
+    """A SparkSession wired to the lake (metastore, HDFS, YARN archive).
+
+    Sets the same environment spark-submit would get, so a job started from
+    Python or pytest behaves like one started by `make build`.
+    """
+    from lake import settings as settings_mod
+
+    s = settings_mod.get()
+    os.environ.update({k: v for k, v in submit_env(s).items() if k != "PATH"})
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app_name).master(master or default_master()).enableHiveSupport()
+    for k, v in (extra or {}).items():
+        builder = builder.config(k, v)
+    return builder.getOrCreate()

@@ -1,0 +1,161 @@
+"""The stack lifecycle behind `make up`, `make down`, `make status`, `make logs`.
+
+`up` is idempotent and crash-safe: a service that is running and healthy is
+left alone, a dead one (stale pid file, `kill -9`) is started again, and the
+one-time steps (format, schema) check before they act and never destroy data.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+
+from lake import config, probes, process, spark
+from lake.errors import LakeError
+from lake.services import Service, all_services, by_name
+from lake.settings import Settings
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def hdfs_layout(s: Settings) -> str:
+    """The lake's top-level HDFS folders (contracts.md), created if missing."""
+    from lake import hdfs_client
+
+    c = hdfs_client.client(s)
+    for path in ("/lake/raw/tweets", "/lake/raw/_rejected/tweets", "/lake/warehouse", "/lake/system",
+                 "/lake/checkpoints", "/tmp"):
+        c.makedirs(path)
+    c.set_permission("/tmp", "1777")
+    return "HDFS layout ready"
+
+
+# Steps that run once their service is ready, on every `up` (each is idempotent).
+POST_STEPS = {
+    "datanode": [hdfs_layout],
+    "nodemanager": [spark.ensure_archive_on_hdfs],
+}
+
+
+def _check_ports(svc: Service) -> None:
+    for key, port in zip(svc.port_keys, svc.ports):
+        if not probes.port_free(svc.s.bind_host, port):
+            owner = process.listener_pid(port)
+            who = f"pid {owner} ({process.cmdline(owner)[:80].strip()})" if owner else "another process"
+            raise LakeError(f"{svc.name}: port {port} is already in use by {who}; stop it, "
+                            f"or move the lake's port with LAKE_PORT_{key.upper()}=<port>")
+
+
+def _failure(svc: Service, why: str) -> LakeError:
+    log = svc.log_file
+    out = log.with_suffix(".out")
+    details = f"--- last lines of {log} ---\n{process.tail(log, 15)}"
+    if out != log:
+        details += f"\n--- last lines of {out} ---\n{process.tail(out, 10)}"
+    return LakeError(f"{svc.name} did not start: {why} (log: {log})", details)
+
+
+def ensure_up(svc: Service) -> str:
+    """Start svc unless it is already running and healthy. Returns what was done."""
+    pid = svc.daemon.pid()
+    action = "already running"
+    if pid is None:
+        _check_ports(svc)
+        svc.prepare()
+        svc.daemon.start(svc.argv(), svc.env(), user=svc.run_as())
+        action = "started"
+    try:
+        probes.wait_for(svc.probe, svc.start_timeout, svc.name, alive=lambda: svc.daemon.pid() is not None)
+    except probes.WaitTimeout as e:
+        raise _failure(svc, str(e).split(": ", 1)[1]) from None
+    svc.after_start()
+    return action
+
+
+def up(s: Settings, only: list[str] | None = None) -> None:
+    config.render_all(s)
+    for d in (s.data_dir, s.log_dir, s.run_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    t_all = time.monotonic()
+    for svc in all_services(s):
+        if only and svc.name not in only:
+            continue
+        t0 = time.monotonic()
+        action = ensure_up(svc)
+        _say(f"  {svc.name:<16} {action:<16} {time.monotonic() - t0:6.1f}s  {svc.web_url or ''}")
+        for step in POST_STEPS.get(svc.name, []):
+            t0 = time.monotonic()
+            result = step(s)
+            _say(f"  {'':<16} {result:<16} {time.monotonic() - t0:6.1f}s")
+    _say(f"stack is up in {time.monotonic() - t_all:.1f}s — `make status` for details")
+
+
+def down(s: Settings) -> None:
+    for svc in reversed(all_services(s)):
+        stopped = svc.daemon.stop(timeout=90 if svc.name == "kafka" else 45)
+        _say(f"  {svc.name:<16} {'stopped' if stopped else 'not running'}")
+
+
+@dataclass
+class Row:
+    service: str
+    state: str
+    pid: str
+    ports: str
+    rss_mb: float | None
+    log: str
+    web: str
+
+
+def status_rows(s: Settings) -> list[Row]:
+    rows = []
+    for svc in all_services(s):
+        pid = svc.daemon.pid()
+        if pid is None:
+            state, rss = "down", None
+        else:
+            state = "healthy" if svc.probe() else "unhealthy"
+            rss = process.rss_mb(pid)
+        rows.append(Row(svc.name, state, str(pid or "-"), ",".join(map(str, svc.ports)), rss,
+                        str(svc.log_file.relative_to(s.root) if svc.log_file.is_relative_to(s.root) else svc.log_file),
+                        svc.web_url or "-"))
+    return rows
+
+
+def status(s: Settings) -> int:
+    rows = status_rows(s)
+    header = ("SERVICE", "STATE", "PID", "PORTS", "RSS MiB", "LOG", "WEB UI")
+    table = [header] + [(r.service, r.state, r.pid, r.ports, f"{r.rss_mb:.0f}" if r.rss_mb else "-", r.log, r.web)
+                        for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        _say("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    total = sum(r.rss_mb or 0 for r in rows)
+    _say(f"total resident memory: {total / 1024:.2f} GiB")
+    return 0 if all(r.state == "healthy" for r in rows) else 1
+
+
+def logs(s: Settings, name: str, follow: bool, lines: int) -> int:
+    svc = by_name(s, name)
+    if not svc.log_file.exists():
+        raise LakeError(f"{name} has no log yet at {svc.log_file}; has it been started (`make up`)?")
+    argv = ["tail", "-n", str(lines)] + (["-F"] if follow else []) + [str(svc.log_file)]
+    try:
+        return subprocess.call(argv)
+    except KeyboardInterrupt:
+        return 0
+
+
+def clean_data(s: Settings, confirmed: bool) -> None:
+    if not confirmed:
+        answer = input(f"This stops the stack and deletes ALL lake data under {s.var} "
+                       f"(HDFS, Kafka, metastore DB, logs). Type 'yes' to continue: ")
+        if answer.strip() != "yes":
+            raise LakeError("clean-data cancelled; nothing was deleted")
+    down(s)
+    for d in (s.data_dir, s.log_dir, s.run_dir, s.conf_dir, s.secrets_dir):
+        shutil.rmtree(d, ignore_errors=True)
+    _say(f"deleted lake state under {s.var} (downloaded artifacts in {s.lib_dir} kept)")
