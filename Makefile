@@ -1,0 +1,91 @@
+# The lake's lifecycle. Every target is a thin call into the project's CLI
+# (`python -m lake ...`) and is safe to run twice. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_SYS ?= python3
+VENV       := .venv
+PY         := $(VENV)/bin/python
+LAKE       := $(PY) -m lake
+MODE       ?= native
+SERVICE    ?= trino
+PYTEST_ARGS ?=
+
+COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
+
+.PHONY: help install venv up down status logs clean-data smoke demo test test-unit test-integration render
+
+help: ## Show the targets and their variables
+	@echo "Usage: make <target> [VAR=value]"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@echo
+	@echo "Variables: MODE=native|docker (up/down/status), SERVICE=<name> (logs),"
+	@echo "           PYTEST_ARGS='-k kafka' (test), LAKE_PORT_<NAME>=<port> to move a port"
+
+# ---- installation ---------------------------------------------------------
+# The virtualenv is rebuilt only when versions.toml changes.
+$(VENV)/.installed: versions.toml lake/versions.py
+	@if ! $(PYTHON_SYS) -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then \
+	  echo "lake: error: Python 3.11+ is needed as '$(PYTHON_SYS)' (set PYTHON_SYS=...)"; exit 1; fi
+	@if [ ! -x $(PY) ]; then \
+	  $(PYTHON_SYS) -m venv $(VENV) 2>/dev/null || { \
+	    if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q python3-venv && $(PYTHON_SYS) -m venv $(VENV); \
+	    else echo "lake: error: cannot create a virtualenv: install python3-venv (sudo apt-get install python3-venv)"; exit 1; fi; }; fi
+	@echo "== installing pinned Python packages into $(VENV) (pyspark is ~450 MB on a cold cache)"
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PYTHON_SYS) lake/versions.py requirements > $(VENV)/requirements.txt
+	$(PY) -m pip install --progress-bar on -r $(VENV)/requirements.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+install: venv ## Install everything missing: Debian packages (as root), .venv, Maven artifacts
+	@echo "== resolving JVM artifacts (downloads only what is missing)"
+	$(LAKE) install
+
+render: venv ## Render daemon configs into var/conf
+	$(LAKE) render
+
+# ---- stack lifecycle --------------------------------------------------------
+up: install ## Start the stack (idempotent; MODE=docker uses the compose file)
+ifeq ($(MODE),docker)
+	$(COMPOSE) up -d --build
+else
+	$(LAKE) up
+endif
+
+down: ## Stop the stack
+ifeq ($(MODE),docker)
+	$(COMPOSE) down
+else
+	@if [ -x $(PY) ]; then $(LAKE) down; fi
+endif
+
+status: venv ## Table of services: pid, ports, health, memory, log, web UI
+ifeq ($(MODE),docker)
+	$(COMPOSE) ps
+else
+	@$(LAKE) status
+endif
+
+logs: venv ## Tail one service's log (SERVICE=namenode|datanode|...|trino)
+	$(LAKE) logs $(SERVICE) -f
+
+clean-data: venv ## Stop the stack and delete all lake data (asks to confirm; CONFIRM=yes skips)
+	$(LAKE) clean-data
+
+smoke: up ## End-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beeline
+	$(LAKE) smoke
+
+demo: smoke ## Fresh machine to a working lake: install, up, smoke queries
+
+# ---- tests ------------------------------------------------------------------
+test: install ## The test suite: unit tests, then integration tests against the real stack
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+test-unit: venv ## Unit tests only (no services)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: install ## Integration tests only (starts or reuses the stack)
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
