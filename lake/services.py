@@ -227,13 +227,19 @@ class DataNode(HadoopDaemon):
     main_class = "org.apache.hadoop.hdfs.server.datanode.DataNode"
 
     def probe(self) -> ProbeResult:
-        """Ready means HDFS is usable: the NameNode counts a live DataNode and has left safe mode."""
+        """Ready means HDFS is usable: this DataNode has registered with the NameNode
+        (asked of the DataNode itself: after a kill -9 the NameNode still counts the
+        dead one as live for minutes) and the NameNode has left safe mode."""
         try:
+            dn = probes.http_json(f"http://{self.s.host}:{self.s.ports['datanode_http']}"
+                                  f"/jmx?qry=Hadoop:service=DataNode,name=DataNodeInfo")["beans"]
             fs = self._jmx("Hadoop:service=NameNode,name=FSNamesystemState")
         except Exception as e:  # noqa: BLE001
-            return ProbeResult(False, f"NameNode JMX not answering ({e})")
+            return ProbeResult(False, f"DataNode/NameNode JMX not answering ({e})")
+        registered = bool(dn) and '"RUNNING"' in str(dn[0].get("BPServiceActorInfo", ""))
         live, state = fs.get("NumLiveDataNodes", 0), fs.get("FSState")
-        return ProbeResult(live >= 1 and state == "Operational", f"live datanodes={live}, fs state={state}")
+        return ProbeResult(registered and live >= 1 and state == "Operational",
+                           f"registered={registered}, live datanodes={live}, fs state={state}")
 
 
 class ResourceManager(HadoopDaemon):

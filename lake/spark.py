@@ -100,3 +100,28 @@ def session(app_name: str, master: str | None = None, extra: dict[str, str] | No
     for k, v in (extra or {}).items():
         builder = builder.config(k, v)
     return builder.getOrCreate()
+
+
+def submit(s: Settings, script: Path, args: list[str] = (), master: str | None = None,
+           name: str | None = None, timeout: float = 1800, extra_conf: dict[str, str] | None = None) -> str:
+    """spark-submit a Python job (YARN by default); returns its stdout. Output
+    streams to the terminal too so progress is visible on long jobs."""
+    import subprocess
+
+    from lake.errors import LakeError
+
+    master = master or default_master()
+    argv = submit_base(s, master=master, name=name or f"lake-{script.stem}")
+    for k, v in (extra_conf or {}).items():
+        argv += ["--conf", f"{k}={v}"]
+    argv += [str(script), *args]
+    proc = subprocess.Popen(argv, env=submit_env(s), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise LakeError(f"spark job {script.name} on {master} did not finish within {timeout:.0f}s") from None
+    if proc.returncode != 0:
+        tail = "\n".join(err.strip().splitlines()[-25:])
+        raise LakeError(f"spark job {script.name} on {master} failed (exit {proc.returncode})", tail)
+    return out

@@ -1,0 +1,80 @@
+"""The launcher's start logic with throw-away services made of real processes."""
+from __future__ import annotations
+
+import socket
+import sys
+
+import pytest
+
+from lake import probes, process, settings, stack
+from lake.errors import LakeError
+from lake.services import Service
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Toy(Service):
+    """A tiny TCP server (or a crasher) standing in for a daemon in launcher tests."""
+
+    name = "toy"
+    port_keys = ("toy",)
+    start_timeout = 20
+    crash = False
+
+    def argv(self):
+        code = ("import sys; print('boom: bad config', flush=True); sys.exit(3)" if self.crash else
+                "import socket,time; s=socket.socket(); s.bind(('127.0.0.1', %d)); s.listen(); time.sleep(120)"
+                % self.ports[0])
+        return [sys.executable, "-c", code, process.marker(self.name)]
+
+    def env(self):
+        return {}
+
+    def probe(self):
+        return probes.port_open("127.0.0.1", self.ports[0])
+
+
+@pytest.fixture
+def s(tmp_path):
+    base = settings.load({"LAKE_VAR_DIR": str(tmp_path)})
+    return settings.Settings(**{**base.__dict__, "ports": {**base.ports, "toy": _free_port()}})
+
+
+def test_start_then_reuse(s):
+    svc = Toy(s)
+    try:
+        assert stack.ensure_up(svc) == "started"
+        pid = svc.daemon.pid()
+        assert stack.ensure_up(Toy(s)) == "already running"
+        assert Toy(s).daemon.pid() == pid
+    finally:
+        svc.daemon.stop(timeout=5)
+
+
+def test_dead_daemon_is_restarted(s):
+    svc = Toy(s)
+    try:
+        stack.ensure_up(svc)
+        old = svc.daemon.pid()
+        svc.daemon.stop(timeout=5)
+        svc.daemon.pid_file.write_text(str(old))  # as a kill -9 would leave it
+        assert stack.ensure_up(Toy(s)) == "started"
+        assert Toy(s).daemon.pid() != old
+    finally:
+        svc.daemon.stop(timeout=5)
+
+
+def test_crash_during_startup_names_service_probe_and_log(s):
+    class Crasher(Toy):
+        crash = True
+
+    with pytest.raises(LakeError) as e:
+        stack.ensure_up(Crasher(s))
+    msg = str(e.value)
+    assert msg.startswith("toy did not start: the process exited during start-up")
+    assert "refused" in msg and "toy.log" in msg
+    assert "boom: bad config" in e.value.details
