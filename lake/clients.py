@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 
 from lake import jvm, spark
@@ -38,6 +39,9 @@ def hive(s: Settings, sql: str) -> list[tuple]:
         conn.close()
 
 
+_PROMPT = re.compile(r"^(\d+: jdbc:hive2://\S+> )+")
+
+
 def beeline(s: Settings, sql: str) -> list[tuple[str, ...]]:
     """Through the Beeline CLI, exactly as a user would type it; rows as strings."""
     env = spark.submit_env(s)
@@ -47,5 +51,7 @@ def beeline(s: Settings, sql: str) -> list[tuple[str, ...]]:
     r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
         raise LakeError(f"beeline failed ({r.returncode}): {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
-    lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
+    # Without a terminal Beeline still echoes its prompt in front of the first row.
+    lines = [_PROMPT.sub("", ln) for ln in r.stdout.splitlines() if ln.strip()]
+    lines = [ln for ln in lines if ln.strip()]
     return [tuple(row) for row in csv.reader(io.StringIO("\n".join(lines)))]

@@ -140,14 +140,17 @@ def _maven_copy(s: Settings, artifact: str, dest: Path) -> Path:
     return dest / name
 
 
-TRINO_PLUGINS = ("trino-hive", "trino-tpch")
+# The full server tarball is needed: HDFS support for the Hive connector
+# (plugin/hive/hdfs) ships only there, not in the trino-hive plugin zip, and
+# trino-hdfs is not published on its own. Unused plugins are pruned after unpacking.
+TRINO_KEEP_PLUGINS = ("hive", "tpch", "memory", "blackhole")
 
 
 def install_trino(s: Settings) -> str:
     v = versions.maven("trino")
     home = s.lib_dir / f"trino-server-{v}"
     stamp = home / ".resolved"
-    want = f"{v}:{','.join(TRINO_PLUGINS)}"
+    want = f"trino-server:{v}:{','.join(TRINO_KEEP_PLUGINS)}"
     if stamp.exists() and stamp.read_text() == want:
         return "cached"
     downloads = s.lib_dir / "downloads"
@@ -155,23 +158,24 @@ def install_trino(s: Settings) -> str:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        server = _maven_copy(s, f"io.trino:trino-server-core:{v}:tar.gz", downloads)
+        server = _maven_copy(s, f"io.trino:trino-server:{v}:tar.gz", downloads)
+        _say(f"    [trino] unpacking {server.name} ({server.stat().st_size / 2**20:.0f} MiB)")
         with tarfile.open(server) as tf:
             tf.extractall(tmp, filter="data")
-        # The tarball has one top-level folder; flatten it.
         (inner,) = [p for p in tmp.iterdir() if p.is_dir()]
-        for plugin in TRINO_PLUGINS:
-            z = _maven_copy(s, f"io.trino:{plugin}:{v}:zip", downloads)
-            with zipfile.ZipFile(z) as zf:
-                zf.extractall(inner / "plugin")
+        for plugin in (inner / "plugin").iterdir():
+            if plugin.name not in TRINO_KEEP_PLUGINS:
+                shutil.rmtree(plugin)
         cli = _maven_copy(s, f"io.trino:trino-cli:{v}:jar:executable", downloads)
         shutil.copy(cli, inner / "trino-cli.jar")
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, ValueError) as e:
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
         raise LakeError(f"corrupt or partial Trino download ({e}); delete ~/.m2/repository/io/trino "
-                        f"and run `make install` again") from None
+                        f"and {s.lib_dir / 'downloads'}, then run `make install` again") from None
     shutil.rmtree(home, ignore_errors=True)
     inner.rename(home)
     shutil.rmtree(tmp, ignore_errors=True)
+    # The tarball is unpacked; keeping a second 800 MB copy under var/lib buys nothing.
+    server.unlink(missing_ok=True)
     stamp.write_text(want)
     return "installed"
 

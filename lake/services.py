@@ -26,6 +26,7 @@ class Service:
     web_path: str = "/"
     start_timeout: float = 120.0
     heap_key: str | None = None
+    log_to_stdout = False  # the daemon logs to stdout/stderr, which the launcher captures in <name>.out
 
     def __init__(self, s: Settings):
         self.s = s
@@ -34,7 +35,7 @@ class Service:
     # ---- description ----
     @property
     def log_file(self) -> Path:
-        return self.s.log_dir / f"{self.name}.log"
+        return self.s.log_dir / f"{self.name}.{'out' if self.log_to_stdout else 'log'}"
 
     @property
     def ports(self) -> list[int]:
@@ -62,6 +63,9 @@ class Service:
     def run_as(self) -> str | None:
         return None
 
+    def cwd(self) -> Path | None:
+        return None
+
     def probe(self) -> ProbeResult:
         return probes.port_open(self.s.host, self.ports[0])
 
@@ -85,6 +89,7 @@ class Postgres(Service):
     name = "postgres"
     port_keys = ("postgres",)
     start_timeout = 60
+    log_to_stdout = True
 
     @property
     def bindir(self) -> Path:
@@ -139,8 +144,9 @@ class Postgres(Service):
         return {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
 
     def psql(self, sql: str, db: str = "postgres") -> str:
+        # SQL goes through stdin so a password in it never shows in the process list.
         r = self._run([str(self.bindir / "psql"), "-h", str(self.socket_dir), "-p", str(self.s.ports["postgres"]),
-                       "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-tAc", sql], timeout=60)
+                       "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-tA", "-f", "-"], input=sql, timeout=60)
         if r.returncode != 0:
             raise LakeError(f"postgres: `{sql[:60]}` failed: {r.stderr.strip()}")
         return r.stdout.strip()
@@ -276,45 +282,80 @@ class NodeManager(HadoopDaemon):
 
 # --------------------------------------------------------------------------- Hive Metastore
 class Metastore(Service):
+    """Hive Metastore 3.1.3 (standalone) on the private PostgreSQL.
+
+    HMS 3.1.3 has no bind-host setting (it was added in Hive 4, whose removed
+    Thrift calls break Spark's built-in Hive 2.3 client), so it listens on all
+    interfaces; clients are told 127.0.0.1. See docs/stack.md."""
+
     name = "metastore"
     port_keys = ("metastore",)
     start_timeout = 180
+    log_to_stdout = True  # HMS logs to stderr (metastore-log4j2.properties); the launcher keeps it
 
     @property
     def lib(self) -> Path:
         return self.s.lib_dir / "hive-metastore"
 
     @property
+    def home(self) -> Path:
+        """Holds only scripts/: the schema SQL ships in the -bin tarball, not in the jar."""
+        return self.s.lib_dir / "hive-metastore-home"
+
+    @property
     def conf(self) -> Path:
         return self.s.conf_dir / "hive"
 
-    def _cp(self) -> str:
-        return jvm.classpath(self.conf, self.s.hadoop_conf_dir, f"{self.lib}/*")
-
-    def _opts(self, log_name: str) -> list[str]:
+    def env(self) -> dict[str, str]:
         from lake import secrets
 
-        return [f"-Djavax.jdo.option.ConnectionPassword={secrets.metastore_db_password(self.s)}",
-                f"-Dhive.log.dir={self.s.log_dir}", f"-Dhive.log.file={log_name}",
-                f"-Dlog4j.configurationFile=file:{self.conf}/metastore-log4j2.properties",
-                "-Dhive.async.log.enabled=false"]
+        env = super().env()
+        # metastore-site.xml reads ${env.PG_PASSWORD}: the password never lands in a file or argv.
+        env["PG_PASSWORD"] = secrets.metastore_db_password(self.s)
+        env["METASTORE_CONF_DIR"] = str(self.conf)
+        env["METASTORE_HOME"] = str(self.home)
+        return env
+
+    def _argv(self, main: str, args: list[str]) -> list[str]:
+        # The conf dir comes first: HMS finds its log4j2 file only on the classpath.
+        return self.java_argv(main, jvm.classpath(self.conf, self.s.hadoop_conf_dir, f"{self.lib}/*"), args=args)
+
+    def _unpack_scripts(self) -> None:
+        if (self.home / "scripts").is_dir():
+            return
+        import tarfile
+
+        (tarball,) = self.lib.glob("hive-standalone-metastore-*-bin.tar.gz")
+        tmp = self.home.with_suffix(".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        with tarfile.open(tarball) as tf:
+            members = [m for m in tf.getmembers() if m.name.split("/", 2)[1:2] == ["scripts"]]
+            for m in members:
+                m.name = m.name.split("/", 1)[1]
+            tf.extractall(tmp, members=members, filter="data")
+        tmp.rename(self.home)
 
     def prepare(self) -> None:
-        # The schema is created once; `-info` succeeds only when it already exists.
+        # The schema is created once. `-info` exits 0 only when it exists; a
+        # missing VERSION table means a fresh database; anything else (database
+        # down, wrong password) must stop us rather than trigger an init.
+        self._unpack_scripts()
         tool = "org.apache.hadoop.hive.metastore.tools.MetastoreSchemaTool"
-        base = self.java_argv(tool, self._cp(), opts=self._opts("schematool.log"))
-        info = subprocess.run([*base, "-dbType", "postgres", "-info"], env=self.env(),
+        info = subprocess.run(self._argv(tool, ["-dbType", "postgres", "-info"]), env=self.env(),
                               capture_output=True, text=True, timeout=300)
         if info.returncode == 0:
             return
-        init = subprocess.run([*base, "-dbType", "postgres", "-initSchema"], env=self.env(),
+        if '"VERSION" does not exist' not in info.stdout + info.stderr:
+            raise LakeError("metastore: cannot read the schema version from PostgreSQL "
+                            "(is postgres up and LAKE_METASTORE_DB_PASSWORD unchanged?)",
+                            (info.stdout + info.stderr)[-2000:])
+        init = subprocess.run(self._argv(tool, ["-dbType", "postgres", "-initSchema"]), env=self.env(),
                               capture_output=True, text=True, timeout=600)
         if init.returncode != 0:
             raise LakeError("metastore: schema initialisation failed", (init.stdout + init.stderr)[-3000:])
 
     def argv(self) -> list[str]:
-        return self.java_argv("org.apache.hadoop.hive.metastore.HiveMetaStore", self._cp(),
-                              args=["-p", str(self.s.ports["metastore"])], opts=self._opts("metastore.log"))
+        return self._argv("org.apache.hadoop.hive.metastore.HiveMetaStore", ["-p", str(self.s.ports["metastore"])])
 
     def probe(self) -> ProbeResult:
         return probes.port_open(self.s.host, self.s.ports["metastore"])
@@ -379,6 +420,7 @@ class ThriftServer(Service):
     port_keys = ("thrift", "thrift_ui")
     web_port_key = "thrift_ui"
     start_timeout = 180
+    log_to_stdout = True
 
     def env(self) -> dict[str, str]:
         from lake import spark
@@ -422,16 +464,21 @@ class Trino(Service):
         return env
 
     def argv(self) -> list[str]:
-        jvm_opts = [line.strip() for line in (self.etc / "jvm.config").read_text().splitlines()
-                    if line.strip() and not line.startswith("#")]
-        return [str(jvm.trino_java()), f"-D{marker(self.name)}", *jvm_opts,
-                f"-Dnode.data-dir={self.s.data_dir / 'trino'}",
+        # What Trino's bin/launcher does, minus its Python 2 era wrapper: jvm.config
+        # lines are JVM options and node.properties entries become system properties.
+        def lines(name: str) -> list[str]:
+            return [ln.strip() for ln in (self.etc / name).read_text().splitlines()
+                    if ln.strip() and not ln.lstrip().startswith("#")]
+
+        return [str(jvm.trino_java()), f"-D{marker(self.name)}", *lines("jvm.config"),
+                *[f"-D{ln}" for ln in lines("node.properties")],
                 f"-Dconfig={self.etc / 'config.properties'}",
                 f"-Dlog.levels-file={self.etc / 'log.properties'}",
-                f"-Dlog.output-file={self.log_file}",
-                f"-Dnode.id=lake-{self.s.env}", "-Dnode.environment=lake",
-                f"-Dcatalog.config-dir={self.etc / 'catalog'}",
+                f"-Dplugin.dir={self.home / 'plugin'}",
                 "-cp", f"{self.home}/lib/*", "io.trino.server.TrinoServer"]
+
+    def cwd(self) -> Path | None:
+        return self.home  # Trino resolves its secrets-plugin dir relative to the working dir
 
     def probe(self) -> ProbeResult:
         url = f"{self.s.trino_url}/v1/info"

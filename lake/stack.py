@@ -65,7 +65,7 @@ def ensure_up(svc: Service) -> str:
     if pid is None:
         _check_ports(svc)
         svc.prepare()
-        svc.daemon.start(svc.argv(), svc.env(), user=svc.run_as())
+        svc.daemon.start(svc.argv(), svc.env(), cwd=svc.cwd(), user=svc.run_as())
         action = "started"
     try:
         probes.wait_for(svc.probe, svc.start_timeout, svc.name, alive=lambda: svc.daemon.pid() is not None)
