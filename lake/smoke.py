@@ -60,7 +60,8 @@ def kafka_roundtrip(s: Settings, topic: str, n: int = 10) -> list[str]:
 def delete_topic(s: Settings, topic: str) -> None:
     from confluent_kafka.admin import AdminClient
 
-    AdminClient({"bootstrap.servers": s.kafka_bootstrap}).delete_topics([topic])[topic].result(30)
+    admin = AdminClient({"bootstrap.servers": s.kafka_bootstrap})  # must outlive the future
+    admin.delete_topics([topic])[topic].result(30)
 
 
 def spark_table(s: Settings, schema: str, rows: int = 1000, master: str | None = None) -> str:

@@ -30,8 +30,8 @@ def stored(lake, sandbox):
 
     token = uuid.uuid4().hex
     hdfs_client.client(lake).write(f"{sandbox.hdfs_dir}/keep.txt", data=token.encode())
-    AdminClient({"bootstrap.servers": lake.kafka_bootstrap}).create_topics(
-        [NewTopic(sandbox.topic, 2, 1)])[sandbox.topic].result(30)
+    admin = AdminClient({"bootstrap.servers": lake.kafka_bootstrap})  # must outlive the future
+    admin.create_topics([NewTopic(sandbox.topic, 2, 1)])[sandbox.topic].result(30)
     p = Producer({"bootstrap.servers": lake.kafka_bootstrap, "acks": "all", "enable.idempotence": True})
     for i in range(50):
         p.produce(sandbox.topic, f"{token}-{i}".encode(), key=str(i).encode())
