@@ -15,6 +15,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("render", help="render daemon configs into var/conf")
     up = sub.add_parser("up", help="start the stack (idempotent)")
     up.add_argument("services", nargs="*", help="only these services (default: all, in order)")
+    run = sub.add_parser("run", help="run one service in the foreground (container entry point)")
+    run.add_argument("service")
+    pr = sub.add_parser("probe", help="probe one service once; exit 0 when ready (container health check)")
+    pr.add_argument("service")
+    sub.add_parser("post-steps", help="HDFS layout and Spark archive upload (after HDFS and YARN are up)")
     sub.add_parser("down", help="stop the stack")
     sub.add_parser("status", help="table of services: pid, port, health, memory, log, web UI")
     lg = sub.add_parser("logs", help="tail one service's log")
@@ -46,6 +51,18 @@ def main(argv: list[str] | None = None) -> int:
             from lake import stack
 
             stack.up(s, only=args.services or None)
+        elif args.verb == "run":
+            from lake import stack
+
+            stack.run_foreground(s, args.service)
+        elif args.verb == "probe":
+            from lake import stack
+
+            return stack.probe_once(s, args.service)
+        elif args.verb == "post-steps":
+            from lake import stack
+
+            stack.post_steps(s)
         elif args.verb == "down":
             from lake import stack
 

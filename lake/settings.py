@@ -154,17 +154,18 @@ def _native(env: dict[str, str]) -> Settings:
 
 
 def _docker(env: dict[str, str]) -> Settings:
-    # Inside the compose network each daemon has its own container, but they
-    # share one image and one settings object; 0.0.0.0 is needed there because
-    # other containers connect over the compose bridge.
+    # The compose services share one network namespace (network_mode: service:namenode),
+    # so daemons reach each other on 127.0.0.1 exactly as in native mode, and the
+    # published ports are reachable from the host at the same addresses. Daemons
+    # bind 0.0.0.0 inside the container so that Docker's port publishing reaches them.
     base = _native(env)
     return Settings(
         env="docker",
-        root=Path("/opt/lake/app"),
-        var=Path("/opt/lake/var"),
+        root=Path(env.get("LAKE_ROOT", "/opt/lake/app")),
+        var=Path(env.get("LAKE_VAR_DIR", "/opt/lake/var")),
         bind_host="0.0.0.0",
-        host=env.get("LAKE_HOST", "lake"),
-        user="lake",
+        host="127.0.0.1",
+        user=env.get("LAKE_USER", "lake"),
         ports=base.ports,
         heaps_mb=base.heaps_mb,
     )

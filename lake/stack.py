@@ -93,6 +93,35 @@ def up(s: Settings, only: list[str] | None = None) -> None:
     _say(f"stack is up in {time.monotonic() - t_all:.1f}s — `make status` for details")
 
 
+def run_foreground(s: Settings, name: str) -> None:
+    """Prepare and exec one service in the foreground (a container's main process)."""
+    import os
+
+    config.render_all(s)
+    for d in (s.data_dir, s.log_dir, s.run_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    svc = by_name(s, name)
+    svc.prepare()
+    argv, env = svc.argv(), svc.env()
+    if svc.cwd():
+        os.chdir(svc.cwd())
+    os.execvpe(argv[0], argv, env)
+
+
+def probe_once(s: Settings, name: str) -> int:
+    """Exit status for a container health check: 0 when the service's probe passes."""
+    result = by_name(s, name).probe()
+    _say(f"{name}: {'ready' if result else 'not ready'} ({result.detail})")
+    return 0 if result else 1
+
+
+def post_steps(s: Settings) -> None:
+    """The one-time steps that `up` runs between services (for a compose init container)."""
+    for name, steps in POST_STEPS.items():
+        for step in steps:
+            _say(f"  {name:<16} {step(s)}")
+
+
 def down(s: Settings) -> None:
     for svc in reversed(all_services(s)):
         stopped = svc.daemon.stop(timeout=90 if svc.name == "kafka" else 45)

@@ -66,6 +66,7 @@ def test_unknown_profile_is_one_clear_error():
         settings.load({"LAKE_ENV": "nope"})
 
 
-def test_docker_profile_uses_service_host(tmp_path):
-    s = settings.load({"LAKE_ENV": "docker", "LAKE_HOST": "lake"})
-    assert s.hdfs_uri == "hdfs://lake:8020" and s.bind_host == "0.0.0.0"
+def test_docker_profile_binds_all_interfaces_inside_the_container():
+    s = settings.load({"LAKE_ENV": "docker"})
+    assert s.bind_host == "0.0.0.0" and s.hdfs_uri == "hdfs://127.0.0.1:8020"
+    assert str(s.var) == "/opt/lake/var"
