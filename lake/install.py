@@ -47,6 +47,7 @@ APT_PACKAGES = (
     ("/usr/lib/jvm/java-17-openjdk-amd64/bin/java", "openjdk-17-jdk-headless"),
     ("/usr/lib/postgresql/{pg}/bin/postgres", "postgresql-{pg}"),
     ("mvn", "maven"),
+    ("docker-compose", "docker-compose"),
 )
 
 

@@ -477,6 +477,10 @@ class Trino(Service):
                 f"-Dplugin.dir={self.home / 'plugin'}",
                 "-cp", f"{self.home}/lib/*", "io.trino.server.TrinoServer"]
 
+    def prepare(self) -> None:
+        # Trino fails with an opaque Guice error, not a clear one, when node.data-dir is missing.
+        (self.s.data_dir / "trino").mkdir(parents=True, exist_ok=True)
+
     def cwd(self) -> Path | None:
         return self.home  # Trino resolves its secrets-plugin dir relative to the working dir
 

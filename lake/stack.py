@@ -63,6 +63,13 @@ def ensure_up(svc: Service) -> str:
     pid = svc.daemon.pid()
     action = "already running"
     if pid is None:
+        # Our own daemon without a pid file (its pid file was lost): adopt it rather than fail on the port.
+        owner = process.listener_pid(svc.ports[0]) if svc.ports else None
+        if owner and process.is_ours(owner, svc.name):
+            svc.daemon.pid_file.parent.mkdir(parents=True, exist_ok=True)
+            svc.daemon.pid_file.write_text(str(owner))
+            pid, action = owner, "adopted"
+    if pid is None:
         _check_ports(svc)
         svc.prepare()
         svc.daemon.start(svc.argv(), svc.env(), cwd=svc.cwd(), user=svc.run_as())

@@ -10,7 +10,7 @@ import pytest
 
 from ingestion import records
 from ingestion.records import RAW_CAP, Record, Rejected
-from ingestion.replay import ReplayStats, SourceError, replay
+from ingestion.replay import ReplayStats, SourceError, items_from_json, replay
 
 V2_TWEET = {"id": "1500000000000000001", "text": "olá #Santander", "author_id": "42", "lang": "pt"}
 V1_TWEET = {"id": 1500000000000000002, "id_str": "1500000000000000002", "text": "hola",
@@ -60,9 +60,15 @@ def test_truncated_and_nonstandard_json_are_invalid_json(tmp_path):
     assert all("\n" not in i.message for i in items)
 
 
-def test_five_megabyte_line_is_too_large_without_loading_it(tmp_path):
+@pytest.mark.parametrize("layout", ["jsonl", "jsonl.gz", "json-array"])
+def test_five_megabyte_line_is_too_large_without_loading_it(tmp_path, layout):
     huge = b'{"id":"3","author_id":"4","text":"' + b"x" * (5 * 1024 * 1024) + b'"}'
-    path = write_lines(tmp_path / "t.jsonl", huge, line(V2_TWEET))
+    content = huge + b"\n" + line(V2_TWEET) + b"\n"
+    if layout == "json-array":
+        content = b"[" + huge + b"," + line(V2_TWEET) + b"]"
+    path = tmp_path / f"t.{layout}"
+    path.write_bytes(gzip.compress(content) if layout.endswith(".gz") else content)
+    del content
     tracemalloc.start()
     try:
         items, _ = run(path)
@@ -83,6 +89,7 @@ def test_line_cap_is_configurable(tmp_path):
 @pytest.mark.parametrize("tweet, reason", [
     ({**V2_TWEET, "id": 1500000000000000001}, "bad_id_type"),  # v2 ids are strings
     ({**V2_TWEET, "id": "12ab"}, "bad_id"),
+    ({**V2_TWEET, "id": "0123"}, "bad_id"),  # a key must be the canonical decimal form
     ({**V2_TWEET, "id": "99999999999999999999"}, "bad_id"),  # beyond bigint
     ({k: v for k, v in V2_TWEET.items() if k != "id"}, "missing_id"),
     ({k: v for k, v in V2_TWEET.items() if k != "author_id"}, "missing_user"),
@@ -177,6 +184,14 @@ def test_rejected_raw_is_capped(tmp_path):
     path = write_lines(tmp_path / "t.jsonl", big_bad)
     (item,), _ = run(path)
     assert item.reason == "bad_id_type" and len(item.raw) == RAW_CAP and item.raw_size == len(big_bad)
+
+
+def test_api_pages_use_the_same_rules():
+    page = {"data": [V2_TWEET], "includes": {"users": [{"id": "42", "username": "ana"}]}}
+    (item,) = items_from_json(line(page), "api:page=3")
+    assert (item.origin, item.key) == ("api:page=3:data[0]", V2_TWEET["id"])
+    (bad,) = items_from_json(b'{"data": [', "api:page=4")
+    assert (bad.reason, bad.origin) == ("invalid_json", "api:page=4")
 
 
 def test_items_are_records_or_rejected_only(tmp_path):

@@ -1,0 +1,253 @@
+"""Cut one file (plain or gzip) into candidate units with bounded memory.
+
+A unit is one non-blank JSON Lines line, or one element of a top-level JSON array.
+No unit is ever held in memory beyond `max_bytes` (+ one read chunk): an oversized
+line or element is skipped while keeping only its first `keep` bytes for the DLQ.
+JSON is not parsed here; that is the caller's job.
+"""
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+from ingestion.records import CORRUPT_FILE, TOO_LARGE
+
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+_WS = b" \t\r\n"
+_CHUNK = 1 << 16
+_SNIFF_LIMIT = 1 << 20
+
+# Structural bytes of JSON. Multi-byte UTF-8 sequences never contain ASCII bytes,
+# so scanning bytes (not characters) is safe.
+_OUTSIDE_STRING = re.compile(rb'[\[\]{}",]')
+_INSIDE_STRING = re.compile(rb'["\\]')
+_NON_WS = re.compile(rb"[^ \t\r\n]")
+
+# Exceptions that mean "the compressed bytes are bad", as opposed to the disk failing.
+_CORRUPT_GZIP = (gzip.BadGzipFile, EOFError, zlib.error)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One candidate input: `data` is its bytes, or only the first `keep` bytes if `problem` is set."""
+
+    origin: str
+    data: bytes
+    size: int
+    problem: str | None = None  # None, TOO_LARGE or CORRUPT_FILE (reason codes)
+    detail: str = ""
+
+
+def is_gzip(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == GZIP_MAGIC
+
+
+def _open(path: str, gz: bool) -> BinaryIO:
+    return gzip.open(path, "rb") if gz else open(path, "rb")
+
+
+def _chunks(f: BinaryIO, size: int) -> Iterator[bytes]:
+    """The file's bytes without a leading UTF-8 BOM, in pieces of at most `size` (>= 1).
+
+    read1 returns what is already decompressed, so a truncated gzip still yields
+    everything before the damage before the error surfaces.
+    """
+    head = b""
+    while len(head) < len(UTF8_BOM):
+        piece = f.read1(len(UTF8_BOM) - len(head))
+        if not piece:
+            break
+        head += piece
+    if head and head != UTF8_BOM:
+        yield head
+    while True:
+        chunk = f.read1(size)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _first_significant_byte(path: str, gz: bool) -> bytes:
+    """b'[' for a JSON array document, another byte for JSON Lines, b'' if blank/empty."""
+    seen = 0
+    with _open(path, gz) as f:
+        for chunk in _chunks(f, 512):
+            m = _NON_WS.search(chunk)
+            if m:
+                return chunk[m.start():m.start() + 1]
+            seen += len(chunk)
+            if seen > _SNIFF_LIMIT:
+                break
+    return b"{" if seen else b""
+
+
+def iter_units(path: str, max_bytes: int, keep: int, chunk_size: int = _CHUNK) -> Iterator[Unit]:
+    """Yield the units of one file; corrupt gzip content ends the file with a corrupt_file unit.
+
+    OSError other than bad gzip data (missing file, permission, I/O) propagates:
+    the source itself is unreadable, which the caller reports, not the DLQ.
+    """
+    gz = is_gzip(path)
+    try:
+        first = _first_significant_byte(path, gz)
+        if not first:
+            return
+        with _open(path, gz) as f:
+            if first == b"[":
+                yield from _array_units(f, path, max_bytes, keep, chunk_size)
+            else:
+                yield from _line_units(f, path, max_bytes, keep)
+    except _CORRUPT_GZIP as exc:
+        if not gz:
+            raise
+        yield Unit(f"{path}:gzip", b"", 0, CORRUPT_FILE, f"{type(exc).__name__}: {exc}")
+
+
+def _line_units(f: BinaryIO, path: str, max_bytes: int, keep: int) -> Iterator[Unit]:
+    limit = max_bytes + 2  # room for the content plus "\r\n"
+    line_no = 0
+    while True:
+        chunk = f.readline(limit)
+        if not chunk:
+            return
+        line_no += 1
+        complete = chunk.endswith(b"\n") or len(chunk) < limit  # ended by newline or EOF
+        if line_no == 1 and chunk.startswith(UTF8_BOM):
+            chunk = chunk[len(UTF8_BOM):]
+        origin = f"{path}:{line_no}"
+        if complete:
+            content = chunk.strip(_WS)
+            if not content:
+                continue
+            if len(content) <= max_bytes:
+                yield Unit(origin, content, len(content))
+                continue
+        size = len(chunk.rstrip(b"\r\n"))
+        head = chunk.lstrip(_WS)[:keep]
+        while not chunk.endswith(b"\n"):
+            chunk = f.readline(_CHUNK)
+            if not chunk:
+                break
+            size += len(chunk.rstrip(b"\r\n"))
+        yield Unit(origin, head, size, TOO_LARGE, f"{size} bytes > cap {max_bytes}")
+
+
+class _Element:
+    """Accumulates one array element's bytes up to `max_bytes`, then only counts them."""
+
+    __slots__ = ("buf", "size", "over", "max_bytes", "keep")
+
+    def __init__(self, max_bytes: int, keep: int) -> None:
+        self.max_bytes, self.keep = max_bytes, keep
+        self.buf = bytearray()
+        self.size = 0
+        self.over = False
+
+    def add(self, piece: bytes) -> None:
+        if not self.size:
+            piece = piece.lstrip(_WS)
+        if not piece:
+            return
+        self.size += len(piece)
+        if self.over:
+            return
+        if len(self.buf) + len(piece) <= self.max_bytes:
+            self.buf += piece
+        else:
+            self.over = True
+            self.buf = (self.buf + piece)[:self.keep]
+
+    def unit(self, origin: str) -> Unit:
+        if self.over:
+            return Unit(origin, bytes(self.buf), self.size, TOO_LARGE,
+                        f"about {self.size} bytes > cap {self.max_bytes}")
+        data = bytes(self.buf).rstrip(_WS)
+        return Unit(origin, data, len(data))
+
+
+def _array_units(f: BinaryIO, path: str, max_bytes: int, keep: int, chunk_size: int) -> Iterator[Unit]:
+    """Split top-level JSON array(s) into element units by scanning structure bytes.
+
+    Concatenated arrays (`[..][..]`) continue the element index; anything else after
+    the closing bracket becomes one unit that fails JSON decoding downstream.
+    """
+    depth = 0
+    in_string = escaped = False
+    index = 0
+    elem: _Element | None = None  # the element being collected, None between arrays
+    after_comma = False
+    trailing: _Element | None = None
+    for chunk in _chunks(f, chunk_size):
+        if trailing is not None:
+            trailing.add(chunk)
+            continue
+        pos, n = 0, len(chunk)
+        seg = 0  # start of the current element's bytes within this chunk
+        while pos < n:
+            if in_string:
+                if escaped:
+                    escaped = False
+                    pos += 1
+                    continue
+                m = _INSIDE_STRING.search(chunk, pos)
+                if m is None:
+                    pos = n
+                    break
+                pos = m.end()
+                if chunk[m.start()] == 0x5C:  # backslash: skip the escaped byte
+                    escaped = True
+                else:
+                    in_string = False
+                continue
+            if depth == 0:
+                m = _NON_WS.search(chunk, pos)
+                if m is None:
+                    pos = n
+                    break
+                if chunk[m.start()] != 0x5B:  # not '[': junk after the array
+                    trailing = _Element(max_bytes, keep)
+                    trailing.add(chunk[m.start():])
+                    pos = seg = n
+                    break
+                depth = 1
+                pos = seg = m.end()
+                elem = _Element(max_bytes, keep)
+                after_comma = False
+                continue
+            m = _OUTSIDE_STRING.search(chunk, pos)
+            if m is None:
+                pos = n
+                break
+            c = chunk[m.start()]
+            pos = m.end()
+            if c == 0x22:  # '"'
+                in_string = True
+            elif c in (0x5B, 0x7B):  # '[' '{'
+                depth += 1
+            elif c in (0x5D, 0x7D):  # ']' '}'
+                depth -= 1
+                if depth == 0:
+                    elem.add(chunk[seg:m.start()])
+                    if elem.size or after_comma:
+                        yield elem.unit(f"{path}:[{index}]")
+                        index += 1
+                    elem = None
+                    seg = pos
+            elif c == 0x2C and depth == 1:  # ',' between elements
+                elem.add(chunk[seg:m.start()])
+                yield elem.unit(f"{path}:[{index}]")
+                index += 1
+                elem = _Element(max_bytes, keep)
+                after_comma = True
+                seg = pos
+        if elem is not None:
+            elem.add(chunk[seg:pos])
+    if elem is not None and (elem.size or after_comma):
+        yield elem.unit(f"{path}:[{index}]")  # unterminated array: let decoding judge it
+    if trailing is not None and trailing.size:
+        yield trailing.unit(f"{path}:after-array")
