@@ -48,10 +48,11 @@ render: venv ## Render daemon configs into var/conf
 	$(LAKE) render
 
 # ---- stack lifecycle --------------------------------------------------------
-up: install ## Start the stack (idempotent; MODE=docker uses the compose file)
+up: ## Start the stack (idempotent; MODE=docker uses the compose file)
 ifeq ($(MODE),docker)
 	$(COMPOSE) up -d --build
 else
+	@$(MAKE) --no-print-directory install
 	$(LAKE) up
 endif
 

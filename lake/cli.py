@@ -20,6 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("probe", help="probe one service once; exit 0 when ready (container health check)")
     pr.add_argument("service")
     sub.add_parser("post-steps", help="HDFS layout and Spark archive upload (after HDFS and YARN are up)")
+    af = sub.add_parser("after-start", help="a service's idempotent set-up once it is ready (e.g. postgres roles)")
+    af.add_argument("service")
     sub.add_parser("down", help="stop the stack")
     sub.add_parser("status", help="table of services: pid, port, health, memory, log, web UI")
     lg = sub.add_parser("logs", help="tail one service's log")
@@ -59,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
             from lake import stack
 
             return stack.probe_once(s, args.service)
+        elif args.verb == "after-start":
+            from lake import services
+
+            services.by_name(s, args.service).after_start()
+            print(f"{args.service}: set-up done")
         elif args.verb == "post-steps":
             from lake import stack
 

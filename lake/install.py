@@ -42,12 +42,14 @@ MAVEN_LIBS = (
     MavenLib("spark-extra", "hadoop-cluster/maven/spark-extra/pom.xml", {"spark.version": "spark"}),
 )
 
-# Debian packages: (command or path that proves presence, package name)
+# Debian packages: (path glob or command that proves presence, package name, required).
+# docker-compose only serves MODE=docker and its validation test, so a non-root
+# user without it is not stopped.
 APT_PACKAGES = (
-    ("/usr/lib/jvm/java-17-openjdk-amd64/bin/java", "openjdk-17-jdk-headless"),
-    ("/usr/lib/postgresql/{pg}/bin/postgres", "postgresql-{pg}"),
-    ("mvn", "maven"),
-    ("docker-compose", "docker-compose"),
+    ("/usr/lib/jvm/java-17-openjdk-*/bin/java", "openjdk-17-jdk-headless", True),
+    ("/usr/lib/postgresql/{pg}/bin/postgres", "postgresql-{pg}", True),
+    ("mvn", "maven", True),
+    ("docker-compose", "docker-compose", False),
 )
 
 
@@ -55,23 +57,32 @@ def _say(msg: str) -> None:
     print(msg, flush=True)
 
 
+def _present(probe: str) -> bool:
+    import glob
+
+    return bool(glob.glob(probe)) if probe.startswith("/") else shutil.which(probe) is not None
+
+
 def ensure_debian_packages() -> None:
     pg = versions.load()["debian"]["postgresql"]
-    missing = []
-    for probe, pkg in APT_PACKAGES:
-        probe, pkg = probe.format(pg=pg), pkg.format(pg=pg)
-        present = Path(probe).exists() if probe.startswith("/") else shutil.which(probe) is not None
-        if not present:
-            missing.append(pkg)
+    missing = [(pkg.format(pg=pg), required) for probe, pkg, required in APT_PACKAGES
+               if not _present(probe.format(pg=pg))]
     if not missing:
         return
     if os.geteuid() != 0:
-        raise LakeError(f"missing Debian packages: {' '.join(missing)}; install them "
-                        f"(sudo apt-get install -y {' '.join(missing)}) or run `make install` as root")
-    _say(f"installing Debian packages: {' '.join(missing)}")
+        needed = [p for p, required in missing if required]
+        optional = [p for p, required in missing if not required]
+        if optional:
+            _say(f"  note: optional Debian package(s) missing: {' '.join(optional)} (only for MODE=docker)")
+        if needed:
+            raise LakeError(f"missing Debian packages: {' '.join(needed)}; install them "
+                            f"(sudo apt-get install -y {' '.join(needed)}) or run `make install` as root")
+        return
+    names = [p for p, _ in missing]
+    _say(f"installing Debian packages: {' '.join(names)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *names], check=True, env=env)
 
 
 def _stamp(lib: MavenLib, root: Path) -> str:

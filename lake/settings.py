@@ -154,7 +154,7 @@ def _native(env: dict[str, str]) -> Settings:
 
 
 def _docker(env: dict[str, str]) -> Settings:
-    # The compose services share one network namespace (network_mode: service:namenode),
+    # The compose services share one network namespace (network_mode: service:net),
     # so daemons reach each other on 127.0.0.1 exactly as in native mode, and the
     # published ports are reachable from the host at the same addresses. Daemons
     # bind 0.0.0.0 inside the container so that Docker's port publishing reaches them.
