@@ -19,7 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("service")
     pr = sub.add_parser("probe", help="probe one service once; exit 0 when ready (container health check)")
     pr.add_argument("service")
-    sub.add_parser("post-steps", help="HDFS layout and Spark archive upload (after HDFS and YARN are up)")
+    ps = sub.add_parser("post-steps", help="the set-up steps `up` runs after services (HDFS layout, Spark "
+                                           "archive, Kafka topics, raw table); optionally only after the named ones")
+    ps.add_argument("services", nargs="*")
     af = sub.add_parser("after-start", help="a service's idempotent set-up once it is ready (e.g. postgres roles)")
     af.add_argument("service")
     sub.add_parser("down", help="stop the stack")
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.verb == "post-steps":
             from lake import stack
 
-            stack.post_steps(s)
+            stack.post_steps(s, only=args.services or None)
         elif args.verb == "down":
             from lake import stack
 

@@ -33,10 +33,25 @@ def hdfs_layout(s: Settings) -> str:
     return "HDFS layout ready"
 
 
+def kafka_topics(s: Settings) -> str:
+    from ingestion import topics
+
+    created = topics.ensure(s.kafka_bootstrap)
+    return f"topics created: {', '.join(created)}" if created else "topics exist"
+
+
+def raw_table(s: Settings) -> str:
+    from lake import ddl
+
+    return ddl.apply_layer(s, "raw")
+
+
 # Steps that run once their service is ready, on every `up` (each is idempotent).
 POST_STEPS = {
     "datanode": [hdfs_layout],
     "nodemanager": [spark.ensure_archive_on_hdfs],
+    "kafka": [kafka_topics],
+    "thriftserver": [raw_table],
 }
 
 
@@ -122,9 +137,11 @@ def probe_once(s: Settings, name: str) -> int:
     return 0 if result else 1
 
 
-def post_steps(s: Settings) -> None:
-    """The one-time steps that `up` runs between services (for a compose init container)."""
+def post_steps(s: Settings, only: list[str] | None = None) -> None:
+    """The idempotent steps that `up` runs after some services (for compose init containers)."""
     for name, steps in POST_STEPS.items():
+        if only and name not in only:
+            continue
         for step in steps:
             _say(f"  {name:<16} {step(s)}")
 

@@ -158,7 +158,15 @@ def test_each_service_runs_and_probes_itself_through_the_lake_cli(svcs):
         svc = svcs[name]
         assert svc["command"] == ["python", "-m", "lake", "run", name], name
         assert _health_cmd(svc)[:5] == ["python", "-m", "lake", "probe", name], name
-    assert svcs["lake-init"]["command"] == ["python", "-m", "lake", "post-steps"]
+    # The init containers together run every set-up step `lake up` runs between services.
+    from lake.stack import POST_STEPS
+
+    covered = set()
+    for name in ("lake-init", "lake-init-ingest"):
+        cmd = svcs[name]["command"]
+        assert cmd[:4] == ["python", "-m", "lake", "post-steps"], name
+        covered.update(cmd[4:])
+    assert covered == set(POST_STEPS)
 
 
 def test_health_checks_allow_each_service_its_start_timeout(svcs):

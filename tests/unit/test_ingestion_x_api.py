@@ -374,6 +374,7 @@ def test_403_and_400_and_unreachable_are_one_line_source_errors(fake_x, tmp_path
 
     checkpoint = tmp_path / "x.json"
     save_checkpoint(checkpoint, "#Santander", "1")
+    # request 2 is the first request of this second run
     fake_x.faults[2] = lambda: (400, {}, json.dumps({"errors": [{"parameters": {"since_id": ["1"]},
                                 "message": "Invalid 'since_id':'1'."}], "title": "Invalid Request",
                                 "detail": "One or more parameters to your request was invalid.",
@@ -395,6 +396,24 @@ def test_a_hung_server_times_out(fake_x):
     with pytest.raises(XSourceError) as hung:
         list(collect(bearer_token=TOKEN, api_base=fake_x.url, timeout=0.3))
     assert "cannot reach" in one_line(hung.value)
+
+
+def test_a_bad_tweet_in_a_page_is_rejected_not_fatal(fake_x, real_pages):
+    page = json.loads(json.dumps(real_pages[2]))
+    page["data"][5]["id"] = int(page["data"][5]["id"])  # a number: bad_id_type, as in replay
+    del page["meta"]["next_token"]
+    fake_x.faults[1] = lambda: (200, {}, json.dumps(page).encode())
+    items, stats = run(fake_x)
+    assert len(items) == 100 and stats.produced == 99 and stats.by_reason == {"bad_id_type": 1}
+    assert isinstance(items[5], Rejected) and items[5].origin == "api:page=1:data[5]"
+
+
+def test_a_repeated_next_token_stops_instead_of_looping(fake_x, real_pages, tmp_path):
+    fake_x.faults[2] = lambda: (200, {}, json.dumps(real_pages[0]).encode())  # page 1 again
+    with pytest.raises(XSourceError) as looping:
+        list(collect(bearer_token=TOKEN, api_base=fake_x.url, checkpoint_path=tmp_path / "x.json"))
+    assert "repeats next_token" in one_line(looping.value) and len(fake_x.requests) == 2
+    assert not (tmp_path / "x.json").exists()
 
 
 def test_a_non_json_page_stops_the_run(fake_x, tmp_path):

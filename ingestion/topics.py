@@ -1,0 +1,63 @@
+"""The Kafka topics the lake owns, created with explicit settings.
+
+The broker has auto.create.topics.enable=false, so a typo fails instead of
+creating a stray topic with default settings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RAW = "tweets.raw"
+DLQ = "tweets.dlq"
+
+# One tweet is a few KiB; replay rejects anything over 1 MiB before Kafka sees it.
+MAX_MESSAGE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+SPECS = {
+    # Several partitions so the sink and the speed layer can read in parallel;
+    # keyed by tweet id, so one tweet's versions stay in order on one partition.
+    RAW: TopicSpec(4, {"retention.ms": str(7 * 24 * 3600 * 1000), "compression.type": "zstd",
+                       "cleanup.policy": "delete", "max.message.bytes": str(MAX_MESSAGE_BYTES),
+                       "min.insync.replicas": "1"}),
+    # Rejects are kept longer: someone has to look at them.
+    DLQ: TopicSpec(1, {"retention.ms": str(30 * 24 * 3600 * 1000), "compression.type": "zstd",
+                       "cleanup.policy": "delete", "max.message.bytes": str(MAX_MESSAGE_BYTES)}),
+}
+
+
+def names(prefix: str = "") -> tuple[str, str]:
+    """(raw, dlq) topic names; tests use a prefix to get their own pair."""
+    return prefix + RAW, prefix + DLQ
+
+
+def ensure(bootstrap: str, prefix: str = "", timeout: float = 30) -> list[str]:
+    """Create the raw and DLQ topics if missing; returns the ones created. Idempotent."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    wanted = {prefix + name: spec for name, spec in SPECS.items()}
+    new = [NewTopic(name, num_partitions=spec.partitions, replication_factor=1, config=spec.config)
+           for name, spec in wanted.items() if name not in existing]
+    if new:
+        for fut in admin.create_topics(new).values():
+            fut.result(timeout)
+    return [t.topic for t in new]
+
+
+def delete(bootstrap: str, prefix: str, timeout: float = 30) -> None:
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for fut in admin.delete_topics(list(names(prefix))).values():
+        try:
+            fut.result(timeout)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
