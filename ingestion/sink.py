@@ -179,7 +179,7 @@ class RawSink:
             landed_next = self.recover(tp.partition)
             start = max(committed.get(tp.partition, -1), landed_next)
             tp.offset = start if start >= 0 else OFFSET_BEGINNING
-            if landed_next > committed.get(tp.partition, -1):
+            if landed_next >= 0 and landed_next > committed.get(tp.partition, -1):
                 consumer.commit(offsets=[TopicPartition(tp.topic, tp.partition, landed_next)], asynchronous=False)
             self.landed[tp.partition] = max(start, 0)
             self.buffers[tp.partition] = _Buffer()
@@ -300,7 +300,8 @@ class RawSink:
                 if self.pending_registration:
                     self._register_pending()
                 if now - last_status >= 2:
-                    self._write_status("running")
+                    # "running" only once partitions are assigned and recovered: that is what readiness means.
+                    self._write_status("running" if self.landed else "starting")
                     last_status = now
         finally:
             # A clean stop lands what it has; a kill -9 leaves it to recovery.
