@@ -338,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--state-root", default="/lake/raw/_sink")
     ap.add_argument("--roll-seconds", type=float, default=30.0)
     ap.add_argument("--roll-mb", type=float, default=64.0)
-    ap.add_argument("--no-register", action="store_true", help="do not add partitions to raw.tweets")
+    ap.add_argument("--table", default="raw.tweets", help="Hive table whose partitions the sink adds")
+    ap.add_argument("--no-register", action="store_true", help="do not add partitions to any table")
     ap.add_argument("--status-file")
     ap.add_argument("--tag", help="marker the launcher uses to recognise its process (lake.service=raw-sink)")
     args = ap.parse_args(argv)
@@ -352,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
                      rejected_root=args.rejected_root, state_root=args.state_root,
                      roll_seconds=args.roll_seconds, roll_bytes=int(args.roll_mb * 1024 * 1024),
                      status_file=args.status_file)
-    registrar = None if args.no_register else hive_partition_registrar(s.host, s.ports["thrift"], s.user)
+    registrar = None if args.no_register else hive_partition_registrar(s.host, s.ports["thrift"], s.user, args.table)
     sink = RawSink(cfg, registrar)
     signal.signal(signal.SIGTERM, lambda *_: sink.stop())
     signal.signal(signal.SIGINT, lambda *_: sink.stop())

@@ -13,8 +13,9 @@ from lake import clients, config
 from lake.settings import Settings
 
 
-def ddl_params(s: Settings) -> dict[str, str]:
-    return {"RAW_ROOT": f"{s.hdfs_uri}/lake/raw/tweets", "WAREHOUSE_DIR": s.warehouse_dir}
+def ddl_params(s: Settings, **overrides: str) -> dict[str, str]:
+    params = {"RAW_DB": "raw", "RAW_ROOT": f"{s.hdfs_uri}/lake/raw/tweets", "WAREHOUSE_DIR": s.warehouse_dir}
+    return {**params, **overrides}
 
 
 def statements(path: Path, params: dict[str, str]) -> list[str]:
@@ -23,9 +24,9 @@ def statements(path: Path, params: dict[str, str]) -> list[str]:
     return [stmt.strip() for stmt in re.split(r";\s*(?:\n|$)", text) if stmt.strip()]
 
 
-def apply_layer(s: Settings, layer: str) -> str:
+def apply_layer(s: Settings, layer: str, **overrides: str) -> str:
     files = sorted((s.root / "hive" / "ddl" / layer).glob("*.sql"))
     for f in files:
-        for stmt in statements(f, ddl_params(s)):
+        for stmt in statements(f, ddl_params(s, **overrides)):
             clients.hive(s, stmt)
     return f"{layer} DDL applied ({len(files)} file(s))"

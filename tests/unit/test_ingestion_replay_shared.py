@@ -10,25 +10,7 @@ import pytest
 from ingestion.records import Record, Rejected
 from ingestion.replay import ReplayStats, expand_paths, replay
 
-V1 = "tweets/v1-streaming"
-BROKEN = f"{V1}/broken_and_unsupported_payloads"
-V2 = "tweets/v2-twarc/test-data"
-
-# The bad records, named: (file, line) -> reason. Every other unit must become a Record.
-KNOWN_BAD = {
-    (f"{V2}/streaming_output_with_error.jsonl", 8): "invalid_json",  # truncated on purpose
-    (f"{BROKEN}/original_format_missing_user.json", 1): "missing_user",
-    (f"{BROKEN}/activity_streams_missing_field.json", 1): "unsupported_format",
-    **{(f"{V1}/activity_streams_examples.json", n): "unsupported_format" for n in range(1, 26)},
-    (f"{V2}/counts.jsonl", 1): "not_a_tweet",
-    (f"{V2}/lists.jsonl", 1): "not_a_tweet",
-    (f"{V2}/lists.jsonl", 2): "not_a_tweet",
-    (f"{V2}/users.jsonl", 1): "not_a_tweet",
-    (f"{V2}/tweets_compliance.jsonl", 2): "not_a_tweet",  # line 1 is blank
-    (f"{V2}/tweets_compliance.jsonl", 3): "not_a_tweet",
-    (f"{V2}/users_compliance.jsonl", 1): "not_a_tweet",
-    (f"{V2}/users_compliance.jsonl", 2): "not_a_tweet",
-}
+from tests.shared_tweets import BROKEN, KNOWN_BAD, V1, V2, independent_units  # noqa: F401
 
 # file -> (read, produced, rejected), written out so a change in either the data or the
 # rules shows up as a diff here (docs/ingestion.md quotes the same table).
@@ -71,23 +53,6 @@ EXPECTED = {
     f"{V2}/verified_type.jsonl": (1, 1, 0),
     f"{V2}/withheld.jsonl": (215, 215, 0),
 }
-
-
-def independent_units(path: Path) -> dict[int, int]:
-    """line -> units, by the simplest reading: a page of tweets counts its tweets, any other line 1."""
-    units = {}
-    for number, line in enumerate(path.read_bytes().split(b"\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            units[number] = 1
-            continue
-        data = obj.get("data") if isinstance(obj, dict) else None
-        tweets = isinstance(data, list) and any(isinstance(d, dict) and "text" in d for d in data)
-        units[number] = len(data) if tweets else 1
-    return units
 
 
 def line_of(origin: str) -> int:

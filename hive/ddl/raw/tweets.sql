@@ -3,11 +3,11 @@
 -- unmasked data; analysts query bronze and above.
 -- External: the files belong to the raw sink; dropping the table never deletes them.
 -- New (ingest_date, ingest_hour) folders are added as partitions by the sink itself.
--- Parameters: ${RAW_ROOT} (HDFS URI of /lake/raw/tweets).
-CREATE DATABASE IF NOT EXISTS raw
+-- Parameters: RAW_DB (raw; tests use their own schema), RAW_ROOT (HDFS URI of /lake/raw/tweets).
+CREATE DATABASE IF NOT EXISTS ${RAW_DB}
   COMMENT 'Raw zone: payloads exactly as received';
 
-CREATE EXTERNAL TABLE IF NOT EXISTS raw.tweets (
+CREATE EXTERNAL TABLE IF NOT EXISTS ${RAW_DB}.tweets (
   json STRING COMMENT 'the payload unchanged: a Twitter API v1.1 or v2 tweet as JSON'
 )
 COMMENT 'One row per landed record; files named <topic>+<partition>+<first offset>+<last offset>.jsonl'
