@@ -9,19 +9,33 @@ PY         := $(VENV)/bin/python
 LAKE       := $(PY) -m lake
 MODE       ?= native
 SERVICE    ?= trino
+SOURCE     ?= synthetic
+COUNT      ?= 100000
+SEED       ?= 0
+DAYS       ?= 30
+FORMAT     ?= v2
+FILES      ?=
+RATE       ?= 0
+QUERY      ?= \#Santander
 PYTEST_ARGS ?=
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
-.PHONY: help install venv up down status logs clean-data smoke demo test test-unit test-integration render
+.PHONY: help install venv up down status logs clean-data smoke demo test test-unit test-integration render ingest
 
 help: ## Show the targets and their variables
 	@echo "Usage: make <target> [VAR=value]"
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 	@echo
-	@echo "Variables: MODE=native|docker (up/down/status), SERVICE=<name> (logs),"
-	@echo "           PYTEST_ARGS='-k kafka' (test), LAKE_PORT_<NAME>=<port> to move a port"
+	@echo "Variables:"
+	@echo "  up/down/status  MODE=native|docker"
+	@echo "  logs            SERVICE=postgres|namenode|datanode|resourcemanager|nodemanager|metastore|kafka|thriftserver|trino|raw-sink"
+	@echo "  ingest          SOURCE=synthetic (default): COUNT=100000 SEED=0 DAYS=30 FORMAT=v2|v1"
+	@echo "                  SOURCE=replay: FILES='<file or dir> ...' RATE=<tweets/s, 0 = unlimited>"
+	@echo "                  SOURCE=x: QUERY='#Santander', token in X_BEARER_TOKEN (never in a file)"
+	@echo "  test            PYTEST_ARGS='-k kafka'"
+	@echo "  any             LAKE_PORT_<NAME>=<port> moves a port (names in lake/settings.py)"
 
 # ---- installation ---------------------------------------------------------
 # The virtualenv is rebuilt only when versions.toml changes.
@@ -75,6 +89,10 @@ logs: venv ## Tail one service's log (SERVICE=namenode|datanode|...|trino)
 
 clean-data: venv ## Stop the stack and delete all lake data (asks to confirm; CONFIRM=yes skips)
 	$(LAKE) clean-data
+
+ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x (see the variables below)
+	$(PY) -m ingestion --source $(SOURCE) --count $(COUNT) --seed $(SEED) --days $(DAYS) --format $(FORMAT) \
+	  --rate $(RATE) --query '$(QUERY)' $(if $(FILES),--files $(FILES),)
 
 smoke: up ## End-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beeline
 	$(LAKE) smoke

@@ -106,9 +106,19 @@ def is_ours(pid: int, service: str) -> bool:
 
 
 def rss_mb(pid: int) -> float | None:
-    """Resident memory of pid and all its descendants, in MiB."""
+    """Memory of pid and all its descendants, in MiB.
+
+    Proportional set size (Pss) where the kernel offers it: PostgreSQL's
+    backends share one buffer pool, and summing their RSS would count it once
+    per backend. Falls back to VmRSS."""
     total_kb = 0
     for p in [pid, *descendants(pid)]:
+        try:
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
+            total_kb += next(int(ln.split()[1]) for ln in rollup.splitlines() if ln.startswith("Pss:"))
+            continue
+        except (FileNotFoundError, ProcessLookupError, PermissionError, StopIteration):
+            pass
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):

@@ -180,14 +180,14 @@ def status_rows(s: Settings) -> list[Row]:
 
 def status(s: Settings) -> int:
     rows = status_rows(s)
-    header = ("SERVICE", "STATE", "PID", "PORTS", "RSS MiB", "LOG", "WEB UI")
+    header = ("SERVICE", "STATE", "PID", "PORTS", "MEM MiB", "LOG", "WEB UI")
     table = [header] + [(r.service, r.state, r.pid, r.ports, f"{r.rss_mb:.0f}" if r.rss_mb else "-", r.log, r.web)
                         for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         _say("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     total = sum(r.rss_mb or 0 for r in rows)
-    _say(f"total resident memory: {total / 1024:.2f} GiB")
+    _say(f"total memory (proportional set size, shared pages split between processes): {total / 1024:.2f} GiB")
     return 0 if all(r.state == "healthy" for r in rows) else 1
 
 
