@@ -97,7 +97,10 @@ ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x (see
 smoke: up ## End-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beeline
 	$(LAKE) smoke
 
-demo: smoke ## Fresh machine to a working lake: install, up, smoke queries
+DEMO_COUNT ?= 20000
+demo: smoke ## Fresh machine to a working lake: install, up, smoke, ingest synthetic tweets, queries
+	$(PY) -m ingestion --source synthetic --count $(DEMO_COUNT) --seed 2024
+	$(LAKE) demo-queries
 
 # ---- tests ------------------------------------------------------------------
 test: install ## The test suite: unit tests, then integration tests against the real stack

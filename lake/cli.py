@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     cd = sub.add_parser("clean-data", help="stop the stack and delete all lake data (asks for confirmation)")
     cd.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     sub.add_parser("smoke", help="end-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beeline")
+    sub.add_parser("demo-queries", help="run the demo/*.sql queries through Trino and print the results")
     return p
 
 
@@ -88,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
             from lake import stack
 
             stack.clean_data(s, confirmed=args.yes or os.environ.get("CONFIRM") == "yes")
+        elif args.verb == "demo-queries":
+            from lake import demo
+
+            demo.run(s)
         elif args.verb == "smoke":
             from lake import smoke
 
