@@ -62,3 +62,16 @@ def test_tail_reads_last_lines(tmp_path):
     f.write_text("\n".join(str(i) for i in range(100)))
     assert process.tail(f, 3) == "97\n98\n99"
     assert "no log" in process.tail(tmp_path / "missing.log")
+
+
+def test_missing_jdk_is_one_clear_error(monkeypatch):
+    from lake import jvm
+
+    jvm.java17_home.cache_clear()
+    monkeypatch.delenv("LAKE_JAVA17_HOME", raising=False)
+    monkeypatch.setattr(jvm.glob, "glob", lambda pattern: [])
+    try:
+        with pytest.raises(LakeError, match=r"JDK 17 not found .*make install"):
+            jvm.java17_home()
+    finally:
+        jvm.java17_home.cache_clear()
