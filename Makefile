@@ -17,11 +17,12 @@ FORMAT     ?= v2
 FILES      ?=
 RATE       ?= 0
 QUERY      ?= \#Santander
+SCALE      ?= small
 PYTEST_ARGS ?=
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
-.PHONY: help install venv up down status logs clean-data smoke demo test test-unit test-integration render ingest
+.PHONY: help install venv up down status logs clean-data smoke demo test test-unit test-integration render ingest bench-ingest
 
 help: ## Show the targets and their variables
 	@echo "Usage: make <target> [VAR=value]"
@@ -34,6 +35,7 @@ help: ## Show the targets and their variables
 	@echo "  ingest          SOURCE=synthetic (default): COUNT=100000 SEED=0 DAYS=30 FORMAT=v2|v1"
 	@echo "                  SOURCE=replay: FILES='<file or dir> ...' RATE=<tweets/s, 0 = unlimited>"
 	@echo "                  SOURCE=x: QUERY='#Santander', token in X_BEARER_TOKEN (never in a file)"
+	@echo "  bench-ingest    SCALE=tiny|small|medium|large (default small, ~5 min; cases in benchmarks/ingest/cases.yaml)"
 	@echo "  test            PYTEST_ARGS='-k kafka'"
 	@echo "  any             LAKE_PORT_<NAME>=<port> moves a port (names in lake/settings.py)"
 
@@ -93,6 +95,9 @@ clean-data: venv ## Stop the stack and delete all lake data (asks to confirm; CO
 ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x (see the variables below)
 	$(PY) -m ingestion --source $(SOURCE) --count $(COUNT) --seed $(SEED) --days $(DAYS) --format $(FORMAT) \
 	  --rate $(RATE) --query '$(QUERY)' $(if $(FILES),--files $(FILES),)
+
+bench-ingest: venv ## Ingestion benchmark: our producer and sink vs Kafka's own tools (SCALE=tiny|small|medium)
+	$(PY) -m benchmarks.ingest.run --scale $(SCALE)
 
 smoke: up ## End-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beeline
 	$(LAKE) smoke

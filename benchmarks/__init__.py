@@ -1,0 +1,1 @@
+"""Benchmark suites (`make bench-ingest`); results go to benchmarks/results/ (git-ignored)."""

@@ -1,0 +1,202 @@
+"""Stores a run whole (results.json, report.md, logs/) and points benchmarks/results/ingest-latest at it."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from benchmarks.ingest import consumers, producers, sink_drain, stats
+
+
+def _n(x, digits: int = 0) -> str:
+    if x is None:
+        return "–"
+    return f"{x:,.{digits}f}"
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{x * 100:.0f}%"
+
+
+def _med(runs: list[dict], key: str) -> float:
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return stats.median(values) if values else float("nan")
+
+
+def _phase_load(m: dict) -> str:
+    by_phase = m.get("load_average_by_phase")
+    if not by_phase:
+        return ""
+    parts = [f"{name} {v['before'][0]:.2f} → {v['after'][0]:.2f}" for name, v in by_phase.items() if "after" in v]
+    return f" 1-minute load before → after each phase: {', '.join(parts)}." if parts else ""
+
+
+def _verdict(g: dict) -> str:
+    return "**met**" if g["met"] else "**missed**"
+
+
+def goal_measured(g: dict) -> str:
+    if g["measured"] is None:
+        return "not measured"
+    if g["unit"] == "ratio":
+        return _pct(g["measured"])
+    return f"{g['measured']:.2f} {g['unit']}"
+
+
+def goal_target(g: dict) -> str:
+    if g["unit"] == "ratio":
+        return f"{g['comparison']} {_pct(g['target'])}"
+    return f"{g['comparison']} {g['target']:g} {g['unit']}"
+
+
+def _throughput_table(section: dict, reference: str, first_col: str) -> list[str]:
+    rows = [f"| {first_col} | records/s (median) | records/s (min – max) | MiB/s (median) | vs {reference.split(' (')[0]} |",
+            "|---|---:|---:|---:|---:|"]
+    for name, s in section.get("summary", {}).items():
+        r = s["records_per_s"]
+        rows.append(f"| {name} | {_n(r['median'])} | {_n(r['min'])} – {_n(r['max'])} | "
+                    f"{_n(s['mib_per_s']['median'], 1)} | {_pct(section['ratio_to_kafka'].get(name))} |")
+    return rows
+
+
+def _runs_table(runs: list[dict]) -> list[str]:
+    rows = ["| round | client | timed | records | seconds | records/s | MiB/s |", "|---:|---|---|---:|---:|---:|---:|"]
+    for r in runs:
+        rows.append(f"| {r['round']} | {r['client']} | {'warm-up' if r['warmup'] else 'yes'} | {_n(r['records'])} | "
+                    f"{_n(r['seconds'], 2)} | {_n(r['records_per_s'])} | {_n(r['mib_per_s'], 1)} |")
+    return rows
+
+
+def render(res: dict) -> str:
+    m, case = res["machine"], res["case"]
+    lv = m.get("lake_versions", {})
+    out = [f"# Ingestion benchmark, {res['started_utc'][:10]} (SCALE={res['scale']})", "",
+           f"`{res['command']}` — started {res['started_utc']}, finished {res.get('finished_utc', '?')} "
+           f"({_n(res.get('wall_seconds'))} s wall).", "",
+           f"Machine: {m['nproc']} cores ({m.get('cpu_model') or 'unknown CPU'}), {m['memory_total_gib']} GiB RAM, "
+           f"load average (1/5/15 min) before {m.get('load_average_before')} and after {m.get('load_average_after')}. "
+           f"The whole stack (HDFS, YARN, Hive metastore, Kafka, Spark Thrift Server, Trino, the stack's raw sink) "
+           f"runs on the same host.{_phase_load(m)}", "",
+           f"Versions: Kafka {lv.get('maven', {}).get('kafka')} (broker and perf tools), {m.get('java')}, "
+           f"Python {m['python']}, confluent-kafka {m['client_libraries']['confluent-kafka']} "
+           f"(librdkafka {m['client_libraries']['librdkafka']}), kafka-python {m['client_libraries']['kafka-python']}, "
+           f"Hadoop {lv.get('maven', {}).get('hadoop')}.", ""]
+    if res.get("error"):
+        out += [f"> **The run failed:** `{res['error'].strip().splitlines()[-1]}` — figures below are what finished "
+                f"before it; the traceback is in results.json.", ""]
+
+    out += ["## Goals (issue #3, performance)", "", "| goal | target | measured | verdict |", "|---|---|---|---|"]
+    for g in res.get("goals", []):
+        out.append(f"| {g['name']} | {goal_target(g)} | {goal_measured(g)} | {_verdict(g)} |")
+    out.append("")
+
+    pay = res.get("payloads", {})
+    gen, pf = pay.get("generated", {}), pay.get("payload_file", {})
+    prod = res.get("producer")
+    if prod:
+        out += [f"## 1. Producer throughput — {_n(prod['records_per_run'])} records per run, "
+                f"{case['runs']} timed run(s) after {case['warmup_runs']} warm-up round(s)", "",
+                f"Payloads: synthetic v2 tweets (seed {case['seed']}), mean {_n(gen.get('mean_bytes'))} B "
+                f"(median {_n(gen.get('median_bytes'))}, {_n(gen.get('min_bytes'))} – {_n(gen.get('max_bytes'))}). "
+                f"ProducerPerformance gets `--payload-file` with {_n(pf.get('records'))} of the same payloads "
+                f"(mean {_n(pf.get('mean_bytes'))} B) and picks one at random per record. Settings for all three: "
+                f"acks=all, idempotence on, zstd, linger 20 ms, batch 1,000,000 B, max request 2 MiB; "
+                f"topic settings from `topics.SPECS['tweets.raw']` (4 partitions). Timed: send + flush only.", ""]
+        out += _throughput_table(prod, producers.KAFKA_TOOL, "producer")
+        out += ["", "Ours and kafka-python also send the tweet id as key and the lake's four headers "
+                "(source, format, ingest_time, origin); Kafka's tool sends values only. MiB/s counts values.", ""]
+
+    cons = res.get("consumer")
+    if cons:
+        out += [f"## 2. Raw sink throughput — drain {_n(cons['records'])} records "
+                f"({_n(cons['value_bytes'] / 2**20, 1)} MiB of values) from offset 0", "",
+                f"Sink: `python -m ingestion.sink` with its own group and HDFS dir, `--roll-seconds "
+                f"{case['sink']['roll_seconds']:g} --roll-mb {case['sink']['roll_mb']:g} --no-register`; timed from "
+                f"its first partition assignment (its log) until its committed offsets reach the high watermarks "
+                f"(files renamed into place). The readers without HDFS are timed from assignment to the last "
+                f"record (ConsumerPerformance: its fetch.* figures, which leave out the group join). All use the "
+                f"sink's fetch sizes (fetch.max.bytes 64 MiB, max.partition.fetch.bytes 8 MiB).", ""]
+        out += _throughput_table(cons, consumers.KAFKA_TOOL, "reader")
+        sink_runs = [r for r in cons["runs"] if r["client"] == sink_drain.NAME and not r["warmup"]]
+        if sink_runs:
+            r0 = sink_runs[0]
+            out += ["", f"Sink, per timed run: launch → landed {', '.join(_n(r['launch_to_landed_seconds'], 1) for r in sink_runs)} s "
+                    f"(of which launch → assignment {', '.join(_n(r['launch_to_assigned_seconds'], 1) for r in sink_runs)} s); "
+                    f"{r0['sink_files']} files in {r0['sink_rolls']} rolls; the sink counted "
+                    f"{_n(r0['sink_records'])} landed and {_n(r0['sink_rejected'])} rejected records "
+                    f"(expected {_n(cons['records'])} and 0).", "",
+                    "Where the sink's time went (its log; median of the timed runs): the first roll started "
+                    f"{_med(sink_runs, 'first_roll_after_assignment_seconds'):.1f} s after assignment (a partition's "
+                    f"buffer rolls once it is R = {case['sink']['roll_seconds']:g} s old or holds "
+                    f"{case['sink']['roll_mb']:g} MiB), then "
+                    f"{_med(sink_runs, 'sink_rolls'):.0f} rolls took {_med(sink_runs, 'rolling_seconds'):.1f} s "
+                    f"together (median {_med(sink_runs, 'roll_seconds_median'):.2f} s, longest "
+                    f"{_med(sink_runs, 'roll_seconds_max'):.2f} s), one partition after the other; the sink does not "
+                    f"consume while it rolls."]
+        probe = cons.get("hdfs_small_write_s")
+        if probe:
+            out += ["", f"Context: a 1 KiB WebHDFS create on this HDFS takes median {probe['median']:.3f} s, "
+                    f"max {probe['max']:.3f} s ({probe['n']} writes, {probe['slow']} of them ≥ 0.3 s). "
+                    f"Each roll writes one data file and one intent file per partition, one partition after the other."]
+        retries = res.get("hdfs_close_retries")
+        if retries and retries.get("file_closes"):
+            out += ["", f"The NameNode log shows why: {retries['closes_retried']} of the run's {retries['file_closes']} "
+                    f"HDFS file closes were answered \"COMMITTED but not COMPLETE\" (the DataNode had not yet "
+                    f"reported the block), and the writer retries completeFile only after 400 ms."]
+        check = cons.get("sink_check_payload_only")
+        if check:
+            out += ["", f"The sink's per-record check alone (`check_payload`, a full `json.loads` of each tweet) "
+                    f"runs at {_n(check['records_per_s'])} records/s in one Python thread on these payloads."]
+        out.append("")
+
+    lat = res.get("latency")
+    if lat:
+        w = lat["hdfs_watch"]
+        out += [f"## 3. Latency — produce → visible in HDFS, {lat['target_rate']:g} tweets/s for "
+                f"{case['latency_seconds']:g} s, sink roll R = {lat['roll_seconds']:g} s", "",
+                "| interval | p50 (s) | p95 (s) | p99 (s) | max (s) |", "|---|---:|---:|---:|---:|"]
+        for label, key in (("produce() call → file listed on HDFS", "produce_to_visible_s"),
+                           ("delivery report → file listed on HDFS", "ack_to_visible_s"),
+                           ("produce() call → delivery report", "produce_to_ack_s")):
+            s = lat[key]
+            out.append(f"| {label} | {s['p50']:.2f} | {s['p95']:.2f} | {s['p99']:.3g} | {s['max']:.2f} |")
+        out += ["", f"{_n(lat['records'])} records sent at {_n(lat['achieved_rate'], 1)}/s achieved; "
+                f"{_n(lat['visible'])} visible, {_n(lat['not_visible'])} never seen, {lat['failed']} failed. "
+                f"The sink landed them in {lat['sink_files']} files ({lat['sink_rolls']} rolls; a roll took "
+                f"{_n(lat.get('roll_seconds_median'), 2)} s median, {_n(lat.get('roll_seconds_max'), 2)} s at most). WebHDFS listed the "
+                f"bench raw root every {_n(w['interval_median_s'], 2)} s (median; max gap {_n(w['interval_max_s'], 2)} s, "
+                f"{w['errors']} failed listings): a file's visible time is when the listing that first showed it "
+                f"returned, so figures are late by at most about one interval. The stack's own sink rolls every "
+                f"30 s, so its latency is about 25 s higher than this.", ""]
+
+    ch = res.get("choice")
+    if ch:
+        out += ["## Client library", "", ch["text"], ""]
+
+    for title, key in (("producer", "producer"), ("reader", "consumer")):
+        if res.get(key):
+            out += [f"## Every run: {title}s", ""] + _runs_table(res[key]["runs"]) + [""]
+
+    cl = res.get("cleanup", {})
+    out += ["## Cleanup", "",
+            f"Deleted {len(cl.get('topics_deleted', []))} topics (bench.*), {len(cl.get('groups_deleted', []))} "
+            f"consumer groups and `{cl.get('hdfs_dir_deleted')}`. Left over: topics {cl.get('left_over_topics') or 'none'}, "
+            f"groups {cl.get('left_over_groups') or 'none'}; errors: {cl.get('errors') or 'none'}.", "",
+            "Tool output and sink logs of every run are in `logs/`; every figure is in `results.json`.", ""]
+    return "\n".join(out)
+
+
+def store(out_dir: Path, results: dict) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (out_dir / "report.md").write_text(render(results))
+
+
+def point_latest(out_dir: Path, name: str = "ingest-latest") -> Path:
+    """Atomically repoint <results>/ingest-latest at this run (relative, so the tree can move)."""
+    link = out_dir.parent / name
+    tmp = out_dir.parent / f".{name}.tmp"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(out_dir.name)
+    os.replace(tmp, link)
+    return link

@@ -1,0 +1,342 @@
+"""`make bench-ingest`: our producer and raw sink against Kafka's own perf tools, in one run.
+
+    python -m benchmarks.ingest.run --scale small
+
+Phases (counts per scale in cases.yaml): 1. producer throughput, 2. raw-sink
+throughput with consumers for reference, 3. produce-to-visible latency. Setup
+(payload generation, topic creation, pre-filling, sink start) is never timed.
+Everything runs in its own namespace (bench.<stamp>.* topics and groups,
+/tmp/bench-ingest-<stamp> on HDFS), removed at the end even on failure.
+Results: benchmarks/results/ingest-<stamp>/{results.json,report.md,logs/} and
+the link benchmarks/results/ingest-latest.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchmarks.ingest import cases, consumers, kafka_tools, latency, machine, payloads, producers, report, \
+    sink_drain, stats
+from benchmarks.ingest.progress import bar as progress_bar
+from benchmarks.ingest.sandbox import Sandbox
+from ingestion import producer as lake_producer
+from ingestion import topics
+from lake.settings import ROOT
+
+RESULTS_ROOT = ROOT / "benchmarks" / "results"
+
+
+def _rotated(items: tuple, k: int) -> tuple:
+    """Round k runs the clients in a rotated order, so no client always goes first (or last)."""
+    k %= len(items)
+    return items[k:] + items[:k]
+
+
+def _summaries(runs: list[dict], names: tuple, reference: str) -> tuple[dict, dict]:
+    summary, ratios = {}, {}
+    for name in names:
+        timed = [r for r in runs if r["client"] == name and not r["warmup"]]
+        if timed:
+            summary[name] = {"records_per_s": stats.summarize([r["records_per_s"] for r in timed]),
+                             "mib_per_s": stats.summarize([r["mib_per_s"] for r in timed])}
+    ref = summary.get(reference, {}).get("records_per_s", {}).get("median")
+    for name, s in summary.items():
+        ratios[name] = stats.ratio(s["records_per_s"]["median"], ref)
+    return summary, ratios
+
+
+class Bench:
+    def __init__(self, case: cases.Case, out_dir: Path):
+        from lake import hdfs_client, jvm, settings
+
+        self.case, self.out_dir = case, out_dir
+        self.s = settings.get()
+        self.bootstrap = self.s.kafka_bootstrap
+        self.hdfs = hdfs_client.client(self.s)
+        self.java = jvm.java17_home() / "bin" / "java"
+        self.kafka_lib = self.s.lib_dir / "kafka"
+        self.logs = out_dir / "logs"
+        self.work: Path | None = None
+        self.common = case.common
+        self.heap = self.common["java_heap"]
+
+    def prepare(self) -> None:
+        """The run's folder (logs/) and a private scratch dir for the payload file; after check_stack()."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+
+    def check_stack(self) -> None:
+        """One clear line when Kafka, HDFS or the Kafka jars are missing, before anything is created."""
+        from confluent_kafka.admin import AdminClient
+
+        try:
+            AdminClient({"bootstrap.servers": self.bootstrap}).list_topics(timeout=10)
+        except Exception as e:  # noqa: BLE001
+            raise SystemExit(f"bench-ingest: error: Kafka at {self.bootstrap} is not reachable ({e}); "
+                             f"start the stack with `make up`")
+        try:
+            self.hdfs.status("/")
+        except Exception as e:  # noqa: BLE001
+            raise SystemExit(f"bench-ingest: error: WebHDFS at {self.s.webhdfs_url} is not reachable ({e}); "
+                             f"start the stack with `make up`")
+        if not any(self.kafka_lib.glob("kafka-tools-*.jar")):
+            raise SystemExit(f"bench-ingest: error: no kafka-tools jar in {self.kafka_lib}; run `make install`")
+
+    # ------------------------------------------------------------------ phase 1
+    def producer_phase(self, box: Sandbox, records: list, payload_file: Path) -> dict:
+        n, settings = self.case.producer_records, self.common["producer"]
+        recs = records[:n]
+        prefixes = {c: box.prefix(f"producer-{i}") for i, c in enumerate(producers.CLIENTS)}
+        rounds = self.case.warmup_runs + self.case.runs
+        runs = []
+        with progress_bar(total=rounds * len(producers.CLIENTS), unit=" run", desc="1/3 producer runs") as bar:
+            for k in range(rounds):
+                for client in _rotated(producers.CLIENTS, k):
+                    prefix = prefixes[client]
+                    bar.set_postfix_str(client.split(":")[0].split(" (")[0])
+                    if client == producers.OURS:
+                        fig = producers.run_ours(recs, self.bootstrap, prefix)
+                    elif client == producers.KAFKA_PYTHON:
+                        fig = producers.run_kafka_python(recs, self.bootstrap, topics.names(prefix)[0], settings)
+                    else:
+                        fig = producers.run_producer_performance(
+                            self.java, self.kafka_lib, self.heap, topics.names(prefix)[0], n, payload_file,
+                            self.bootstrap, settings, self.logs / f"producer-performance-round{k}.log")
+                    if fig["failed"]:
+                        raise RuntimeError(f"{client}: {fig['failed']} of {n} records not acknowledged")
+                    runs.append({"client": client, "round": k, "warmup": k < self.case.warmup_runs, **fig})
+                    bar.update(1)
+        summary, ratios = _summaries(runs, producers.CLIENTS, producers.KAFKA_TOOL)
+        return {"records_per_run": n, "runs": runs, "summary": summary, "ratio_to_kafka": ratios}
+
+    # ------------------------------------------------------------------ phase 2
+    def hdfs_small_write_probe(self, box: Sandbox, count: int = 10) -> dict:
+        """Context for the sink figures: how long one small WebHDFS create takes here (untimed setup)."""
+        took = []
+        for i in range(count):
+            t0 = time.monotonic()
+            self.hdfs.write(f"{box.hdfs_dir}/probe/small-{i}", data=b"x" * 1024, overwrite=True)
+            took.append(time.monotonic() - t0)
+        self.hdfs.delete(f"{box.hdfs_dir}/probe", recursive=True)
+        return {**stats.summarize(took), "slow": sum(1 for t in took if t >= 0.3), "seconds": took}
+
+    @staticmethod
+    def validation_rate(records: list) -> dict:
+        """Context: the sink's per-record check (a full json.loads) alone, in this process, on the same payloads."""
+        from ingestion.sink import check_payload
+
+        t0 = time.monotonic()
+        for r in records:
+            check_payload(r.payload)
+        seconds = time.monotonic() - t0
+        return {"records": len(records), "seconds": seconds, "records_per_s": stats.rate(len(records), seconds)}
+
+    def hdfs_close_retries(self, box: Sandbox, log_offset: int) -> dict | None:
+        """Context: how many of our HDFS file closes the NameNode answered "COMMITTED but not COMPLETE".
+
+        The writer then retries completeFile after 400 ms (the HDFS client's
+        initial backoff); read from the NameNode's log lines written during this run.
+        """
+        log = self.s.log_dir / "namenode.log"
+        try:
+            with log.open("rb") as fh:
+                fh.seek(log_offset)
+                text = fh.read().decode(errors="replace")
+        except OSError:
+            return None
+        closes = sum(1 for ln in text.splitlines() if "DIR* completeFile: " + box.hdfs_dir in ln)
+        retried = sum(1 for ln in text.splitlines() if "COMMITTED but not COMPLETE" in ln and box.hdfs_dir in ln)
+        return {"log": str(log), "file_closes": closes, "closes_retried": retried}
+
+    def namenode_log_size(self) -> int:
+        try:
+            return (self.s.log_dir / "namenode.log").stat().st_size
+        except OSError:
+            return 0
+
+    def consumer_phase(self, box: Sandbox, records: list) -> dict:
+        n, csettings = self.case.sink_records, self.common["consumer"]
+        prefix = box.prefix("sink")
+        topic = topics.names(prefix)[0]
+        with progress_bar(total=n, unit=" rec", desc="2/3 pre-filling the sink topic (not timed)", leave=False) as bar:
+            filled = lake_producer.produce(records[:n], self.bootstrap, source="bench", prefix=prefix, progress=bar)
+        if filled.produced != n:
+            raise RuntimeError(f"pre-fill of {topic}: {filled.produced} of {n} records acknowledged")
+        value_bytes = filled.bytes
+        probe = self.hdfs_small_write_probe(box)
+        validation = self.validation_rate(records[:n])
+        readers = (consumers.KAFKA_TOOL, consumers.CONFLUENT, consumers.KAFKA_PYTHON, sink_drain.NAME)
+        rounds = self.case.warmup_runs + self.case.runs
+        timeout = max(300, n / 200)
+        runs = []
+        with progress_bar(total=rounds * len(readers), unit=" run", desc="2/3 sink and consumer runs") as bar:
+            for k in range(rounds):
+                for reader in _rotated(readers, k):
+                    bar.set_postfix_str(reader.split(" (")[0].split(":")[0])
+                    if reader == consumers.KAFKA_TOOL:
+                        fig = consumers.run_consumer_performance(
+                            self.java, self.kafka_lib, self.heap, topic, n, value_bytes,
+                            box.group(f"consumer-performance-{k}"), self.bootstrap, csettings, self.work,
+                            self.logs / f"consumer-performance-round{k}.log")
+                    elif reader == consumers.CONFLUENT:
+                        fig = consumers.drain_confluent(self.bootstrap, topic, n, value_bytes,
+                                                        box.group(f"confluent-drain-{k}"), csettings, timeout)
+                    elif reader == consumers.KAFKA_PYTHON:
+                        fig = consumers.drain_kafka_python(self.bootstrap, topic, n, value_bytes, csettings, timeout)
+                    else:
+                        base = f"{box.hdfs_dir}/sink-round{k}"
+                        fig = sink_drain.drain(self.bootstrap, topic, n, value_bytes, box.group(f"sink-{k}"), base,
+                                               self.case.roll_seconds, self.case.roll_mb, self.work,
+                                               self.logs / f"sink-round{k}.log", timeout)
+                        if fig["sink_records"] != n or fig["sink_rejected"]:
+                            raise RuntimeError(f"sink round {k} landed {fig['sink_records']} records and rejected "
+                                               f"{fig['sink_rejected']}; expected {n} and 0")
+                        self.hdfs.delete(base, recursive=True)   # checked; frees the space (untimed)
+                    if fig["records"] < n:
+                        raise RuntimeError(f"{reader}: read {fig['records']} of {n} records")
+                    runs.append({"client": reader, "round": k, "warmup": k < self.case.warmup_runs, **fig})
+                    bar.update(1)
+        summary, ratios = _summaries(runs, readers, consumers.KAFKA_TOOL)
+        return {"records": n, "value_bytes": value_bytes, "hdfs_small_write_s": probe,
+                "sink_check_payload_only": validation, "runs": runs,
+                "summary": summary, "ratio_to_kafka": ratios}
+
+    # ------------------------------------------------------------------ phase 3
+    def latency_phase(self, box: Sandbox, records: list) -> dict:
+        count = int(self.case.latency_rate * self.case.latency_seconds)
+        prefix = box.prefix("latency")
+        print(f"3/3 latency: {count} tweets at {self.case.latency_rate:g}/s through a sink with "
+              f"R = {self.case.roll_seconds:g} s", flush=True)
+        return latency.measure(records[:count], self.bootstrap, topics.names(prefix)[0], box.group("sink-latency"),
+                               self.hdfs, f"{box.hdfs_dir}/latency", self.case.latency_rate, self.case.roll_seconds,
+                               self.case.roll_mb, self.common["latency"]["hdfs_poll_seconds"], self.work,
+                               self.logs / "sink-latency.log", land_timeout=self.case.roll_seconds + 120)
+
+
+def goals(res: dict, case: cases.Case) -> list[dict]:
+    g = case.common["goals"]
+    prod, cons, lat = res.get("producer") or {}, res.get("consumer") or {}, res.get("latency") or {}
+    limit = case.roll_seconds + case.common["latency"]["goal_slack_seconds"]
+    p99 = lat.get("produce_to_visible_s", {}).get("p99") if lat else None
+    return [
+        stats.goal("producer: ours vs Kafka ProducerPerformance (records/s)",
+                   prod.get("ratio_to_kafka", {}).get(producers.OURS), g["producer_ratio"], True, "ratio"),
+        stats.goal("raw sink into HDFS vs Kafka ConsumerPerformance (records/s)",
+                   cons.get("ratio_to_kafka", {}).get(sink_drain.NAME), g["sink_ratio"], True, "ratio"),
+        stats.goal(f"latency produce → visible in HDFS, p99 (R = {case.roll_seconds:g} s)", p99, limit, False, "s"),
+    ]
+
+
+def choice(res: dict) -> dict | None:
+    """confluent-kafka or kafka-python, from the measured ratios (the design document names kafka-python)."""
+    prod, cons = res.get("producer"), res.get("consumer")
+    if not prod or not cons:
+        return None
+    ps, cs = prod["summary"], cons["summary"]
+    p_ratio = stats.ratio(ps[producers.OURS]["records_per_s"]["median"],
+                          ps[producers.KAFKA_PYTHON]["records_per_s"]["median"])
+    c_ratio = stats.ratio(cs[consumers.CONFLUENT]["records_per_s"]["median"],
+                          cs[consumers.KAFKA_PYTHON]["records_per_s"]["median"])
+    kp_vs_kafka = prod["ratio_to_kafka"].get(producers.KAFKA_PYTHON)
+    kpc_vs_kafka = cons["ratio_to_kafka"].get(consumers.KAFKA_PYTHON)
+    goal = res["case"]["goals"]["producer_ratio"]
+    facts = (f"Measured here, confluent-kafka produces {p_ratio:.1f}× and consumes {c_ratio:.1f}× the records/s of "
+             f"kafka-python with the same settings. kafka-python reaches {kp_vs_kafka * 100:.0f}% of Kafka's "
+             f"ProducerPerformance (the goal for our producer is {goal * 100:.0f}%) and its consumer "
+             f"{kpc_vs_kafka * 100:.0f}% of ConsumerPerformance.")
+    if p_ratio > 1 and c_ratio > 1:
+        pick = "confluent-kafka"
+        verdict = (" The lake keeps confluent-kafka for the producer and the raw sink, instead of the kafka-python "
+                   "named in the design" + (": kafka-python alone would miss the producer goal." if kp_vs_kafka < goal
+                                            else "."))
+    elif p_ratio < 1 and c_ratio < 1:
+        pick = "kafka-python"
+        verdict = " kafka-python is faster on both sides here, as the design assumed: switching to it is supported."
+    else:
+        pick = "split"
+        faster_producing = "confluent-kafka" if p_ratio > 1 else "kafka-python"
+        faster_consuming = "confluent-kafka" if c_ratio > 1 else "kafka-python"
+        verdict = (f" Here {faster_producing} is the faster producer and {faster_consuming} the faster consumer, so "
+                   f"throughput alone does not decide; a larger SCALE gives steadier figures.")
+    return {"pick": pick, "producer_confluent_over_kafka_python": p_ratio,
+            "consumer_confluent_over_kafka_python": c_ratio, "text": facts + verdict}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.ingest.run", description=__doc__.split("\n")[0])
+    ap.add_argument("--scale", default="small", help=f"one of {', '.join(cases.scales())} (cases.yaml)")
+    ap.add_argument("--results-root", type=Path, default=RESULTS_ROOT)
+    args = ap.parse_args(argv)
+    case = cases.load(args.scale)
+
+    started = datetime.now(timezone.utc)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    out_dir = args.results_root / f"ingest-{stamp}"
+    bench = Bench(case, out_dir)
+    bench.check_stack()
+    bench.prepare()
+    box = Sandbox(bench.bootstrap, bench.hdfs, stamp.lower())
+    java_version = kafka_tools.java_version(bench.java)
+    res: dict = {"benchmark": "ingest", "scale": case.scale, "command": f"make bench-ingest SCALE={case.scale}",
+                 "started_utc": started.isoformat(timespec="seconds"), "case": case.as_dict(),
+                 "machine": {**machine.describe(java_version), "load_average_before": machine.load_average()},
+                 "namespace": {"topic_prefix": box.base, "hdfs_dir": box.hdfs_dir}, "error": None}
+    t0 = time.monotonic()
+    namenode_log_at = bench.namenode_log_size()
+    print(f"bench-ingest SCALE={case.scale}: topics {box.base}*, HDFS {box.hdfs_dir}, results {out_dir}", flush=True)
+    try:
+        bench.hdfs.makedirs(box.hdfs_dir)
+        n = max(case.producer_records, case.sink_records, int(case.latency_rate * case.latency_seconds))
+        records = payloads.generate(n, case.common["seed"], case.common["format"])
+        payload_file = bench.work / "payloads.txt"
+        res["payloads"] = {"generated": payloads.sizes(records), "payload_file": payloads.write_payload_file(
+            records[:case.common["payload_file_records"]], payload_file)}
+        # The host is shared (the stack, maybe other jobs): the load around each phase says how quiet it was.
+        phase_load = res["machine"]["load_average_by_phase"] = {}
+        for name, run_phase in (("producer", lambda: bench.producer_phase(box, records, payload_file)),
+                                ("consumer", lambda: bench.consumer_phase(box, records)),
+                                ("latency", lambda: bench.latency_phase(box, records))):
+            phase_load[name] = {"before": machine.load_average()}
+            res[name] = run_phase()
+            phase_load[name]["after"] = machine.load_average()
+        res["hdfs_close_retries"] = bench.hdfs_close_retries(box, namenode_log_at)
+    except BaseException as e:  # noqa: BLE001 - recorded and cleaned up; exit status 1
+        res["error"] = traceback.format_exc()
+        failure = e
+    else:
+        failure = None
+    finally:
+        try:
+            res["cleanup"] = box.cleanup()
+        except Exception:  # noqa: BLE001
+            res["cleanup"] = {"errors": [traceback.format_exc()]}
+        if bench.work is not None:
+            shutil.rmtree(bench.work, ignore_errors=True)
+        res["machine"]["load_average_after"] = machine.load_average()
+        res["finished_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        res["wall_seconds"] = time.monotonic() - t0
+        res["goals"] = goals(res, case)
+        try:
+            res["choice"] = choice(res)
+        except (KeyError, TypeError):
+            res["choice"] = None
+        report.store(out_dir, res)
+        link = report.point_latest(out_dir)
+    print(f"\nreport: {out_dir / 'report.md'}  (also {link})")
+    for g in res["goals"]:
+        print(f"  {'met   ' if g['met'] else 'MISSED'} {g['name']}: {report.goal_measured(g)} "
+              f"(target {report.goal_target(g)})")
+    if failure is not None:
+        print(f"bench-ingest: error: the run failed ({failure!r}); see results.json", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

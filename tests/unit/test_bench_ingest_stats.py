@@ -1,0 +1,172 @@
+"""bench-ingest: the comparison statistics, the perf-tool output parsers and the sink-log readers.
+
+The tool lines are real output of Kafka 4.1.1's ProducerPerformance and
+ConsumerPerformance captured on the lake's broker.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from benchmarks.ingest import cases, kafka_tools, stats
+from benchmarks.ingest.sink_process import first_assignment, roll_timeline
+
+PRODUCER_OUTPUT = """\
+Reading payloads from: /tmp/bench-ingest-spszq5ul/payloads.txt
+Number of messages read: 10000
+5000 records sent, 10142.0 records/sec (17.60 MB/sec), 11.93 ms avg latency, 354.00 ms max latency, \
+11 ms 50th, 27 ms 95th, 29 ms 99th, 29 ms 99.9th.
+"""
+
+# A throttled run long enough to print a 5-second window line before the summary.
+PRODUCER_OUTPUT_WITH_WINDOW = """\
+Reading payloads from: /tmp/benchtrial/p.txt
+Number of messages read: 2000
+9992 records sent, 1991.2 records/sec (3.44 MB/sec), 13.9 ms avg latency, 375.0 ms max latency.
+14000 records sent, 1989.2 records/sec (3.44 MB/sec), 13.73 ms avg latency, 375.00 ms max latency, \
+14 ms 50th, 23 ms 95th, 28 ms 99th, 37 ms 99.9th.
+"""
+
+CONSUMER_OUTPUT = """\
+start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, \
+fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+2026-11-23 10:40:00:408, 2026-11-23 10:40:01:038, 17.4505, 27.6992, 10000, 15873.0159, 365, 265, 65.8510, 37735.8491
+"""
+
+
+# ---------------------------------------------------------------- statistics
+def test_median_of_odd_and_even_counts():
+    assert stats.median([3, 1, 2]) == 2
+    assert stats.median([4, 1, 3, 2]) == 2.5
+    assert stats.median([7.0]) == 7.0
+
+
+def test_percentile_interpolates_between_order_statistics():
+    xs = list(range(1, 101))          # 1..100
+    assert stats.percentile(xs, 0) == 1
+    assert stats.percentile(xs, 100) == 100
+    assert stats.percentile(xs, 50) == pytest.approx(50.5)
+    assert stats.percentile(xs, 99) == pytest.approx(99.01)
+    assert stats.percentile([10, 20], 25) == pytest.approx(12.5)
+
+
+def test_percentile_ignores_input_order_and_rejects_nonsense():
+    assert stats.percentile([5, 1, 4, 2, 3], 75) == stats.percentile([1, 2, 3, 4, 5], 75) == 4
+    with pytest.raises(ValueError):
+        stats.percentile([], 50)
+    with pytest.raises(ValueError):
+        stats.percentile([1], 101)
+
+
+def test_summarize_and_latency_summary():
+    assert stats.summarize([3.0, 1.0, 2.0]) == {"n": 3, "median": 2.0, "min": 1.0, "max": 3.0}
+    lat = stats.latency_summary([float(i) for i in range(1, 101)])
+    assert lat["p50"] == pytest.approx(50.5) and lat["p95"] == pytest.approx(95.05)
+    assert lat["p99"] == pytest.approx(99.01) and lat["max"] == 100 and lat["n"] == 100
+
+
+def test_rates_and_ratio():
+    assert stats.rate(1000, 0.5) == 2000
+    assert stats.mib_per_second(3 * 1024 * 1024, 2) == 1.5
+    assert stats.ratio(50, 100) == 0.5
+    assert stats.ratio(None, 100) is None and stats.ratio(50, 0) is None and stats.ratio(50, None) is None
+    with pytest.raises(ValueError):
+        stats.rate(1, 0)
+
+
+def test_goal_verdicts_are_inclusive_and_missing_means_missed():
+    assert stats.goal("g", 0.5, 0.5, True)["met"]
+    assert not stats.goal("g", 0.49, 0.5, True)["met"]
+    assert stats.goal("p99", 10.0, 10.0, False)["met"]
+    assert not stats.goal("p99", 10.01, 10.0, False)["met"]
+    missing = stats.goal("g", None, 0.5, True)
+    assert missing["met"] is False and missing["comparison"] == ">="
+
+
+# ---------------------------------------------------------------- perf-tool output
+def test_parses_producer_performance_summary():
+    s = kafka_tools.parse_producer_summary(PRODUCER_OUTPUT)
+    assert s["records"] == 5000
+    assert s["records_per_s"] == pytest.approx(10142.0)
+    assert s["mib_per_s"] == pytest.approx(17.60)
+    assert s["avg_latency_ms"] == pytest.approx(11.93) and s["max_latency_ms"] == pytest.approx(354.0)
+    assert (s["p50_ms"], s["p95_ms"], s["p99_ms"], s["p999_ms"]) == (11, 27, 29, 29)
+    assert s["line"].startswith("5000 records sent")
+
+
+def test_producer_window_lines_are_not_the_summary():
+    s = kafka_tools.parse_producer_summary(PRODUCER_OUTPUT_WITH_WINDOW)
+    assert s["records"] == 14000 and s["records_per_s"] == pytest.approx(1989.2) and s["p999_ms"] == 37
+    window_only = PRODUCER_OUTPUT_WITH_WINDOW.splitlines()[2]
+    with pytest.raises(kafka_tools.ToolError):
+        kafka_tools.parse_producer_summary(window_only)
+
+
+def test_parses_consumer_performance_row():
+    row = kafka_tools.parse_consumer_summary(CONSUMER_OUTPUT)
+    assert set(kafka_tools.CONSUMER_FIELDS) <= set(row)
+    assert row["data.consumed.in.nMsg"] == 10000
+    assert row["fetch.nMsg.sec"] == pytest.approx(37735.8491)
+    assert row["fetch.time.ms"] == 265 and row["rebalance.time.ms"] == 365
+    assert row["start.time"] == "2026-11-23 10:40:00:408"
+
+
+def test_consumer_parser_rejects_output_without_a_row():
+    with pytest.raises(kafka_tools.ToolError):
+        kafka_tools.parse_consumer_summary(CONSUMER_OUTPUT.splitlines()[0])
+    with pytest.raises(kafka_tools.ToolError):
+        kafka_tools.parse_consumer_summary("WARN something went wrong\n")
+
+
+def test_java_command_forces_a_dot_decimal_locale(tmp_path):
+    cmd = kafka_tools.java_command(tmp_path / "java", tmp_path / "lib", "512m", kafka_tools.PRODUCER_CLASS, ["-x"])
+    assert cmd[1:4] == ["-Xmx512m", "-Duser.language=en", "-Duser.country=US"]
+    assert cmd[-2:] == [kafka_tools.PRODUCER_CLASS, "-x"] and cmd[5] == f"{tmp_path / 'lib'}/*"
+
+
+# ---------------------------------------------------------------- sink log
+SINK_LOG = """\
+2026-11-23 10:40:02,146 INFO raw-sink: partition 3: resuming at offset beginning
+2026-11-23 10:40:02,118 INFO raw-sink: partition 0: resuming at offset beginning
+2026-11-23 10:40:07,464 INFO hdfs.client: Writing to '/b/_sink/t/p=0/tmp/raw-2026-11-23-10-t+0+0+9.jsonl'.
+2026-11-23 10:40:07,897 INFO hdfs.client: Writing to '/b/_sink/t/p=0/intent.json'.
+2026-11-23 10:40:08,316 INFO hdfs.client: Creating directories to '/b/raw/ingest_date=2026-11-23/ingest_hour=10'.
+2026-11-23 10:40:08,325 INFO hdfs.client: Renaming '/b/_sink/t/p=0/tmp/raw-x' to '/b/raw/x'.
+2026-11-23 10:40:08,343 INFO hdfs.client: Writing to '/b/_sink/t/p=1/tmp/raw-2026-11-23-10-t+1+0+9.jsonl'.
+2026-11-23 10:40:08,400 INFO hdfs.client: Writing to '/b/_sink/t/p=1/tmp/raw-2026-11-23-11-t+1+0+9.jsonl'.
+2026-11-23 10:40:08,783 INFO hdfs.client: Writing to '/b/_sink/t/p=1/intent.json'.
+2026-11-23 10:40:08,804 INFO hdfs.client: Renaming '/b/_sink/t/p=1/tmp/raw-a' to '/b/raw/a'.
+2026-11-23 10:40:08,810 INFO hdfs.client: Renaming '/b/_sink/t/p=1/tmp/raw-b' to '/b/raw/b'.
+"""
+
+
+def _t(s: str) -> float:
+    return datetime.strptime(s, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+
+def test_first_assignment_is_the_first_resuming_line():
+    assert first_assignment(SINK_LOG) == _t("2026-11-23 10:40:02,146")
+    assert first_assignment("2026-11-23 10:40:02,023 INFO raw-sink: raw sink: t -> /b\n") is None
+
+
+def test_roll_timeline_groups_writes_and_renames_into_rolls():
+    rolls = roll_timeline(SINK_LOG)
+    assert rolls == [(_t("2026-11-23 10:40:07,464"), _t("2026-11-23 10:40:08,325")),
+                     (_t("2026-11-23 10:40:08,343"), _t("2026-11-23 10:40:08,810"))]
+    # A roll cut off before its rename (the sink was stopped) is not counted.
+    assert roll_timeline(SINK_LOG.split("2026-11-23 10:40:08,804")[0]) == rolls[:1]
+
+
+# ---------------------------------------------------------------- cases
+def test_every_scale_in_cases_yaml_loads_and_grows():
+    loaded = [cases.load(name) for name in cases.scales()]
+    assert [c.scale for c in loaded][:3] == ["tiny", "small", "medium"]
+    for c in loaded:
+        assert c.producer_records > 0 and c.sink_records > 0 and c.runs >= 1 and c.roll_seconds > 0
+    assert loaded[0].producer_records < loaded[1].producer_records < loaded[2].producer_records
+
+
+def test_unknown_scale_is_one_clear_error():
+    with pytest.raises(SystemExit, match="unknown SCALE='huge'"):
+        cases.load("huge")
