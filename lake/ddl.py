@@ -14,7 +14,8 @@ from lake.settings import Settings
 
 
 def ddl_params(s: Settings, **overrides: str) -> dict[str, str]:
-    params = {"RAW_DB": "raw", "RAW_ROOT": f"{s.hdfs_uri}/lake/raw/tweets", "WAREHOUSE_DIR": s.warehouse_dir}
+    params = {"RAW_DB": "raw", "RAW_ROOT": f"{s.hdfs_uri}/lake/raw/tweets", "WAREHOUSE_DIR": s.warehouse_dir,
+              "BRONZE_DB": "bronze"}
     return {**params, **overrides}
 
 

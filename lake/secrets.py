@@ -30,3 +30,9 @@ def _get(s: Settings, env_var: str, file_name: str) -> str:
 
 def metastore_db_password(s: Settings) -> str:
     return _get(s, "LAKE_METASTORE_DB_PASSWORD", "metastore-db-password")
+
+
+def pii_key(s: Settings) -> str:
+    """The key of bronze's keyed-hash pseudonymization (HMAC-SHA256). Changing it
+    changes every author_key/handle token, so a real deployment pins it."""
+    return _get(s, "LAKE_PII_KEY", "pii-key")

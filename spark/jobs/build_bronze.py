@@ -1,0 +1,289 @@
+"""raw.tweets -> bronze.tweets (+ tweets_rejected, tweets_loaded_files) for given ingest dates.
+
+    build_bronze.py --date 2024-01-01 | --from 2024-01-01 --to 2024-01-07 | --pending
+                    [--raw-table raw.tweets] [--bronze-db bronze]
+
+Reads the raw-sink files of the ingest dates (each file whole, so every line gets
+its exact Kafka offset), parses each record with spark/transforms (pure Python,
+shared with a later streaming layer), deduplicates by tweet_id keeping the latest
+ingest, merges with the rows other ingest dates already put in the created_date
+partitions it touches, and overwrites exactly those partitions. A rerun for the
+same dates gives the same table. Prints `BRONZE_RESULT {json}`: raw records =
+bronze rows + duplicates + rejects.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+import zipfile
+from datetime import date, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # spark-submit puts only this file's folder on sys.path
+    sys.path.insert(0, str(REPO))
+
+from pyspark import StorageLevel  # noqa: E402
+from pyspark.sql import SparkSession, Window  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql.types import StructField, StructType  # noqa: E402
+
+from spark.transforms import parse  # noqa: E402
+from spark.transforms import pii as pii_mod  # noqa: E402
+from spark.transforms.schema import BRONZE_SCHEMA, LOADED_FILES_SCHEMA, REJECTED_SCHEMA  # noqa: E402
+
+# The latest ingest of a tweet wins; the rest only make the order total (deterministic reruns).
+BRONZE_TABLES = ("tweets", "tweets_rejected", "tweets_loaded_files")
+LATEST_FIRST = ["ingest_date", "ingest_hour", "kafka_offset", "kafka_partition", "source_file"]
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def _day(value: str) -> str:
+    if not _DAY.match(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD")
+    date.fromisoformat(value)
+    return value
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--date", type=_day, help="one ingest date YYYY-MM-DD")
+    which.add_argument("--from", dest="date_from", type=_day, help="first ingest date of a range (with --to)")
+    which.add_argument("--pending", action="store_true",
+                       help="every ingest date with a raw file not in <bronze-db>.tweets_loaded_files")
+    ap.add_argument("--to", dest="date_to", type=_day, help="last ingest date of the range, inclusive")
+    ap.add_argument("--raw-table", default="raw.tweets")
+    ap.add_argument("--bronze-db", default="bronze")
+    args = ap.parse_args(argv)
+    if (args.date_from is None) != (args.date_to is None):
+        ap.error("--from and --to go together")
+    if args.date_from and args.date_from > args.date_to:
+        ap.error(f"--from {args.date_from} is after --to {args.date_to}")
+    return args
+
+
+def date_range(first: str, last: str) -> list[str]:
+    d, end, out = date.fromisoformat(first), date.fromisoformat(last), []
+    while d <= end:
+        out.append(d.isoformat())
+        d += timedelta(days=1)
+    return out
+
+
+def transforms_zip(tmp: Path) -> Path:
+    """spark/transforms as a zip for the executors' sys.path (YARN containers do not see the repo)."""
+    out = tmp / "lake_transforms.zip"
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.write(REPO / "spark" / "__init__.py", "spark/__init__.py")
+        for f in sorted((REPO / "spark" / "transforms").iterdir()):
+            if f.suffix in (".py", ".yaml"):
+                zf.write(f, f"spark/transforms/{f.name}")
+    return out
+
+
+# ---- raw files ----------------------------------------------------------------------------------
+def table_location(spark: SparkSession, table: str) -> str:
+    for row in spark.sql(f"DESCRIBE FORMATTED {table}").collect():
+        if (row.col_name or "").strip() == "Location":
+            return row.data_type.strip().rstrip("/")
+    raise SystemExit(f"build_bronze: {table} has no location (is it the raw sink's external table?)")
+
+
+def raw_files(spark: SparkSession, location: str, day: str = "*") -> dict[tuple[str, str], tuple[str, int]]:
+    """(ingest_date, file name) -> (full path, bytes) of the sink's files under the raw location.
+
+    Listed from HDFS rather than from metastore partitions: a folder the sink landed but
+    could not register yet (Thrift Server down) is still loaded."""
+    jvm = spark.sparkContext._jvm
+    Path_ = jvm.org.apache.hadoop.fs.Path
+    root = Path_(location)
+    fs = root.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    out = {}
+    for st in fs.globStatus(Path_(f"{location}/ingest_date={day}/ingest_hour=*/*.jsonl")) or []:
+        if not st.isFile():
+            continue
+        path = st.getPath().toString()
+        meta = parse.meta_for_file(path)
+        if meta["ingest_date"]:
+            out[(meta["ingest_date"], meta["source_file"])] = (path, st.getLen())
+    return out
+
+
+def pending_dates(spark: SparkSession, files: dict, loaded_table: str) -> list[str]:
+    loaded = {(r.ingest_date, r.source_file): r.file_bytes
+              for r in spark.table(loaded_table).select("ingest_date", "source_file", "file_bytes").collect()}
+    return sorted({d for (d, name), (_, size) in files.items() if loaded.get((d, name)) != size})
+
+
+# ---- the build ----------------------------------------------------------------------------------
+def parse_partitions(pii: pii_mod.Pii):
+    b_cols, r_cols = BRONZE_SCHEMA.fieldNames(), REJECTED_SCHEMA.fieldNames()
+
+    def run(rows):
+        for r in rows:
+            for kind, row in parse.parse_file(r.path, r.value, pii):
+                if kind == "bronze":
+                    yield (tuple(row[c] for c in b_cols), None)
+                else:
+                    yield (None, tuple(row[c] for c in r_cols))
+
+    return run
+
+
+def latest_per_tweet(df):
+    w = Window.partitionBy("tweet_id").orderBy(*[F.col(c).desc_nulls_last() for c in LATEST_FIRST])
+    return df.withColumn("_rank", F.row_number().over(w)).where("_rank = 1").drop("_rank")
+
+
+def _drop_partitions(spark: SparkSession, table: str, column: str, values) -> None:
+    for v in sorted(values):
+        spark.sql(f"ALTER TABLE {table} DROP IF EXISTS PARTITION ({column}='{v}')")
+
+
+def parse_raw(spark: SparkSession, paths: list[str], pii: pii_mod.Pii):
+    """(raw line count, parsed DataFrame of (b: bronze row | null, r: reject row | null), cached).
+
+    Files are read whole, so each line's index (= Kafka offset - first offset) is known; the
+    sink caps files at 64 MiB. The line count comes from Spark's own line reader, independently."""
+    pair = StructType([StructField("b", BRONZE_SCHEMA), StructField("r", REJECTED_SCHEMA)])
+    if not paths:
+        return 0, spark.createDataFrame([], pair)
+    raw_records = spark.read.text(paths).count()
+    # wholetext as text()'s argument: its default (False) would override an .option("wholetext")
+    content = spark.read.text(paths, wholetext=True).select(F.col("_metadata.file_path").alias("path"), "value")
+    parsed = spark.createDataFrame(content.rdd.mapPartitions(parse_partitions(pii)), pair)
+    return raw_records, parsed.persist(StorageLevel.MEMORY_AND_DISK)
+
+
+def per_file_counts(parsed) -> dict[tuple[str, str], tuple[int, int]]:
+    """(ingest_date, file) -> (bronze rows parsed, rejects)."""
+    is_row = F.col("b").isNotNull().cast("long")
+    rows = parsed.select(F.coalesce("b.ingest_date", "r.ingest_date").alias("ingest_date"),
+                         F.coalesce("b.source_file", "r.source_file").alias("source_file"), is_row.alias("ok")) \
+        .groupBy("ingest_date", "source_file").agg(F.sum("ok").alias("ok"), F.sum(1 - F.col("ok")).alias("bad"))
+    return {(r.ingest_date, r.source_file): (r.ok, r.bad) for r in rows.collect()}
+
+
+def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_mod.Pii) -> dict:
+    t0 = time.monotonic()
+    tweets, rejected, loaded = f"{db}.tweets", f"{db}.tweets_rejected", f"{db}.tweets_loaded_files"
+    day_set = set(dates)
+    mine_filter = F.col("ingest_date").isin(dates)
+
+    # 1. parse every line of every file once (Python); refuse to write if a line went missing
+    raw_records, parsed = parse_raw(spark, sorted(p for (d, _), (p, _) in files.items() if d in day_set), pii)
+    counts = per_file_counts(parsed)
+    parsed_ok, n_rejects = sum(ok for ok, _ in counts.values()), sum(bad for _, bad in counts.values())
+    if parsed_ok + n_rejects != raw_records:
+        raise SystemExit(f"build_bronze: parsed {parsed_ok + n_rejects} records but Spark reads {raw_records} "
+                         "raw lines; nothing written")
+    new_rows = parsed.where("b IS NOT NULL").select("b.*")
+    rejects = parsed.where("r IS NOT NULL").select("r.*")
+
+    # 2. the created_date partitions this run owns: where its rows go, and where earlier loads
+    #    of the same ingest dates put rows (so a raw date that shrank leaves nothing behind)
+    table = spark.table(tweets)
+    touched = {r[0] for r in new_rows.select("created_date").distinct().collect()}
+    touched |= {r[0] for r in table.where(mine_filter).select("created_date").distinct().collect()}
+    others = table.where(F.col("created_date").isin(sorted(touched)) & ~mine_filter) if touched else table.limit(0)
+
+    # 3. the latest ingest per tweet over this run's rows and the other dates' rows in those
+    #    partitions, materialised before the overwrite: the plan reads the partitions it replaces
+    final = latest_per_tweet(new_rows.unionByName(others)).select(*BRONZE_SCHEMA.fieldNames())
+    final = final.localCheckpoint(eager=True)
+    kept = {(r.ingest_date, r.source_file): r[2]
+            for r in final.where(mine_filter).groupBy("ingest_date", "source_file").count().collect()}
+    written = {r.created_date: r[1] for r in final.groupBy("created_date").count().collect()}
+    others_before = others.count() if touched else 0
+
+    # 4. overwrite exactly the owned partitions (dynamic overwrite), drop the ones left empty;
+    #    tweets_loaded_files last, so a run that dies midway stays pending
+    final.write.insertInto(tweets, overwrite=True)
+    _drop_partitions(spark, tweets, "created_date", touched - set(written))
+    rejects.write.insertInto(rejected, overwrite=True)
+    _drop_partitions(spark, rejected, "ingest_date", day_set - {d for (d, _), (_, bad) in counts.items() if bad})
+    file_rows = [(name, size, sum(counts.get((d, name), (0, 0))), kept.get((d, name), 0),
+                  counts.get((d, name), (0, 0))[0] - kept.get((d, name), 0), counts.get((d, name), (0, 0))[1], d)
+                 for (d, name), (_, size) in sorted(files.items()) if d in day_set]
+    spark.createDataFrame(file_rows, LOADED_FILES_SCHEMA).write.insertInto(loaded, overwrite=True)
+    _drop_partitions(spark, loaded, "ingest_date", day_set - {row[-1] for row in file_rows})
+
+    # 5. reconcile against what the tables now hold, read back
+    for t in (tweets, rejected):
+        spark.catalog.refreshTable(t)
+    in_table = spark.table(tweets).where(F.col("created_date").isin(sorted(written)) & mine_filter).count() \
+        if written else 0
+    by_reason = dict(sorted((r.reason, r[1]) for r in
+                            spark.table(rejected).where(mine_filter).groupBy("reason").count().collect()))
+    parsed.unpersist()
+    bronze_rows, rows_written = sum(kept.values()), sum(written.values())
+    return {
+        "ingest_dates": dates,
+        "raw_files": len(file_rows),
+        "raw_records": raw_records,
+        "bronze_rows": bronze_rows,
+        "duplicates": parsed_ok - bronze_rows,
+        "rejects": n_rejects,
+        "rejects_by_reason": by_reason,
+        "reconciles": raw_records == in_table + (parsed_ok - bronze_rows) + sum(by_reason.values())
+        and in_table == bronze_rows and sum(by_reason.values()) == n_rejects,
+        "superseded_rows_of_other_dates": others_before - (rows_written - bronze_rows),
+        "created_dates_written": len(written),
+        "created_dates_dropped": len(touched - set(written)),
+        "rows_in_written_partitions": rows_written,
+        "seconds": round(time.monotonic() - t0, 1),
+    }
+
+
+def session(app: str) -> SparkSession:
+    return (SparkSession.builder.appName(app).enableHiveSupport()
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+            .config("hive.exec.dynamic.partition.mode", "nonstrict")
+            .config("spark.sql.orc.compression.codec", "zstd")
+            # Hive Metastore 3.1 on PostgreSQL fails to filter DATE partition keys ("operator does not
+            # exist: date = character varying"): list the partitions and prune them in Spark.
+            .config("spark.sql.hive.metastorePartitionPruning", "false")
+            .getOrCreate())
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    pii = pii_mod.from_env()  # key from LAKE_PII_KEY or the lake's secret store, on the driver only
+    spark = session(f"lake-build-bronze-{args.bronze_db}")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            spark.sparkContext.addPyFile(str(transforms_zip(Path(tmp))))
+            for t in (args.raw_table, *(f"{args.bronze_db}.{n}" for n in BRONZE_TABLES)):
+                if not spark.catalog.tableExists(t):
+                    raise SystemExit(f"build_bronze: table {t} does not exist; apply the DDL first "
+                                     f"(lake.ddl.apply_layer(settings, 'raw' / 'bronze'))")
+            location = table_location(spark, args.raw_table)
+            if args.pending:
+                files = raw_files(spark, location)
+                dates = pending_dates(spark, files, f"{args.bronze_db}.tweets_loaded_files")
+            else:
+                dates = [args.date] if args.date else date_range(args.date_from, args.date_to)
+                files = {}
+                for d in dates:
+                    files.update(raw_files(spark, location, d))
+            if dates:
+                result = build(spark, dates, files, args.bronze_db, pii)
+            else:
+                result = {"ingest_dates": [], "raw_files": 0, "raw_records": 0, "bronze_rows": 0, "duplicates": 0,
+                          "rejects": 0, "rejects_by_reason": {}, "reconciles": True}
+    finally:
+        spark.stop()
+    print("BRONZE_RESULT " + json.dumps(result, sort_keys=True), flush=True)
+    if not result["reconciles"]:
+        raise SystemExit("build_bronze: reconciliation failed (see BRONZE_RESULT)")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Explicit Spark schemas of the bronze tables, next to the transforms that fill them.
+
+The column order is the Hive DDL's (hive/ddl/bronze/*.sql), partition column last,
+so rows can be written with insertInto; a unit test checks the DDL agrees.
+"""
+from __future__ import annotations
+
+from pyspark.sql.types import (ArrayType, BooleanType, DateType, DoubleType, IntegerType, LongType, StringType,
+                               StructField, StructType, TimestampType)
+
+
+def _f(name: str, dtype, nullable: bool = True) -> StructField:
+    return StructField(name, dtype, nullable)
+
+
+INGEST_FIELDS = [
+    _f("ingest_hour", StringType(), False),
+    _f("source_file", StringType(), False),
+    _f("kafka_partition", IntegerType()),
+    _f("kafka_offset", LongType()),
+]
+
+BRONZE_SCHEMA = StructType([
+    _f("tweet_id", LongType(), False),
+    _f("created_at", TimestampType(), False),
+    _f("text", StringType()),
+    _f("lang", StringType()),
+    _f("author_key", StringType(), False),
+    _f("author_handle_key", StringType()),
+    _f("author_location", StringType()),
+    _f("author_verified", BooleanType()),
+    _f("author_followers_count", LongType()),
+    _f("author_following_count", LongType()),
+    _f("author_tweet_count", LongType()),
+    _f("author_listed_count", LongType()),
+    _f("tweet_type", StringType(), False),
+    _f("conversation_id", LongType()),
+    _f("reply_to_tweet_id", LongType()),
+    _f("reply_to_user_key", StringType()),
+    _f("retweeted_tweet_id", LongType()),
+    _f("retweeted_author_key", StringType()),
+    _f("quoted_tweet_id", LongType()),
+    _f("quoted_author_key", StringType()),
+    _f("retweet_count", LongType()),
+    _f("reply_count", LongType()),
+    _f("like_count", LongType()),
+    _f("quote_count", LongType()),
+    _f("impression_count", LongType()),
+    _f("hashtags", ArrayType(StringType(), False)),
+    _f("cashtags", ArrayType(StringType(), False)),
+    _f("mentions", ArrayType(StructType([_f("user_key", StringType()), _f("handle_key", StringType())]), False)),
+    _f("urls", ArrayType(StructType([_f("url", StringType()), _f("expanded_url", StringType())]), False)),
+    _f("place_id", StringType()),
+    _f("place_name", StringType()),
+    _f("place_full_name", StringType()),
+    _f("place_type", StringType()),
+    _f("country", StringType()),
+    _f("country_name", StringType()),
+    _f("place_bbox", ArrayType(DoubleType(), False)),
+    _f("geo_lat", DoubleType()),
+    _f("geo_lon", DoubleType()),
+    _f("source", StringType()),
+    _f("possibly_sensitive", BooleanType()),
+    _f("source_format", StringType(), False),
+    _f("ingest_date", StringType(), False),
+    *INGEST_FIELDS,
+    _f("created_date", DateType(), False),  # partition
+])
+
+REJECTED_SCHEMA = StructType([
+    _f("reason", StringType(), False),
+    _f("detail", StringType()),
+    _f("tweet_id", StringType()),
+    _f("payload_bytes", IntegerType()),
+    *INGEST_FIELDS,
+    _f("ingest_date", StringType(), False),  # partition
+])
+
+LOADED_FILES_SCHEMA = StructType([
+    _f("source_file", StringType(), False),
+    _f("file_bytes", LongType(), False),
+    _f("records", LongType(), False),
+    _f("bronze_rows", LongType(), False),
+    _f("duplicates", LongType(), False),
+    _f("rejects", LongType(), False),
+    _f("ingest_date", StringType(), False),  # partition
+])
