@@ -8,6 +8,9 @@ from pathlib import Path
 from benchmarks.ingest import consumers, producers, sink_drain, stats
 
 
+HDFS_LEFT = {True: "still there", False: "gone"}
+
+
 def _n(x, digits: int = 0) -> str:
     if x is None:
         return "–"
@@ -50,7 +53,8 @@ def goal_target(g: dict) -> str:
 
 
 def _throughput_table(section: dict, reference: str, first_col: str) -> list[str]:
-    rows = [f"| {first_col} | records/s (median) | records/s (min – max) | MiB/s (median) | vs {reference.split(' (')[0]} |",
+    ref = reference.split(" (")[0]
+    rows = [f"| {first_col} | records/s (median) | records/s (min – max) | MiB/s (median) | vs {ref} |",
             "|---|---:|---:|---:|---:|"]
     for name, s in section.get("summary", {}).items():
         r = s["records_per_s"]
@@ -120,8 +124,9 @@ def render(res: dict) -> str:
         sink_runs = [r for r in cons["runs"] if r["client"] == sink_drain.NAME and not r["warmup"]]
         if sink_runs:
             r0 = sink_runs[0]
-            out += ["", f"Sink, per timed run: launch → landed {', '.join(_n(r['launch_to_landed_seconds'], 1) for r in sink_runs)} s "
-                    f"(of which launch → assignment {', '.join(_n(r['launch_to_assigned_seconds'], 1) for r in sink_runs)} s); "
+            landed = ", ".join(_n(r["launch_to_landed_seconds"], 1) for r in sink_runs)
+            assigned = ", ".join(_n(r["launch_to_assigned_seconds"], 1) for r in sink_runs)
+            out += ["", f"Sink, per timed run: launch → landed {landed} s (of which launch → assignment {assigned} s); "
                     f"{r0['sink_files']} files in {r0['sink_rolls']} rolls; the sink counted "
                     f"{_n(r0['sink_records'])} landed and {_n(r0['sink_rejected'])} rejected records "
                     f"(expected {_n(cons['records'])} and 0).", "",
@@ -163,11 +168,12 @@ def render(res: dict) -> str:
         out += ["", f"{_n(lat['records'])} records sent at {_n(lat['achieved_rate'], 1)}/s achieved; "
                 f"{_n(lat['visible'])} visible, {_n(lat['not_visible'])} never seen, {lat['failed']} failed. "
                 f"The sink landed them in {lat['sink_files']} files ({lat['sink_rolls']} rolls; a roll took "
-                f"{_n(lat.get('roll_seconds_median'), 2)} s median, {_n(lat.get('roll_seconds_max'), 2)} s at most). WebHDFS listed the "
+                f"{_n(lat.get('roll_seconds_median'), 2)} s median, {_n(lat.get('roll_seconds_max'), 2)} s at most). "
+                f"WebHDFS listed the "
                 f"bench raw root every {_n(w['interval_median_s'], 2)} s (median; max gap {_n(w['interval_max_s'], 2)} s, "
                 f"{w['errors']} failed listings): a file's visible time is when the listing that first showed it "
                 f"returned, so figures are late by at most about one interval. The stack's own sink rolls every "
-                f"30 s, so its latency is about 25 s higher than this.", ""]
+                f"30 s, so expect its latency to be about 25 s higher (not measured).", ""]
 
     ch = res.get("choice")
     if ch:
@@ -178,10 +184,13 @@ def render(res: dict) -> str:
             out += [f"## Every run: {title}s", ""] + _runs_table(res[key]["runs"]) + [""]
 
     cl = res.get("cleanup", {})
+    ns = res.get("namespace", {})
     out += ["## Cleanup", "",
-            f"Deleted {len(cl.get('topics_deleted', []))} topics (bench.*), {len(cl.get('groups_deleted', []))} "
-            f"consumer groups and `{cl.get('hdfs_dir_deleted')}`. Left over: topics {cl.get('left_over_topics') or 'none'}, "
-            f"groups {cl.get('left_over_groups') or 'none'}; errors: {cl.get('errors') or 'none'}.", "",
+            f"Deleted {len(cl.get('topics_deleted', []))} topics and {len(cl.get('groups_deleted', []))} consumer groups "
+            f"named `{ns.get('topic_prefix')}*`, and `{cl.get('hdfs_dir_deleted') or ns.get('hdfs_dir')}` "
+            f"({HDFS_LEFT.get(cl.get('hdfs_dir_left'), 'not checked')}). Left over: topics "
+            f"{cl.get('left_over_topics', 'unknown') or 'none'}, groups {cl.get('left_over_groups', 'unknown') or 'none'}; "
+            f"errors: {cl.get('errors') or 'none'}.", "",
             "Tool output and sink logs of every run are in `logs/`; every figure is in `results.json`.", ""]
     return "\n".join(out)
 

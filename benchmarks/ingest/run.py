@@ -13,6 +13,7 @@ the link benchmarks/results/ingest-latest.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -24,7 +25,7 @@ from pathlib import Path
 from benchmarks.ingest import cases, consumers, kafka_tools, latency, machine, payloads, producers, report, \
     sink_drain, stats
 from benchmarks.ingest.progress import bar as progress_bar
-from benchmarks.ingest.sandbox import Sandbox
+from benchmarks.ingest.sandbox import Sandbox, kafka_cluster_id
 from ingestion import producer as lake_producer
 from ingestion import topics
 from lake.settings import ROOT
@@ -272,7 +273,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.ingest.run", description=__doc__.split("\n")[0])
     ap.add_argument("--scale", default="small", help=f"one of {', '.join(cases.scales())} (cases.yaml)")
     ap.add_argument("--results-root", type=Path, default=RESULTS_ROOT)
+    ap.add_argument("--remove", metavar="STAMP",
+                    help="only remove what the run with this stamp left behind (bench.<stamp>.* topics and groups, "
+                         "/tmp/bench-ingest-<stamp>), e.g. after it was killed")
     args = ap.parse_args(argv)
+    if args.remove:
+        return remove(args.remove)
     case = cases.load(args.scale)
 
     started = datetime.now(timezone.utc)
@@ -281,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(case, out_dir)
     bench.check_stack()
     bench.prepare()
-    box = Sandbox(bench.bootstrap, bench.hdfs, stamp.lower())
+    box = Sandbox(bench.bootstrap, bench.hdfs, stamp.lower(), cluster_id=kafka_cluster_id(bench.bootstrap))
     java_version = kafka_tools.java_version(bench.java)
     res: dict = {"benchmark": "ingest", "scale": case.scale, "command": f"make bench-ingest SCALE={case.scale}",
                  "started_utc": started.isoformat(timespec="seconds"), "case": case.as_dict(),
@@ -327,8 +333,14 @@ def main(argv: list[str] | None = None) -> int:
         except (KeyError, TypeError):
             res["choice"] = None
         report.store(out_dir, res)
-        link = report.point_latest(out_dir)
-    print(f"\nreport: {out_dir / 'report.md'}  (also {link})")
+        # ingest-latest names the latest complete run; a failed run is kept in its own folder only.
+        link = report.point_latest(out_dir) if failure is None else None
+    where = f"  (also {link})" if link else "  (ingest-latest not moved: the run failed)"
+    print(f"\nreport: {out_dir / 'report.md'}{where}")
+    left = {k: v for k, v in res["cleanup"].items() if k.startswith("left_over") and v}
+    if res["cleanup"].get("errors") or left or res["cleanup"].get("hdfs_dir_left"):
+        print(f"bench-ingest: warning: cleanup incomplete ({res['cleanup'].get('errors')}; left {left}); "
+              f"retry with `python -m benchmarks.ingest.run --remove {box.stamp}`", file=sys.stderr)
     for g in res["goals"]:
         print(f"  {'met   ' if g['met'] else 'MISSED'} {g['name']}: {report.goal_measured(g)} "
               f"(target {report.goal_target(g)})")
@@ -336,6 +348,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench-ingest: error: the run failed ({failure!r}); see results.json", file=sys.stderr)
         return 1
     return 0
+
+
+def remove(stamp: str) -> int:
+    from lake import hdfs_client, settings
+
+    s = settings.get()
+    result = Sandbox(s.kafka_bootstrap, hdfs_client.client(s), stamp.lower()).cleanup()
+    print(json.dumps(result, indent=2))
+    return 1 if result["errors"] else 0
 
 
 if __name__ == "__main__":

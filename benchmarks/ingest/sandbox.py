@@ -1,13 +1,25 @@
-"""The benchmark's own namespace: topics bench.<stamp>.<phase>.tweets.raw, consumer groups, an HDFS dir.
+"""The benchmark's own namespace: topics and consumer groups named bench.<stamp>.*, HDFS dir /tmp/bench-ingest-<stamp>.
 
-Everything the run creates is recorded here so cleanup() can remove exactly
-that, and nothing of the stack's (tweets.raw, tweets.dlq, /lake/raw, lake-raw-sink).
+cleanup() removes exactly what carries the run's stamp, and nothing of the
+stack's (tweets.raw, tweets.dlq, /lake/raw, lake-raw-sink). It finds the
+topics and groups by prefix, so it also clears what a crashed run left behind
+(`python -m benchmarks.ingest.run --remove <stamp>`). It deletes nothing if
+the Kafka cluster answering is not the one the run started on (another stack
+took the ports), and says so.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 
 from ingestion import topics
+
+
+def kafka_cluster_id(bootstrap: str, timeout: float = 15) -> str:
+    from confluent_kafka.admin import AdminClient
+
+    return AdminClient({"bootstrap.servers": bootstrap}).describe_cluster(request_timeout=timeout).result(timeout)\
+        .cluster_id
 
 
 @dataclass
@@ -15,8 +27,7 @@ class Sandbox:
     bootstrap: str
     hdfs: object                      # hdfs.InsecureClient
     stamp: str
-    prefixes: list[str] = field(default_factory=list)
-    groups: list[str] = field(default_factory=list)
+    cluster_id: str | None = None     # the Kafka cluster the run started on
 
     @property
     def base(self) -> str:
@@ -29,41 +40,63 @@ class Sandbox:
     def prefix(self, phase: str) -> str:
         """Creates <base><phase>.tweets.raw (and its .dlq) with the lake's own topic settings; returns the prefix."""
         prefix = f"{self.base}{phase}."
-        self.prefixes.append(prefix)
         topics.ensure(self.bootstrap, prefix=prefix)
         return prefix
 
     def group(self, name: str) -> str:
-        group = f"{self.base}{name}"
-        self.groups.append(group)
-        return group
+        return f"{self.base}{name}"
+
+    def _mine(self, admin) -> tuple[list[str], list[str]]:
+        found_topics = sorted(t for t in admin.list_topics(timeout=30).topics if t.startswith(self.base))
+        found_groups = sorted(g.group_id for g in admin.list_consumer_groups(request_timeout=30).result(30).valid
+                              if g.group_id.startswith(self.base))
+        return found_topics, found_groups
 
     def cleanup(self) -> dict:
-        """Delete what this run made; returns what was removed and what could not be."""
+        """Delete this stamp's topics, groups and HDFS dir; returns what was removed, what is left, and why."""
         from confluent_kafka.admin import AdminClient
 
-        errors: list[str] = []
-        for prefix in self.prefixes:
-            try:
-                topics.delete(self.bootstrap, prefix)
-            except Exception as e:  # noqa: BLE001 - keep cleaning the rest
-                errors.append(f"topics {prefix}*: {e}")
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
-        existing = {g.group_id for g in admin.list_consumer_groups().result(timeout=30).valid}
-        mine = [g for g in self.groups if g in existing]
-        if mine:
-            for group, fut in admin.delete_consumer_groups(mine, request_timeout=30).items():
-                try:
-                    fut.result(30)
-                except Exception as e:  # noqa: BLE001
-                    errors.append(f"group {group}: {e}")
+        out: dict = {"topics_deleted": [], "groups_deleted": [], "hdfs_dir_deleted": None, "errors": []}
         try:
-            self.hdfs.delete(self.hdfs_dir, recursive=True)
+            now = kafka_cluster_id(self.bootstrap)
         except Exception as e:  # noqa: BLE001
-            errors.append(f"hdfs {self.hdfs_dir}: {e}")
-        left = sorted(t for t in admin.list_topics(timeout=30).topics if t.startswith(self.base))
-        left_groups = sorted(g.group_id for g in admin.list_consumer_groups().result(timeout=30).valid
-                             if g.group_id.startswith(self.base))
-        return {"topics_deleted": [topics.names(p)[i] for p in self.prefixes for i in (0, 1)],
-                "groups_deleted": mine, "hdfs_dir_deleted": self.hdfs_dir,
-                "left_over_topics": left, "left_over_groups": left_groups, "errors": errors}
+            now = None
+            out["errors"].append(f"Kafka at {self.bootstrap} not reachable ({e}); topics/groups {self.base}* not removed")
+        if now is not None and self.cluster_id is not None and now != self.cluster_id:
+            out["errors"].append(f"Kafka at {self.bootstrap} is another cluster ({now}, the run started on "
+                                 f"{self.cluster_id}); nothing removed there or on HDFS")
+            return out
+        if now is not None:
+            admin = AdminClient({"bootstrap.servers": self.bootstrap})
+            found_topics, found_groups = self._mine(admin)
+            if found_topics:
+                for name, fut in admin.delete_topics(found_topics, operation_timeout=30).items():
+                    try:
+                        fut.result(60)
+                        out["topics_deleted"].append(name)
+                    except Exception as e:  # noqa: BLE001 - keep cleaning the rest
+                        out["errors"].append(f"topic {name}: {e}")
+            if found_groups:
+                for name, fut in admin.delete_consumer_groups(found_groups, request_timeout=30).items():
+                    try:
+                        fut.result(60)
+                        out["groups_deleted"].append(name)
+                    except Exception as e:  # noqa: BLE001
+                        out["errors"].append(f"group {name}: {e}")
+            try:
+                deadline = time.monotonic() + 15   # topic deletion is asynchronous: give metadata a moment
+                while True:
+                    out["left_over_topics"], out["left_over_groups"] = self._mine(admin)
+                    if not out["left_over_topics"] or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.5)
+            except Exception as e:  # noqa: BLE001
+                out["errors"].append(f"could not list what is left: {e}")
+        try:
+            if self.hdfs.status(self.hdfs_dir, strict=False) is not None:
+                self.hdfs.delete(self.hdfs_dir, recursive=True)
+                out["hdfs_dir_deleted"] = self.hdfs_dir
+            out["hdfs_dir_left"] = self.hdfs.status(self.hdfs_dir, strict=False) is not None
+        except Exception as e:  # noqa: BLE001
+            out["errors"].append(f"HDFS {self.hdfs_dir}: {e}")
+        return out

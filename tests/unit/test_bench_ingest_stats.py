@@ -170,3 +170,44 @@ def test_every_scale_in_cases_yaml_loads_and_grows():
 def test_unknown_scale_is_one_clear_error():
     with pytest.raises(SystemExit, match="unknown SCALE='huge'"):
         cases.load("huge")
+
+
+# ---------------------------------------------------------------- verdicts from figures
+def _summary(rate: float) -> dict:
+    return {"records_per_s": stats.summarize([rate]), "mib_per_s": stats.summarize([rate / 600])}
+
+
+def _results(ours_p: float, kp_p: float, java_p: float, conf_c: float, kp_c: float, java_c: float,
+             sink: float, p99: float) -> dict:
+    from benchmarks.ingest import consumers, producers, sink_drain
+
+    prod = {producers.OURS: ours_p, producers.KAFKA_PYTHON: kp_p, producers.KAFKA_TOOL: java_p}
+    cons = {consumers.CONFLUENT: conf_c, consumers.KAFKA_PYTHON: kp_c, consumers.KAFKA_TOOL: java_c,
+            sink_drain.NAME: sink}
+    return {"case": cases.load("tiny").as_dict(),
+            "producer": {"summary": {k: _summary(v) for k, v in prod.items()},
+                         "ratio_to_kafka": {k: v / java_p for k, v in prod.items()}},
+            "consumer": {"summary": {k: _summary(v) for k, v in cons.items()},
+                         "ratio_to_kafka": {k: v / java_c for k, v in cons.items()}},
+            "latency": {"produce_to_visible_s": {"p99": p99}}}
+
+
+def test_goals_follow_the_measured_ratios_and_p99():
+    from benchmarks.ingest.run import goals
+
+    case = cases.load("tiny")
+    met = goals(_results(60, 10, 50, 120, 20, 100, 50, case.roll_seconds + 5), case)
+    assert [g["met"] for g in met] == [True, True, True]
+    missed = goals(_results(20, 10, 50, 120, 20, 100, 10, case.roll_seconds + 5.01), case)
+    assert [g["met"] for g in missed] == [False, False, False]
+    assert missed[0]["measured"] == pytest.approx(0.4) and missed[1]["measured"] == pytest.approx(0.1)
+
+
+def test_client_choice_is_derived_from_both_ratios():
+    from benchmarks.ingest.run import choice
+
+    c = choice(_results(60, 10, 50, 120, 20, 100, 10, 9))
+    assert c["pick"] == "confluent-kafka" and c["producer_confluent_over_kafka_python"] == pytest.approx(6)
+    assert "would miss the producer goal" in c["text"]
+    assert choice(_results(10, 60, 50, 20, 120, 100, 10, 9))["pick"] == "kafka-python"
+    assert choice(_results(60, 10, 50, 20, 120, 100, 10, 9))["pick"] == "split"
