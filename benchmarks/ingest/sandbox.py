@@ -18,8 +18,8 @@ from ingestion import topics
 def kafka_cluster_id(bootstrap: str, timeout: float = 15) -> str:
     from confluent_kafka.admin import AdminClient
 
-    return AdminClient({"bootstrap.servers": bootstrap}).describe_cluster(request_timeout=timeout).result(timeout)\
-        .cluster_id
+    admin = AdminClient({"bootstrap.servers": bootstrap})   # kept alive until the answer is in
+    return admin.describe_cluster(request_timeout=timeout).result(timeout).cluster_id
 
 
 @dataclass

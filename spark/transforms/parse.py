@@ -143,10 +143,11 @@ def _time(value: Any, path: str, fmt: str | None) -> datetime:
     try:
         t = datetime.strptime(value, fmt) if fmt else datetime.fromisoformat(value)
     except ValueError:
-        raise _Bad(BAD_CREATED_AT, f"{path} {value[:40]!r} is not a {'v1.1' if fmt else 'ISO 8601'} timestamp") \
-            from None
+        # the value itself stays out: rejects never hold payload content
+        raise _Bad(BAD_CREATED_AT, f"{path} is not a {'v1.1' if fmt else 'ISO 8601'} timestamp "
+                                   f"({len(value)} chars)") from None
     if t.tzinfo is None:
-        raise _Bad(BAD_CREATED_AT, f"{path} {value[:40]!r} has no time zone")
+        raise _Bad(BAD_CREATED_AT, f"{path} has no time zone")
     return t.astimezone(timezone.utc)
 
 

@@ -27,6 +27,7 @@ from ingestion.records import Record
 from ingestion.replay import replay
 from lake import clients, ddl, hdfs_client, spark
 from spark.transforms import pii
+from tests.pii_identifiers import identifiers, strings
 
 KEY = "integration-test-key-0123456789"
 D1, D2 = "2026-01-10", "2026-01-11"
@@ -298,14 +299,14 @@ def test_no_handle_user_id_or_contact_from_the_input_reaches_bronze(built, lake)
     handles, ids = set(), set()
     for line in built.landed.lines():
         if line not in REJECTS:  # their toy ids ("7") are substrings of everything
-            _identifiers(json.loads(line), handles, ids)
+            identifiers(json.loads(line), handles, ids)
     assert len(handles) > 300 and len(ids) > 300
     db = built.bronze_db
-    strings = []
+    texts = []
     for table in ("tweets", "tweets_rejected", "tweets_loaded_files"):
         for row in clients.trino(lake, f"SELECT * FROM hive.{db}.{table}"):
-            strings += list(_strings(list(row)))
-    blob = "\n".join(strings)
+            texts += list(strings(list(row)))
+    blob = "\n".join(texts)
     assert not [u for u in ids if u in blob]
     # handles as mentions or in profile URLs (a bare word is not one: "Twitter" is also a client app)
     assert not [h for h in handles if re.search(
@@ -313,7 +314,7 @@ def test_no_handle_user_id_or_contact_from_the_input_reaches_bronze(built, lake)
     # every identifier column holds tokens only
     keys = clients.trino(lake, f"SELECT author_key, author_handle_key, reply_to_user_key, retweeted_author_key, "
                                f"quoted_author_key, mentions FROM hive.{db}.tweets")
-    tokens = [s for row in keys for s in _strings(list(row))]
+    tokens = [s for row in keys for s in strings(list(row))]
     assert len(tokens) > 4000 and all(re.fullmatch(r"[uh]_[0-9a-f]{16}", s) for s in tokens)
     assert not [c for c in CONTACTS if c in blob]
     assert not re.search(r"[\w.]+@[\w-]+\.[a-z]{2,}", blob)
@@ -325,38 +326,6 @@ def test_no_handle_user_id_or_contact_from_the_input_reaches_bronze(built, lake)
     assert author == p.user_key(PII_TWEET["author_id"]) and handle == p.handle_key("joao_fake01")
     assert text.startswith(f"Fala @{p.handle_key('maria_fake99')}! Me liga [phone] ou [phone]")
     assert (lat, lon) == (-23.55, -46.63)
-
-
-def _identifiers(o, handles: set, ids: set) -> None:
-    if isinstance(o, dict):
-        for k, v in o.items():
-            if k in ("screen_name", "username", "in_reply_to_screen_name") and isinstance(v, str):
-                handles.add(v)
-            elif k in ("author_id", "in_reply_to_user_id_str", "in_reply_to_user_id") and isinstance(v, str):
-                ids.add(v)
-            elif k in ("user", "author", "in_reply_to_user") and isinstance(v, dict):
-                ids.update(str(v[f]) for f in ("id_str", "id") if isinstance(v.get(f), (str, int)))
-            elif k in ("users", "user_mentions", "mentions") and isinstance(v, list):
-                for u in v:
-                    for f in ("id_str", "id"):
-                        uid = u.get(f) if isinstance(u, dict) else None
-                        if isinstance(uid, str) or (isinstance(uid, int) and k == "user_mentions"):
-                            ids.add(str(uid))
-            _identifiers(v, handles, ids)
-    elif isinstance(o, list):
-        for v in o:
-            _identifiers(v, handles, ids)
-
-
-def _strings(v):
-    if isinstance(v, str):
-        yield v
-    elif isinstance(v, dict):
-        for x in v.values():
-            yield from _strings(x)
-    elif isinstance(v, (list, tuple)):
-        for x in v:
-            yield from _strings(x)
 
 
 def test_job_time_on_yarn(built):

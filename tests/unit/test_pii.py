@@ -15,6 +15,7 @@ from ingestion.records import Record
 from ingestion.replay import replay
 from lake import secrets
 from spark.transforms import parse, pii
+from tests.pii_identifiers import identifiers, strings
 
 KEY = "unit-test-key-0123456789abcdef"
 
@@ -197,16 +198,16 @@ def test_no_shared_payload_leaks_a_handle_or_user_id(shared_data, p):
             continue
         payload = json.loads(item.payload)
         handles, ids = set(), set()
-        _identifiers(payload, handles, ids)
+        identifiers(payload, handles, ids)
         row, _ = parse.to_bronze(item.payload, meta, p)
-        blob = "\n".join(_strings(row))
+        blob = "\n".join(strings(row))
         for uid in ids:
             assert uid not in blob, (item.origin, uid)
         for h in handles:
             assert not re.search(_leak(h), blob), (item.origin, h)
         for col in ("author_key", "author_handle_key", "reply_to_user_key", "retweeted_author_key",
                     "quoted_author_key", "mentions"):
-            assert all(re.fullmatch(r"[uh]_[0-9a-f]{16}", s) for s in _strings(row[col])), (item.origin, col)
+            assert all(re.fullmatch(r"[uh]_[0-9a-f]{16}", s) for s in strings(row[col])), (item.origin, col)
 
 
 def _leak(handle: str) -> re.Pattern:
@@ -217,34 +218,3 @@ def _leak(handle: str) -> re.Pattern:
     return re.compile(rf"(?i)@{h}(?!\w)|(?:twitter|x)\.com/{h}(?!\w)")
 
 
-def _identifiers(o, handles: set, ids: set) -> None:
-    """Every user id and handle in a payload, wherever it sits."""
-    if isinstance(o, dict):
-        for k, v in o.items():
-            if k in ("screen_name", "username", "in_reply_to_screen_name") and isinstance(v, str):
-                handles.add(v)
-            elif k in ("author_id", "in_reply_to_user_id_str", "in_reply_to_user_id") and isinstance(v, str):
-                ids.add(v)
-            elif k in ("user", "author", "in_reply_to_user") and isinstance(v, dict):
-                ids.update(str(v[f]) for f in ("id_str", "id") if isinstance(v.get(f), (str, int)))
-            elif k in ("users", "user_mentions", "mentions") and isinstance(v, list):
-                for u in v:
-                    for f in ("id_str", "id"):
-                        uid = u.get(f) if isinstance(u, dict) else None
-                        if isinstance(uid, str) or (isinstance(uid, int) and k == "user_mentions"):
-                            ids.add(str(uid))
-            _identifiers(v, handles, ids)
-    elif isinstance(o, list):
-        for v in o:
-            _identifiers(v, handles, ids)
-
-
-def _strings(v):
-    if isinstance(v, str):
-        yield v
-    elif isinstance(v, dict):
-        for x in v.values():
-            yield from _strings(x)
-    elif isinstance(v, list):
-        for x in v:
-            yield from _strings(x)
