@@ -13,11 +13,14 @@ from lake.errors import LakeError
 from lake.settings import Settings
 
 
-def trino(s: Settings, sql: str, catalog: str = "hive", schema: str | None = None) -> list[tuple]:
+def trino(s: Settings, sql: str, catalog: str = "hive", schema: str | None = None,
+          session: dict[str, str] | None = None) -> list[tuple]:
+    """Rows of one Trino statement; `session` sets session properties ("hive.insert_existing_partitions_behavior")."""
     import trino as trino_client
 
     conn = trino_client.dbapi.connect(host=s.host, port=s.ports["trino"], user=s.user,
-                                      catalog=catalog, schema=schema, request_timeout=600)
+                                      catalog=catalog, schema=schema, request_timeout=600,
+                                      session_properties=session or {})
     try:
         cur = conn.cursor()
         cur.execute(sql)

@@ -2,7 +2,9 @@
 
 SQL lives in files, one per table and layer, parameterised with ${NAME}
 (hive-testbench style) and idempotent (IF NOT EXISTS); nothing is assembled
-in Python strings.
+in Python strings. A file whose first line is `-- engine: trino` runs through
+Trino (catalog hive) instead: tables only Trino can write the way we want
+(Hive bucketing Trino can use) and Trino views.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from lake.settings import Settings
 
 def ddl_params(s: Settings, **overrides: str) -> dict[str, str]:
     params = {"RAW_DB": "raw", "RAW_ROOT": f"{s.hdfs_uri}/lake/raw/tweets", "WAREHOUSE_DIR": s.warehouse_dir,
-              "BRONZE_DB": "bronze"}
+              "BRONZE_DB": "bronze",
+              "SILVER_DB": "silver", "GOLD_DB": "gold", "OPS_DB": "ops", "SILVER_BUCKETS": "16"}
     return {**params, **overrides}
 
 
@@ -25,9 +28,20 @@ def statements(path: Path, params: dict[str, str]) -> list[str]:
     return [stmt.strip() for stmt in re.split(r";\s*(?:\n|$)", text) if stmt.strip()]
 
 
+def engine(path: Path) -> str:
+    first = path.read_text().split("\n", 1)[0].strip().lower().replace(" ", "")
+    return "trino" if first == "--engine:trino" else "spark"
+
+
+def apply_file(s: Settings, path: Path, **overrides: str) -> None:
+    run = (lambda sql: clients.trino(s, sql)) if engine(path) == "trino" else (lambda sql: clients.hive(s, sql))
+    for stmt in statements(path, ddl_params(s, **overrides)):
+        run(stmt)
+
+
 def apply_layer(s: Settings, layer: str, **overrides: str) -> str:
     files = sorted((s.root / "hive" / "ddl" / layer).glob("*.sql"))
-    for f in files:
-        for stmt in statements(f, ddl_params(s, **overrides)):
-            clients.hive(s, stmt)
+    # Spark files first: they create the schemas the Trino files may put tables in
+    for f in sorted(files, key=lambda f: engine(f) == "trino"):
+        apply_file(s, f, **overrides)
     return f"{layer} DDL applied ({len(files)} file(s))"

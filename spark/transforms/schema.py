@@ -85,3 +85,33 @@ LOADED_FILES_SCHEMA = StructType([
     _f("rejects", LongType(), False),
     _f("ingest_date", StringType(), False),  # partition
 ])
+
+# silver.tweets (hive/ddl/silver/tweets.sql): bronze's key columns plus enrichment (spark/transforms/silver.py).
+SILVER_SCHEMA = StructType([
+    *(f for f in BRONZE_SCHEMA.fields if f.name in (
+        "tweet_id", "created_at", "text", "lang", "author_key", "author_handle_key", "author_location",
+        "author_verified", "author_followers_count", "author_following_count", "author_tweet_count")),
+    _f("author_tier", StringType()),
+    *(f for f in BRONZE_SCHEMA.fields if f.name in (
+        "tweet_type", "conversation_id", "reply_to_tweet_id", "retweeted_tweet_id", "quoted_tweet_id")),
+    _f("is_retweet", BooleanType(), False),
+    _f("is_reply", BooleanType(), False),
+    _f("is_quote", BooleanType(), False),
+    *(f for f in BRONZE_SCHEMA.fields if f.name in (
+        "retweet_count", "reply_count", "like_count", "quote_count", "impression_count")),
+    _f("engagement", LongType(), False),
+    _f("hashtags", ArrayType(StringType(), False)),
+    _f("mention_count", IntegerType(), False),
+    _f("url_count", IntegerType(), False),
+    *(f for f in BRONZE_SCHEMA.fields if f.name in (
+        "place_id", "place_name", "place_full_name", "place_type")),
+    _f("country", StringType()),
+    _f("region", StringType()),
+    _f("country_source", StringType()),
+    *(f for f in BRONZE_SCHEMA.fields if f.name in ("geo_lat", "geo_lon")),
+    _f("sentiment_score", DoubleType(), False),
+    _f("sentiment_label", StringType(), False),
+    *(f for f in BRONZE_SCHEMA.fields if f.name in ("source_format", "ingest_date")),
+    *INGEST_FIELDS,
+    _f("created_date", DateType(), False),  # partition
+])

@@ -1,0 +1,90 @@
+"""Bronze row -> silver row: the one enrichment both the batch build and the speed layer apply.
+
+    enrich(bronze_row: dict) -> dict   (keys = SILVER_SCHEMA's fields, in order)
+
+Plain Python on one row (no Spark), deterministic, so the batch job
+(spark/jobs/build_silver.py) and the streaming job run exactly the same code
+and give the same answer for the same tweet.
+
+What silver adds to bronze:
+* hashtags normalised: NFKC, accents folded, case-folded, distinct, order kept
+  ("#Santánder", "#SANTANDER" -> "santander"), so one topic is one key;
+* country and region resolved from the place, else from the author's free-text
+  location (spark/enrich/geo.py, gazetteer shipped in PyPI wheels), with the
+  source of the answer ("place" | "user_location");
+* sentiment score and label for pt/es/en (spark/enrich/sentiment.py,
+  lexicon + rules, VADER's method; accuracy in docs/enrichment.md);
+* flags for retweet, reply, quote; an engagement total; the author's
+  follower tier (the banding gold's SCD2 author dimension and the
+  engagement-by-tier mart use).
+"""
+from __future__ import annotations
+
+import unicodedata
+
+from spark.enrich import geo, sentiment
+from spark.transforms.schema import SILVER_SCHEMA
+
+SILVER_FIELDS = tuple(SILVER_SCHEMA.fieldNames())
+
+# Follower tiers: powers of ten, the banding marketing teams use for influencer reach.
+TIERS = ((1_000, "nano"), (10_000, "micro"), (100_000, "mid"), (1_000_000, "macro"))
+TOP_TIER = "mega"
+TIER_ORDER = tuple(name for _, name in TIERS) + (TOP_TIER,)
+
+def normalize_hashtag(tag: str | None) -> str | None:
+    """One key per topic: NFKC (full-width and ligatures), accents dropped, case-folded; None if empty."""
+    if not tag:
+        return None
+    t = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", tag.strip().lstrip("#＃")))
+    t = "".join(c for c in t if not unicodedata.combining(c)).casefold()
+    return t or None
+
+
+def normalize_hashtags(tags) -> list[str]:
+    out: list[str] = []
+    for tag in tags or ():
+        n = normalize_hashtag(tag)
+        if n and n not in out:
+            out.append(n)
+    return out
+
+
+def follower_tier(followers: int | None) -> str | None:
+    if followers is None:
+        return None
+    for bound, name in TIERS:
+        if followers < bound:
+            return name
+    return TOP_TIER
+
+
+def engagement(row: dict) -> int:
+    """Public interactions the tweet drew (impressions are reach, not engagement, and are v2-only)."""
+    return sum(row.get(k) or 0 for k in ("retweet_count", "reply_count", "like_count", "quote_count"))
+
+
+def enrich(row: dict) -> dict:
+    """The silver row of one bronze row (a dict with BRONZE_SCHEMA's keys)."""
+    country, region, country_source = geo.resolve(row.get("country"), row.get("place_full_name"),
+                                                  row.get("author_location"))
+    score, label = sentiment.score(row.get("text"), row.get("lang"))
+    kind = row.get("tweet_type")
+    out = {k: row.get(k) for k in SILVER_FIELDS}  # bronze's columns pass through under the same names
+    out.update(
+        hashtags=normalize_hashtags(row.get("hashtags")),
+        mention_count=len(row.get("mentions") or ()),
+        url_count=len(row.get("urls") or ()),
+        country=country,
+        region=region,
+        country_source=country_source,
+        sentiment_score=score,
+        sentiment_label=label,
+        is_retweet=kind == "retweet",
+        is_reply=kind == "reply",
+        is_quote=kind == "quote" or (kind == "reply" and row.get("quoted_tweet_id") is not None),
+        engagement=engagement(row),
+        author_tier=follower_tier(row.get("author_followers_count")),
+        created_date=row.get("created_date"),
+    )
+    return {k: out[k] for k in SILVER_FIELDS}
