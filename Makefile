@@ -18,11 +18,15 @@ FILES      ?=
 RATE       ?= 0
 QUERY      ?= \#Santander
 SCALE      ?= small
+TABLE      ?=
+PARTITIONS ?=
+TARGET_MB  ?= 128
+GRACE      ?= 30
 PYTEST_ARGS ?=
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
-.PHONY: help install venv up down status logs clean-data smoke demo test test-unit test-integration render ingest bench-ingest
+.PHONY: help install venv up down status logs clean-data smoke demo test test-unit test-integration render ingest build bench-ingest
 
 help: ## Show the targets and their variables
 	@echo "Usage: make <target> [VAR=value]"
@@ -35,7 +39,12 @@ help: ## Show the targets and their variables
 	@echo "  ingest          SOURCE=synthetic (default): COUNT=100000 SEED=0 DAYS=30 FORMAT=v2|v1"
 	@echo "                  SOURCE=replay: FILES='<file or dir> ...' RATE=<tweets/s, 0 = unlimited>"
 	@echo "                  SOURCE=x: QUERY='#Santander', token in X_BEARER_TOKEN (never in a file)"
+	@echo "  build           DATE=YYYY-MM-DD (ingest date = raw partition) | FROM=... TO=... | nothing = all pending;"
+	@echo "                  LAYERS=bronze,silver,gold (default all)"
 	@echo "  bench-ingest    SCALE=tiny|small|medium|large (default small, ~5 min; cases in benchmarks/ingest/cases.yaml)"
+	@echo "  bench           SCALE=tiny|small|medium|large (default small: 0.2M tweets; medium 2M, large 20M;"
+	@echo "                  cases in benchmarks/cases.yaml, protocol and timings in docs/benchmarks.md)"
+	@echo "  compact         TABLE=schema.table (required) PARTITIONS='k=v[/k2=v2],...' (default all) TARGET_MB=128 GRACE=30 (s)"
 	@echo "  test            PYTEST_ARGS='-k kafka'"
 	@echo "  any             LAKE_PORT_<NAME>=<port> moves a port (names in lake/settings.py)"
 
@@ -96,8 +105,18 @@ ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x (see
 	$(PY) -m ingestion --source $(SOURCE) --count $(COUNT) --seed $(SEED) --days $(DAYS) --format $(FORMAT) \
 	  --rate $(RATE) --query '$(QUERY)' $(if $(FILES),--files $(FILES),)
 
+build: venv ## raw -> bronze -> silver -> gold with quality gates (DATE=, FROM= TO=, default: all pending)
+	$(LAKE) build $(if $(DATE),--date $(DATE),$(if $(FROM),--from $(FROM) --to $(TO),--pending)) \
+	  $(if $(LAYERS),--layers $(LAYERS),)
+
 bench-ingest: venv ## Ingestion benchmark: our producer and sink vs Kafka's own tools (SCALE=tiny|small|medium)
 	$(PY) -m benchmarks.ingest.run --scale $(SCALE)
+
+bench: venv ## Query benchmark: layouts x access patterns on Trino, Spark SQL and DuckDB peers (SCALE=...)
+	$(PY) -m benchmarks.query.run --scale $(SCALE)
+
+compact: venv ## Rewrite small files of a table's partitions into TARGET_MB files, atomically (TABLE=schema.table)
+	$(PY) -m lake.compact --table '$(TABLE)' --partitions '$(PARTITIONS)' --target-mb $(TARGET_MB) --grace-seconds $(GRACE)
 
 smoke: up ## End-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beeline
 	$(LAKE) smoke

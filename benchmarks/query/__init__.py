@@ -1,0 +1,1 @@
+"""`make bench`: the query benchmark (layouts x access patterns, Trino with Spark SQL and DuckDB as peers)."""

@@ -1,0 +1,89 @@
+"""Runs SQL on Trino and reads back the query's own statistics (REST /v1/query/<id>)."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+from benchmarks.query.stats import parse_size
+from lake.settings import Settings
+
+SCAN_OPERATORS = ("TableScanOperator", "ScanFilterAndProjectOperator")
+
+
+class Trino:
+    """One connection for the run; `session` holds SET SESSION properties for the next statements."""
+
+    def __init__(self, s: Settings, user: str = "bench"):
+        import trino as trino_client
+
+        self.s, self.user = s, user
+        self.conn = trino_client.dbapi.connect(host=s.host, port=s.ports["trino"], user=user, catalog="hive",
+                                               request_timeout=3600)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _run(self, sql: str) -> tuple[list[tuple], str]:
+        cur = self.conn.cursor()
+        try:
+            cur.execute(sql)
+            return [tuple(r) for r in cur.fetchall()], cur.stats["queryId"]
+        finally:
+            cur.close()
+
+    def execute(self, sql: str, session: dict[str, str] | None = None) -> tuple[list[tuple], str]:
+        """(rows, query id). Session properties (SET SESSION) apply to this statement only."""
+        for k, v in (session or {}).items():
+            self._run(f"SET SESSION {k} = {v}")
+        try:
+            return self._run(sql)
+        finally:
+            for k in session or {}:
+                self._run(f"RESET SESSION {k}")
+
+    def query_info(self, query_id: str, timeout: float = 30) -> dict:
+        """The finished query's JSON; it may take a moment to reach its final state."""
+        req = urllib.request.Request(f"{self.s.trino_url}/v1/query/{query_id}", headers={"X-Trino-User": self.user})
+        deadline = time.monotonic() + timeout
+        while True:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                info = json.load(r)
+            if info.get("finalQueryInfo") or info.get("state") in ("FINISHED", "FAILED") and \
+                    info["queryStats"].get("endTime"):
+                return info
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Trino query {query_id} has no final statistics after {timeout:.0f} s "
+                                   f"(see var/log/trino.log)")
+            time.sleep(0.1)
+
+    def measured(self, sql: str, session: dict[str, str] | None = None) -> tuple[list[tuple], dict]:
+        rows, qid = self.execute(sql, session)
+        return rows, figures(self.query_info(qid))
+
+
+def _millis(text: str) -> float:
+    units = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3, "d": 86400e3}
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * units[unit]
+    raise ValueError(f"not a Trino duration: {text!r}")
+
+
+def figures(info: dict) -> dict:
+    """What the protocol records of one query, from Trino's own statistics.
+
+    Splits: drivers of the table-scan operators (one split per file, or per block-sized piece
+    of a large file). Trino does not report the number of files a query opened; splits stand
+    in for it (docs/benchmarks.md)."""
+    qs = info["queryStats"]
+    scans = [o for o in qs.get("operatorSummaries", []) if o.get("operatorType") in SCAN_OPERATORS]
+    return {
+        "query_id": info["queryId"],
+        "wall_ms": _millis(qs["elapsedTime"]),
+        "cpu_ms": _millis(qs["totalCpuTime"]),
+        "input_bytes": parse_size(qs["physicalInputDataSize"]),
+        "input_rows": qs.get("physicalInputPositions", qs.get("rawInputPositions")),
+        "splits": sum(int(o.get("totalDrivers", 0)) for o in scans),
+        "peak_memory_bytes": parse_size(qs["peakUserMemoryReservation"]),
+    }
