@@ -7,16 +7,22 @@ Layout (contracts.md):
 Ingest date and hour come from the Kafka record timestamp (set when it was
 produced), so a replay of the same offsets lands in the same folders.
 
-Exactly once, per Kafka partition, with a two-phase roll:
-  1. buffered records are written to temporary files under the sink's state dir;
-  2. an intent file lists (temporary, final) pairs and the offset range;
-  3. each temporary file is renamed to its final name;
-  4. the offset after the range is committed to Kafka.
-On start (and on every partition assignment) recovery finishes the renames of
-the last intent, deletes temporary files no intent mentions, and resumes at
-max(committed offset, last intent's end + 1). A crash at any point therefore
-either redoes a roll whose files never became visible, or completes one whose
-files were all written: no offset is lost and none lands twice.
+Exactly once, per Kafka partition, with a two-phase roll (ingestion/sink_roll.py):
+files are written under temporary names, the roll is marked complete with one
+atomic rename, the files are renamed into place, and only then is the offset
+after the range committed to Kafka. Recovery on every partition assignment
+finishes complete rolls and drops incomplete ones.
+
+Speed (docs/ingestion-benchmark.md): rolls run in worker threads, one at a time
+per partition (ingestion/sink_inflight.py), while the main thread keeps
+consuming into fresh buffers; the per-record check does not build the JSON
+object (ingestion/sink_check.py).
+
+When a partition rolls (roll_reason()): its buffer holds roll_bytes, or was
+opened roll_seconds (R) ago, or the sink has caught up with the partition
+and its oldest record was produced R ago. The last rule lands a backlog as soon
+as it is read instead of R after reading began; in steady state it is R
+counted from production instead of from consumption.
 """
 from __future__ import annotations
 
@@ -29,14 +35,23 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import PurePosixPath
 from typing import Callable
 
 from ingestion import topics
+from ingestion.sink_check import check_payload
+from ingestion.sink_inflight import InFlight
+from ingestion.sink_roll import Batch, Landed, Layout, RollStore, SinkError, file_name, parse_file_name
+
+__all__ = ["SinkConfig", "SinkError", "RawSink", "check_payload", "file_name", "parse_file_name", "ingest_slot",
+           "roll_reason", "hive_partition_registrar", "main"]
 
 log = logging.getLogger("raw-sink")
 
 DEFAULT_GROUP = "lake-raw-sink"
+# Even if producers' clocks lag (old timestamps), the caught-up rule rolls a partition at most this often.
+CAUGHT_UP_MIN_SECONDS = 1.0
+# A partition whose roll is still in flight may buffer this many roll sizes before consuming waits for it.
+BACKPRESSURE_ROLLS = 2
 
 
 @dataclass
@@ -52,10 +67,7 @@ class SinkConfig:
     roll_bytes: int = 64 * 1024 * 1024
     roll_seconds: float = 30.0
     status_file: str | None = None
-
-
-class SinkError(RuntimeError):
-    pass
+    roll_workers: int = 4
 
 
 @dataclass
@@ -64,27 +76,14 @@ class _Buffer:
 
     first: int | None = None
     last: int = -1
-    opened: float = 0.0
+    opened: float = 0.0          # time.monotonic() at the first record
+    oldest_ms: int = 0           # Kafka timestamp of the first record
     size: int = 0
     lines: dict[tuple[str, str], list[bytes]] = field(default_factory=dict)
     rejects: dict[str, list[bytes]] = field(default_factory=dict)
-    count: int = 0
 
-    def add(self, offset: int) -> None:
-        if self.first is None:
-            self.first, self.opened = offset, time.monotonic()
-        self.last = offset
-        self.count += 1
-
-
-def file_name(topic: str, partition: int, first: int, last: int) -> str:
-    # Zero-padded so that a folder listing sorts by offset.
-    return f"{topic}+{partition}+{first:019d}+{last:019d}.jsonl"
-
-
-def parse_file_name(name: str) -> tuple[str, int, int, int]:
-    topic, partition, first, last = name.removesuffix(".jsonl").rsplit("+", 3)
-    return topic, int(partition), int(first), int(last)
+    def batch(self, partition: int) -> Batch:
+        return Batch(partition, self.first, self.last, self.lines, self.rejects)
 
 
 def ingest_slot(timestamp_ms: int) -> tuple[str, str]:
@@ -92,28 +91,30 @@ def ingest_slot(timestamp_ms: int) -> tuple[str, str]:
     return t.strftime("%Y-%m-%d"), t.strftime("%H")
 
 
-def check_payload(value: bytes | None) -> tuple[bytes | None, str | None]:
-    """The payload to land (one line), or a reason to reject it.
+def roll_reason(buf: _Buffer, now: float, now_ms: int, roll_bytes: int, roll_seconds: float,
+                caught_up: bool) -> str | None:
+    """Why this buffer should roll now ("size", "age", "caught_up"), or None. now = time.monotonic()."""
+    if buf.first is None:
+        return None
+    if buf.size >= roll_bytes:
+        return "size"
+    age = now - buf.opened
+    if age >= roll_seconds:
+        return "age"
+    if caught_up and age >= min(CAUGHT_UP_MIN_SECONDS, roll_seconds) and now_ms - buf.oldest_ms >= roll_seconds * 1000:
+        return "caught_up"
+    return None
 
-    JSON never needs a raw line break (inside strings they are escaped), so
-    replacing CR/LF outside strings with spaces keeps the value byte-for-byte
-    equal as JSON while keeping one record per line.
-    """
-    if not value:
-        return None, "empty"
-    try:
-        text = value.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, "invalid_utf8"
-    try:
-        obj = json.loads(text)
-    except ValueError:
-        return None, "invalid_json"
-    if not isinstance(obj, dict):
-        return None, "not_an_object"
-    if b"\n" in value or b"\r" in value:
-        value = value.replace(b"\r", b" ").replace(b"\n", b" ")
-    return value, None
+
+def next_check_in(buf: _Buffer, now: float, now_ms: int, roll_seconds: float, caught_up: bool) -> float:
+    """Seconds until roll_reason() could next say yes for this buffer on time alone (inf if empty)."""
+    if buf.first is None:
+        return float("inf")
+    wait = buf.opened + roll_seconds - now
+    if caught_up:
+        by_timestamp = (buf.oldest_ms + roll_seconds * 1000 - now_ms) / 1000
+        wait = min(wait, max(by_timestamp, buf.opened + min(CAUGHT_UP_MIN_SECONDS, roll_seconds) - now))
+    return wait
 
 
 class RawSink:
@@ -121,54 +122,26 @@ class RawSink:
         from hdfs import InsecureClient
 
         self.cfg = cfg
-        self.hdfs = InsecureClient(cfg.webhdfs_url, user=cfg.hdfs_user, timeout=60)
+        self.store = RollStore(Layout(cfg.topic, cfg.raw_root, cfg.rejected_root, cfg.state_root),
+                               lambda: InsecureClient(cfg.webhdfs_url, user=cfg.hdfs_user, timeout=60))
         self.register_partition = register_partition
         self.buffers: dict[int, _Buffer] = {}
+        # partition -> offset of its last end-of-partition event; stale as soon as a later offset is consumed
+        self.end_offsets: dict[int, int] = {}
+        self.inflight = InFlight(cfg.roll_workers)
         self.registered: set[tuple[str, str]] = set()
         self.pending_registration: set[tuple[str, str]] = set()
         self.stats = {"records": 0, "rejected": 0, "files": 0, "rolls": 0}
         self.landed: dict[int, int] = {}  # partition -> next offset to land
+        self.failed = False
         self._consumer = None
         self._stop = threading.Event()
-
-    # ---------------------------------------------------------------- paths
-    def _state_dir(self, partition: int) -> str:
-        return f"{self.cfg.state_root}/{self.cfg.topic}/p={partition}"
-
-    def _intent_path(self, partition: int) -> str:
-        return f"{self._state_dir(partition)}/intent.json"
-
-    def _exists(self, path: str) -> bool:
-        return self.hdfs.status(path, strict=False) is not None
+        self._slots: dict[int, tuple[str, str]] = {}  # hour since epoch -> (ingest_date, ingest_hour)
 
     # ---------------------------------------------------------------- recovery
     def recover(self, partition: int) -> int:
-        """Finish the last roll of a partition; returns the next offset to land (-1: none landed)."""
-        tmp_dir = f"{self._state_dir(partition)}/tmp"
-        self.hdfs.makedirs(tmp_dir)
-        landed_next = -1
-        intent = None
-        try:
-            with self.hdfs.read(self._intent_path(partition)) as r:
-                intent = json.loads(r.read())
-        except Exception:  # noqa: BLE001 - no intent, or one cut short before any rename started
-            intent = None
-        if intent:
-            for tmp, final in intent["moves"]:
-                if self._exists(final):
-                    continue
-                if not self._exists(tmp):
-                    raise SinkError(f"roll {intent['first']}..{intent['last']} of partition {partition}: "
-                                    f"neither {tmp} nor {final} exists; the raw zone was changed by hand")
-                self.hdfs.makedirs(str(PurePosixPath(final).parent))
-                self.hdfs.rename(tmp, final)
-            landed_next = intent["last"] + 1
-        referenced = {tmp for tmp, _ in intent["moves"]} if intent else set()
-        for name in self.hdfs.list(tmp_dir):
-            path = f"{tmp_dir}/{name}"
-            if path not in referenced:
-                self.hdfs.delete(path)
-        return landed_next
+        """Finish the last rolls of a partition; returns the next offset to land (-1: none landed)."""
+        return self.store.recover(partition)
 
     def _on_assign(self, consumer, partitions) -> None:
         from confluent_kafka import OFFSET_BEGINNING, TopicPartition
@@ -183,68 +156,131 @@ class RawSink:
                 consumer.commit(offsets=[TopicPartition(tp.topic, tp.partition, landed_next)], asynchronous=False)
             self.landed[tp.partition] = max(start, 0)
             self.buffers[tp.partition] = _Buffer()
+            self.end_offsets.pop(tp.partition, None)
             log.info("partition %d: resuming at offset %s", tp.partition, start if start >= 0 else "beginning")
         consumer.assign(partitions)
 
     def _on_revoke(self, consumer, partitions) -> None:
-        # Uncommitted buffers are dropped: the next owner re-reads them from the committed offset.
+        # Rolls in flight finish and commit (the next owner's recovery must not race them);
+        # uncommitted buffers are dropped: the next owner re-reads them from the committed offset.
+        self._settle(self.inflight.wait([tp.partition for tp in partitions]))
         for tp in partitions:
             self.buffers.pop(tp.partition, None)
+            self.end_offsets.pop(tp.partition, None)
         consumer.unassign()
 
     # ---------------------------------------------------------------- consuming
-    def _handle(self, msg) -> None:
-        buf = self.buffers.setdefault(msg.partition(), _Buffer())
-        buf.add(msg.offset())
-        ts_type, ts = msg.timestamp()
-        ts = ts if ts and ts > 0 else int(time.time() * 1000)
-        day, hour = ingest_slot(ts)
-        value, reason = check_payload(msg.value())
-        if reason is None:
-            buf.lines.setdefault((day, hour), []).append(value)
-            buf.size += len(value) + 1
-        else:
-            raw = msg.value() or b""
-            line = json.dumps({
-                "reason": reason, "topic": msg.topic(), "partition": msg.partition(), "offset": msg.offset(),
-                "timestamp": ts, "key": (msg.key() or b"").decode(errors="replace"),
-                "headers": {k: (v or b"").decode(errors="replace") for k, v in (msg.headers() or [])},
-                "payload": raw.decode("utf-8", errors="replace")}, ensure_ascii=False).encode()
-            buf.rejects.setdefault(day, []).append(line)
-            buf.size += len(line) + 1
+    def _slot(self, ts: int) -> tuple[str, str]:
+        hour = ts // 3_600_000
+        slot = self._slots.get(hour)
+        if slot is None:
+            slot = self._slots[hour] = ingest_slot(ts)
+        return slot
 
+    def _take(self, msgs) -> None:
+        """Buffer a batch of consumed messages (the hot loop: one Python step per record)."""
+        from confluent_kafka import KafkaError
+
+        buffers, now_ms = self.buffers, int(time.time() * 1000)
+        for msg in msgs:
+            err = msg.error()
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
+                    self.end_offsets[msg.partition()] = msg.offset()
+                else:
+                    log.warning("kafka: %s", err)
+                continue
+            partition, offset = msg.partition(), msg.offset()
+            buf = buffers.get(partition)
+            if buf is None:
+                buf = buffers[partition] = _Buffer()
+            ts = msg.timestamp()[1]
+            if ts <= 0:
+                ts = now_ms
+            if buf.first is None:
+                buf.first, buf.opened, buf.oldest_ms = offset, time.monotonic(), ts
+            buf.last = offset
+            value, reason = check_payload(msg.value())
+            if reason is None:
+                slot = self._slot(ts)
+                lines = buf.lines.get(slot)
+                if lines is None:
+                    lines = buf.lines[slot] = []
+                lines.append(value)
+                buf.size += len(value) + 1
+            else:
+                line = self._reject_line(msg, reason, ts)
+                buf.rejects.setdefault(self._slot(ts)[0], []).append(line)
+                buf.size += len(line) + 1
+
+    @staticmethod
+    def _reject_line(msg, reason: str, ts: int) -> bytes:
+        raw = msg.value() or b""
+        return json.dumps({
+            "reason": reason, "topic": msg.topic(), "partition": msg.partition(), "offset": msg.offset(),
+            "timestamp": ts, "key": (msg.key() or b"").decode(errors="replace"),
+            "headers": {k: (v or b"").decode(errors="replace") for k, v in (msg.headers() or [])},
+            "payload": raw.decode("utf-8", errors="replace")}, ensure_ascii=False).encode()
+
+    def _caught_up(self, partition: int, buf: _Buffer) -> bool:
+        end = self.end_offsets.get(partition)
+        return end is not None and buf.last + 1 == end
+
+    # ---------------------------------------------------------------- rolling
     def roll(self, partition: int) -> None:
-        """Make one partition's buffer durable and visible, then commit its offsets."""
-        from confluent_kafka import TopicPartition
-
+        """Start landing one partition's buffer in a worker thread; consuming goes on into a fresh buffer."""
         buf = self.buffers.get(partition)
         if not buf or buf.first is None:
             return
-        name = file_name(self.cfg.topic, partition, buf.first, buf.last)
-        tmp_dir = f"{self._state_dir(partition)}/tmp"
-        moves: list[tuple[str, str]] = []
-        for (day, hour), lines in sorted(buf.lines.items()):
-            tmp = f"{tmp_dir}/raw-{day}-{hour}-{name}"
-            self.hdfs.write(tmp, data=b"\n".join(lines) + b"\n", overwrite=True)
-            moves.append((tmp, f"{self.cfg.raw_root}/ingest_date={day}/ingest_hour={hour}/{name}"))
-        for day, lines in sorted(buf.rejects.items()):
-            tmp = f"{tmp_dir}/rejected-{day}-{name}"
-            self.hdfs.write(tmp, data=b"\n".join(lines) + b"\n", overwrite=True)
-            moves.append((tmp, f"{self.cfg.rejected_root}/ingest_date={day}/{name}"))
-        intent = {"topic": self.cfg.topic, "partition": partition, "first": buf.first, "last": buf.last,
-                  "moves": moves}
-        self.hdfs.write(self._intent_path(partition), data=json.dumps(intent).encode(), overwrite=True)
-        for tmp, final in moves:
-            self.hdfs.makedirs(str(PurePosixPath(final).parent))
-            self.hdfs.rename(tmp, final)
-        self._consumer.commit(offsets=[TopicPartition(self.cfg.topic, partition, buf.last + 1)], asynchronous=False)
-        self.landed[partition] = buf.last + 1
-        self.stats["rolls"] += 1
-        self.stats["files"] += len(moves)
-        self.stats["records"] += sum(len(v) for v in buf.lines.values())
-        self.stats["rejected"] += sum(len(v) for v in buf.rejects.values())
-        self.pending_registration.update(buf.lines.keys())
+        if self.inflight.busy(partition):
+            # One roll per partition at a time keeps its files and commits in offset order.
+            self._settle(self.inflight.wait([partition]))
         self.buffers[partition] = _Buffer()
+        self.inflight.start(partition, self.store.land, buf.batch(partition))
+
+    def _settle(self, finished: list[tuple[int, Landed | None, BaseException | None]]) -> None:
+        """Commit the offsets of finished rolls (one Kafka call), then report the first failure."""
+        from confluent_kafka import TopicPartition
+
+        done = [landed for _, landed, err in finished if err is None]
+        if done:
+            self._consumer.commit(offsets=[TopicPartition(self.cfg.topic, d.batch.partition, d.batch.last + 1)
+                                           for d in done], asynchronous=False)
+        for d in done:
+            b = d.batch
+            self.landed[b.partition] = b.last + 1
+            self.stats["rolls"] += 1
+            self.stats["files"] += d.files
+            self.stats["records"] += b.records
+            self.stats["rejected"] += b.rejected
+            self.pending_registration.update(b.raw.keys())
+            log.info("partition %d: rolled offsets %d..%d (%d records, %d rejected, %d files) in %.3f s",
+                     b.partition, b.first, b.last, b.records, b.rejected, d.files, d.seconds)
+        for partition, _, err in finished:
+            if err is not None:
+                self.failed = True
+                raise SinkError(f"roll of partition {partition} failed (recovery redoes it on restart): {err}") \
+                    from err
+
+    def _roll_due(self) -> None:
+        now, now_ms = time.monotonic(), int(time.time() * 1000)
+        for partition, buf in list(self.buffers.items()):
+            reason = roll_reason(buf, now, now_ms, self.cfg.roll_bytes, self.cfg.roll_seconds,
+                                 self._caught_up(partition, buf))
+            if reason is None:
+                continue
+            if self.inflight.busy(partition) and buf.size < BACKPRESSURE_ROLLS * self.cfg.roll_bytes:
+                continue  # rolls when the one in flight has finished
+            self.roll(partition)
+
+    def _poll_timeout(self) -> float:
+        """How long consume() may wait: until the next time-driven roll, 0.5 s at most."""
+        if len(self.inflight):
+            return 0.05   # a finished roll's commit should not wait for a full poll
+        now, now_ms = time.monotonic(), int(time.time() * 1000)
+        soonest = min((next_check_in(buf, now, now_ms, self.cfg.roll_seconds, self._caught_up(p, buf))
+                       for p, buf in self.buffers.items()), default=float("inf"))
+        return min(0.5, max(0.01, soonest))
 
     def _register_pending(self) -> None:
         if not self.register_partition:
@@ -281,38 +317,40 @@ class RawSink:
             "enable.auto.commit": False, "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest", "fetch.max.bytes": 64 * 1024 * 1024,
             "max.partition.fetch.bytes": 8 * 1024 * 1024,
+            # End-of-partition events tell the sink it has caught up (the caught_up roll rule).
+            "enable.partition.eof": True,
         })
         self._consumer.subscribe([self.cfg.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
         last_status = 0.0
         try:
             while not self._stop.is_set():
-                msgs = self._consumer.consume(num_messages=5000, timeout=0.5)
-                for msg in msgs:
-                    if msg.error():
-                        log.warning("kafka: %s", msg.error())
-                        continue
-                    self._handle(msg)
-                now = time.monotonic()
-                for partition, buf in list(self.buffers.items()):
-                    if buf.first is not None and (buf.size >= self.cfg.roll_bytes
-                                                  or now - buf.opened >= self.cfg.roll_seconds):
-                        self.roll(partition)
+                self._take(self._consumer.consume(num_messages=5000, timeout=self._poll_timeout()))
+                self._settle(self.inflight.finished())
+                self._roll_due()
                 if self.pending_registration:
                     self._register_pending()
+                now = time.monotonic()
                 if now - last_status >= 2:
                     # "running" only once partitions are assigned and recovered: that is what readiness means.
                     self._write_status("running" if self.landed else "starting")
                     last_status = now
         finally:
-            # A clean stop lands what it has; a kill -9 leaves it to recovery.
-            for partition in list(self.buffers):
-                try:
+            self._shut_down()
+
+    def _shut_down(self) -> None:
+        """A clean stop lands what it holds; after a failed roll, or a kill -9, recovery does it instead."""
+        try:
+            self._settle(self.inflight.wait())
+            if not self.failed:
+                for partition in list(self.buffers):
                     self.roll(partition)
-                except Exception as e:  # noqa: BLE001
-                    log.error("final roll of partition %d failed (recovery will redo it): %s", partition, e)
-            self._register_pending()
-            self._write_status("stopped")
-            self._consumer.close()
+                self._settle(self.inflight.wait())
+        except Exception as e:  # noqa: BLE001
+            log.error("final rolls failed (recovery will redo them): %s", e)
+        self.inflight.shutdown()
+        self._register_pending()
+        self._write_status("stopped")
+        self._consumer.close()
 
 
 def hive_partition_registrar(host: str, port: int, user: str, table: str = "raw.tweets") -> Callable[[str, str], None]:
@@ -338,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--state-root", default="/lake/raw/_sink")
     ap.add_argument("--roll-seconds", type=float, default=30.0)
     ap.add_argument("--roll-mb", type=float, default=64.0)
+    ap.add_argument("--roll-workers", type=int, default=4, help="rolls of different partitions landing at once")
     ap.add_argument("--table", default="raw.tweets", help="Hive table whose partitions the sink adds")
     ap.add_argument("--no-register", action="store_true", help="do not add partitions to any table")
     ap.add_argument("--status-file")
@@ -352,12 +391,13 @@ def main(argv: list[str] | None = None) -> int:
                      topic=args.topic, group_id=args.group, raw_root=args.raw_root,
                      rejected_root=args.rejected_root, state_root=args.state_root,
                      roll_seconds=args.roll_seconds, roll_bytes=int(args.roll_mb * 1024 * 1024),
-                     status_file=args.status_file)
+                     status_file=args.status_file, roll_workers=max(1, args.roll_workers))
     registrar = None if args.no_register else hive_partition_registrar(s.host, s.ports["thrift"], s.user, args.table)
     sink = RawSink(cfg, registrar)
     signal.signal(signal.SIGTERM, lambda *_: sink.stop())
     signal.signal(signal.SIGINT, lambda *_: sink.stop())
-    log.info("raw sink: %s -> %s (roll %.0fs / %.0f MiB)", cfg.topic, cfg.raw_root, cfg.roll_seconds, args.roll_mb)
+    log.info("raw sink: %s -> %s (roll %.0fs / %.0f MiB, %d roll workers)", cfg.topic, cfg.raw_root,
+             cfg.roll_seconds, args.roll_mb, cfg.roll_workers)
     sink.run()
     return 0
 

@@ -131,18 +131,20 @@ def render(res: dict) -> str:
                     f"{_n(r0['sink_records'])} landed and {_n(r0['sink_rejected'])} rejected records "
                     f"(expected {_n(cons['records'])} and 0).", "",
                     "Where the sink's time went (its log; median of the timed runs): the first roll started "
-                    f"{_med(sink_runs, 'first_roll_after_assignment_seconds'):.1f} s after assignment (a partition's "
-                    f"buffer rolls once it is R = {case['sink']['roll_seconds']:g} s old or holds "
-                    f"{case['sink']['roll_mb']:g} MiB), then "
+                    f"{_med(sink_runs, 'first_roll_after_assignment_seconds'):.1f} s after assignment (a partition "
+                    f"rolls once its buffer holds {case['sink']['roll_mb']:g} MiB or is R = "
+                    f"{case['sink']['roll_seconds']:g} s old, or once the sink has read to the partition's end and "
+                    f"its oldest record was produced R ago); "
                     f"{_med(sink_runs, 'sink_rolls'):.0f} rolls took {_med(sink_runs, 'rolling_seconds'):.1f} s "
-                    f"together (median {_med(sink_runs, 'roll_seconds_median'):.2f} s, longest "
-                    f"{_med(sink_runs, 'roll_seconds_max'):.2f} s), one partition after the other; the sink does not "
-                    f"consume while it rolls."]
+                    f"added up (median {_med(sink_runs, 'roll_seconds_median'):.2f} s, longest "
+                    f"{_med(sink_runs, 'roll_seconds_max'):.2f} s) and "
+                    f"{_n(_med(sink_runs, 'rolling_wall_seconds'), 1)} s of wall time: rolls of different "
+                    f"partitions run at once, in worker threads, while the sink goes on consuming."]
         probe = cons.get("hdfs_small_write_s")
         if probe:
             out += ["", f"Context: a 1 KiB WebHDFS create on this HDFS takes median {probe['median']:.3f} s, "
                     f"max {probe['max']:.3f} s ({probe['n']} writes, {probe['slow']} of them ≥ 0.3 s). "
-                    f"Each roll writes one data file and one intent file per partition, one partition after the other."]
+                    f"A roll writes one file per ingest hour (and per reject date) of its partition, then renames."]
         retries = res.get("hdfs_close_retries")
         if retries and retries.get("file_closes"):
             out += ["", f"The NameNode log shows why: {retries['closes_retried']} of the run's {retries['file_closes']} "
@@ -150,7 +152,7 @@ def render(res: dict) -> str:
                     f"reported the block), and the writer retries completeFile only after 400 ms."]
         check = cons.get("sink_check_payload_only")
         if check:
-            out += ["", f"The sink's per-record check alone (`check_payload`, a full `json.loads` of each tweet) "
+            out += ["", f"The sink's per-record check alone (`check_payload`: UTF-8 and JSON-object grammar, no object built) "
                     f"runs at {_n(check['records_per_s'])} records/s in one Python thread on these payloads."]
         out.append("")
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from lake.settings import ROOT
 
-_HDFS_CALL = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO hdfs\.client: (Writing to|Renaming) '([^']*)'",
-                        re.MULTILINE)
+# The sink logs one line per finished roll, after committing its offsets; "in S s" is the roll's HDFS time.
+_ROLLED = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO raw-sink: partition (\d+): rolled offsets "
+                     r"\d+\.\.\d+ .* in ([\d.]+) s$", re.MULTILINE)
 _ASSIGNED = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO raw-sink: partition \d+: resuming at offset",
                        re.MULTILINE)
 
@@ -34,26 +35,33 @@ def _epoch(asctime: str) -> float:
 
 
 def roll_timeline(log_text: str) -> list[tuple[float, float]]:
-    """(start, end) of every roll, from the hdfs client's log lines (it logs before each call).
+    """(start, end) of every finished roll, from the sink's "partition N: rolled offsets ..." lines, by start.
 
-    A roll is: write the temporary file(s), write the intent, rename into place.
-    It starts at the first temporary write after a rename (or the first ever)
-    and ends at its last rename; the offset commit that follows is not logged
-    and takes milliseconds.
+    A roll is: write its files under temporary names, mark it complete, rename
+    the files into place (ingestion/sink_roll.py). Rolls of different
+    partitions overlap. The line is logged once the offsets are committed, a
+    few ms after the roll ended; end = log time, start = end - the roll's time.
     """
-    rolls: list[tuple[float, float]] = []
-    start = end = None
-    for m in _HDFS_CALL.finditer(log_text):
-        at, call, path = _epoch(m.group(1)), m.group(2), m.group(3)
-        if call == "Writing to" and "/tmp/" in path and (start is None or end is not None):
-            if start is not None:
-                rolls.append((start, end))
-            start, end = at, None
-        elif call == "Renaming" and start is not None:
-            end = at
-    if start is not None and end is not None:
-        rolls.append((start, end))
-    return rolls
+    rolls = []
+    for m in _ROLLED.finditer(log_text):
+        end = _epoch(m.group(1))
+        rolls.append((end - float(m.group(3)), end))
+    return sorted(rolls)
+
+
+def busy_seconds(spans: list[tuple[float, float]]) -> float:
+    """Wall time during which at least one roll was running (overlapping rolls counted once)."""
+    total, cur_start, cur_end = 0.0, None, None
+    for start, end in sorted(spans):
+        if cur_end is None or start > cur_end:
+            if cur_end is not None:
+                total += cur_end - cur_start
+            cur_start, cur_end = start, end
+        else:
+            cur_end = max(cur_end, end)
+    if cur_end is not None:
+        total += cur_end - cur_start
+    return total
 
 
 @dataclass

@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from benchmarks.ingest import cases, kafka_tools, stats
-from benchmarks.ingest.sink_process import first_assignment, roll_timeline
+from benchmarks.ingest.sink_process import busy_seconds, first_assignment, roll_timeline
 
 PRODUCER_OUTPUT = """\
 Reading payloads from: /tmp/bench-ingest-spszq5ul/payloads.txt
@@ -129,15 +129,11 @@ def test_java_command_forces_a_dot_decimal_locale(tmp_path):
 SINK_LOG = """\
 2026-11-23 10:40:02,146 INFO raw-sink: partition 3: resuming at offset beginning
 2026-11-23 10:40:02,118 INFO raw-sink: partition 0: resuming at offset beginning
-2026-11-23 10:40:07,464 INFO hdfs.client: Writing to '/b/_sink/t/p=0/tmp/raw-2026-11-23-10-t+0+0+9.jsonl'.
-2026-11-23 10:40:07,897 INFO hdfs.client: Writing to '/b/_sink/t/p=0/intent.json'.
-2026-11-23 10:40:08,316 INFO hdfs.client: Creating directories to '/b/raw/ingest_date=2026-11-23/ingest_hour=10'.
-2026-11-23 10:40:08,325 INFO hdfs.client: Renaming '/b/_sink/t/p=0/tmp/raw-x' to '/b/raw/x'.
-2026-11-23 10:40:08,343 INFO hdfs.client: Writing to '/b/_sink/t/p=1/tmp/raw-2026-11-23-10-t+1+0+9.jsonl'.
-2026-11-23 10:40:08,400 INFO hdfs.client: Writing to '/b/_sink/t/p=1/tmp/raw-2026-11-23-11-t+1+0+9.jsonl'.
-2026-11-23 10:40:08,783 INFO hdfs.client: Writing to '/b/_sink/t/p=1/intent.json'.
-2026-11-23 10:40:08,804 INFO hdfs.client: Renaming '/b/_sink/t/p=1/tmp/raw-a' to '/b/raw/a'.
-2026-11-23 10:40:08,810 INFO hdfs.client: Renaming '/b/_sink/t/p=1/tmp/raw-b' to '/b/raw/b'.
+2026-11-23 10:40:03,464 INFO hdfs.client: Writing to '/b/_sink/t/p=0/tmp/0-9/raw-2026-11-23-10-t+0+0+9.jsonl'.
+2026-11-23 10:40:04,100 INFO raw-sink: partition 1: rolled offsets 0..24 (25 records, 0 rejected, 1 files) in 0.600 s
+2026-11-23 10:40:04,300 INFO raw-sink: partition 0: rolled offsets 0..9 (10 records, 0 rejected, 2 files) in 1.250 s
+2026-11-23 10:40:05,000 WARNING raw-sink: could not register partition 2026-11-23/10 yet: down
+2026-11-23 10:40:09,000 INFO raw-sink: partition 0: rolled offsets 10..19 (10 records, 0 rejected, 1 files) in 0.5 s
 """
 
 
@@ -150,12 +146,15 @@ def test_first_assignment_is_the_first_resuming_line():
     assert first_assignment("2026-11-23 10:40:02,023 INFO raw-sink: raw sink: t -> /b\n") is None
 
 
-def test_roll_timeline_groups_writes_and_renames_into_rolls():
+def test_roll_timeline_reads_the_sinks_roll_lines_in_start_order():
     rolls = roll_timeline(SINK_LOG)
-    assert rolls == [(_t("2026-11-23 10:40:07,464"), _t("2026-11-23 10:40:08,325")),
-                     (_t("2026-11-23 10:40:08,343"), _t("2026-11-23 10:40:08,810"))]
-    # A roll cut off before its rename (the sink was stopped) is not counted.
-    assert roll_timeline(SINK_LOG.split("2026-11-23 10:40:08,804")[0]) == rolls[:1]
+    assert rolls == [(pytest.approx(_t("2026-11-23 10:40:03,050")), _t("2026-11-23 10:40:04,300")),
+                     (pytest.approx(_t("2026-11-23 10:40:03,500")), _t("2026-11-23 10:40:04,100")),
+                     (pytest.approx(_t("2026-11-23 10:40:08,500")), _t("2026-11-23 10:40:09,000"))]
+    # Overlapping rolls count once towards wall time: 3.05 -> 4.30, then 8.5 -> 9.0.
+    assert busy_seconds(rolls) == pytest.approx(1.25 + 0.5)
+    assert busy_seconds([]) == 0
+
 
 
 # ---------------------------------------------------------------- cases

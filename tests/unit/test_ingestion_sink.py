@@ -1,0 +1,178 @@
+"""Raw sink logic that needs neither Kafka nor HDFS: the per-record check, when to roll,
+where a roll's files go, and the one-roll-per-partition rule of the roll workers."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from ingestion.sink import CAUGHT_UP_MIN_SECONDS, RawSink, SinkConfig, _Buffer, check_payload, next_check_in, \
+    roll_reason
+from ingestion.sink_inflight import InFlight
+from ingestion.sink_roll import Batch, Layout, SinkError, file_name, parse_range_name, range_name
+
+
+# ---------------------------------------------------------------- check_payload
+@pytest.mark.parametrize("value, reason", [
+    (None, "empty"),
+    (b"", "empty"),
+    (b"\xff\xfe{}", "invalid_utf8"),
+    (b'{"text": "\xed\xa0\x80"}', "invalid_utf8"),          # an encoded surrogate is not UTF-8
+    (b'{"id": 1', "invalid_json"),                           # truncated
+    (b'{"id": 1} {"id": 2}', "invalid_json"),                # junk after the value
+    (b'{"n": NaN}', "invalid_json"),                         # as replay: not JSON
+    (b'{"n": Infinity}', "invalid_json"),
+    (b'{"t": "\\ud800"}', "invalid_json"),                   # lone surrogate escape
+    (b'{"t": "a\tb"}', "invalid_json"),                      # raw control character inside a string
+    (b'{"a": [1,]}', "invalid_json"),
+    (b'{"a":' * 5000 + b"1" + b"}" * 5000, "invalid_json"),  # nested deeper than any parser allows
+    (b"[" * 5000 + b"]" * 5000, "invalid_json"),
+    (b"[1", "invalid_json"),                                 # neither an object nor JSON: JSON is checked first
+    (b'[{"id": 1}]', "not_an_object"),
+    (b'"a string"', "not_an_object"),
+    (b"42", "not_an_object"),
+    (b"null", "not_an_object"),
+])
+def test_check_payload_rejects_with_a_reason(value, reason):
+    assert check_payload(value) == (None, reason)
+
+
+def test_check_payload_keeps_objects_unchanged_and_on_one_line():
+    tweet = '{"id": "1", "text": "olá 👋 \\n escaped newline stays", "n": -1.5e-3, "a": [true, null, {}]}'.encode()
+    assert check_payload(tweet) == (tweet, None)
+    assert check_payload(b' {"a": 1}\n') == (b' {"a": 1} ', None)
+    assert check_payload(b'{"a":\r\n 1}') == (b'{"a":   1}', None)
+
+
+# ---------------------------------------------------------------- when to roll
+def _buf(first=0, last=9, opened=100.0, oldest_ms=1_000_000, size=10) -> _Buffer:
+    return _Buffer(first=first, last=last, opened=opened, oldest_ms=oldest_ms, size=size)
+
+
+def test_roll_reason_size_age_and_empty():
+    assert roll_reason(_Buffer(), 1e9, 10**13, 100, 5, True) is None
+    assert roll_reason(_buf(size=100), 100.1, 1_000_100, 100, 5, False) == "size"
+    assert roll_reason(_buf(), 105.0, 1_000_100, 100, 5, False) == "age"
+    assert roll_reason(_buf(), 104.9, 1_000_100, 100, 5, False) is None
+
+
+def test_roll_reason_caught_up_counts_r_from_production():
+    # Read to the partition's end 2 s after opening; the oldest record was produced 5 s ago: land now.
+    assert roll_reason(_buf(), 102.0, 1_005_000, 100, 5, caught_up=True) == "caught_up"
+    # Same, but records are younger than R: wait for R as usual.
+    assert roll_reason(_buf(), 102.0, 1_004_999, 100, 5, caught_up=True) is None
+    # Not at the partition's end (more is being read): the buffer keeps growing towards the size trigger.
+    assert roll_reason(_buf(), 102.0, 1_005_000, 100, 5, caught_up=False) is None
+
+
+def test_roll_reason_caught_up_never_rolls_more_often_than_the_floor():
+    # Producer clocks far behind: every record looks old, yet a buffer younger than the floor waits.
+    young = 100.0 + CAUGHT_UP_MIN_SECONDS / 2
+    assert roll_reason(_buf(oldest_ms=0), young, 1_005_000, 100, 5, caught_up=True) is None
+    assert roll_reason(_buf(oldest_ms=0), 100.0 + CAUGHT_UP_MIN_SECONDS, 1_005_000, 100, 5, True) == "caught_up"
+
+
+def test_next_check_in_is_the_earliest_time_rule():
+    assert next_check_in(_Buffer(), 0, 0, 5, True) == float("inf")
+    assert next_check_in(_buf(), 101.0, 1_001_000, 5, caught_up=False) == pytest.approx(4.0)
+    # Caught up, records produced 1 s before they were read: due 1 s earlier than by age.
+    assert next_check_in(_buf(), 101.0, 1_002_000, 5, caught_up=True) == pytest.approx(3.0)
+    # ...but never before the floor.
+    assert next_check_in(_buf(oldest_ms=0), 100.2, 1_002_000, 5, caught_up=True) == \
+        pytest.approx(CAUGHT_UP_MIN_SECONDS - 0.2)
+
+
+def test_caught_up_only_until_a_later_offset_is_read():
+    sink = RawSink(SinkConfig(bootstrap="127.0.0.1:1", webhdfs_url="http://127.0.0.1:1", hdfs_user="u"))
+    try:
+        buf = _buf(first=0, last=9)
+        assert not sink._caught_up(3, buf)              # no end-of-partition event yet
+        sink.end_offsets[3] = 10                         # end reached right after offset 9
+        assert sink._caught_up(3, buf)
+        buf.last = 14                                    # more records arrived since: stale until the next event
+        assert not sink._caught_up(3, buf)
+    finally:
+        sink.inflight.shutdown()
+
+
+# ---------------------------------------------------------------- where files go
+LAYOUT = Layout("tweets.raw", "/lake/raw/tweets", "/lake/raw/_rejected/tweets", "/lake/raw/_sink")
+
+
+def test_work_names_say_where_each_file_lands():
+    batch = Batch(2, 100, 199, raw={("2026-11-23", "13"): [b"{}"], ("2026-11-23", "12"): [b"{}"]},
+                  rejects={"2026-11-23": [b"{}"]})
+    name = file_name("tweets.raw", 2, 100, 199)
+    files = [work for work, _ in LAYOUT.work_files(batch)]
+    assert files == [f"raw-2026-11-23-12-{name}", f"raw-2026-11-23-13-{name}", f"rejected-2026-11-23-{name}"]
+    assert [LAYOUT.final_path(f) for f in files] == [
+        f"/lake/raw/tweets/ingest_date=2026-11-23/ingest_hour=12/{name}",
+        f"/lake/raw/tweets/ingest_date=2026-11-23/ingest_hour=13/{name}",
+        f"/lake/raw/_rejected/tweets/ingest_date=2026-11-23/{name}"]
+    assert LAYOUT.state_dir(2) == "/lake/raw/_sink/tweets.raw/p=2"
+
+
+def test_a_stray_file_in_the_state_dir_is_an_error_not_a_guess():
+    with pytest.raises(SinkError, match="unexpected file"):
+        LAYOUT.final_path("notes.txt")
+
+
+def test_range_names_sort_by_offset():
+    names = [range_name(f, l) for f, l in ((1000, 1999), (0, 999), (10_000_000, 10_000_001))]
+    assert sorted(names) == [range_name(0, 999), range_name(1000, 1999), range_name(10_000_000, 10_000_001)]
+    assert parse_range_name(range_name(5, 17)) == (5, 17)
+
+
+# ---------------------------------------------------------------- roll workers
+def test_inflight_allows_one_roll_per_partition():
+    inflight = InFlight(2)
+    gate = threading.Event()
+    try:
+        inflight.start(0, gate.wait, 10)
+        with pytest.raises(RuntimeError, match="partition 0 already has a roll in flight"):
+            inflight.start(0, gate.wait, 10)
+        assert inflight.busy(0) and not inflight.busy(1)
+        assert inflight.finished() == []                 # not done: nothing handed back, nothing to commit
+        gate.set()
+        assert inflight.wait([0]) == [(0, True, None)]
+        assert not inflight.busy(0) and len(inflight) == 0
+    finally:
+        gate.set()
+        inflight.shutdown()
+
+
+def test_inflight_runs_partitions_at_once_and_hands_back_in_partition_order():
+    inflight = InFlight(4)
+    both = threading.Barrier(2, timeout=5)   # each roll waits for the other: passes only if they overlap
+
+    def roll(partition):
+        both.wait()
+        return partition
+
+    try:
+        inflight.start(1, roll, 1)
+        inflight.start(0, roll, 0)
+        assert inflight.wait() == [(0, 0, None), (1, 1, None)]
+    finally:
+        inflight.shutdown()
+
+
+def test_inflight_reports_a_failed_roll_without_losing_the_others():
+    inflight = InFlight(2)
+
+    def fail():
+        raise OSError("HDFS went away")
+
+    try:
+        inflight.start(0, fail)
+        inflight.start(1, lambda: "landed")
+        deadline = time.monotonic() + 5
+        done = []
+        while len(done) < 2 and time.monotonic() < deadline:
+            done += inflight.finished(timeout=0.5)
+        (p0, r0, e0), (p1, r1, e1) = sorted(done, key=lambda d: d[0])
+        assert (p0, r0, type(e0)) == (0, None, OSError)
+        assert (p1, r1, e1) == (1, "landed", None)
+    finally:
+        inflight.shutdown()
