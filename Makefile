@@ -23,6 +23,7 @@ PARTITIONS ?=
 TARGET_MB  ?= 128
 GRACE      ?= 30
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
@@ -113,7 +114,7 @@ bench-ingest: venv ## Ingestion benchmark: our producer and sink vs Kafka's own 
 	$(PY) -m benchmarks.ingest.run --scale $(SCALE)
 
 bench: venv ## Query benchmark: layouts x access patterns on Trino, Spark SQL and DuckDB peers (SCALE=...)
-	$(PY) -m benchmarks.query.run --scale $(SCALE)
+	$(PY) -m benchmarks.query.run --scale $(SCALE) $(BENCH_ARGS)
 
 compact: venv ## Rewrite small files of a table's partitions into TARGET_MB files, atomically (TABLE=schema.table)
 	$(PY) -m lake.compact --table '$(TABLE)' --partitions '$(PARTITIONS)' --target-mb $(TARGET_MB) --grace-seconds $(GRACE)

@@ -83,7 +83,8 @@ def scales(path: Path = CASES_FILE) -> list[str]:
     return list(yaml.safe_load(path.read_text())["scales"])
 
 
-def load(scale: str, path: Path = CASES_FILE) -> Case:
+def load(scale: str, path: Path = CASES_FILE, layouts: list[str] | None = None,
+         queries: list[str] | None = None) -> Case:
     import yaml
 
     doc = yaml.safe_load(path.read_text())
@@ -91,8 +92,8 @@ def load(scale: str, path: Path = CASES_FILE) -> Case:
         raise CaseError(f"unknown SCALE={scale!r}; use one of: {', '.join(doc['scales'])}")
     sc = doc["scales"][scale]
     all_layouts = {n: _layout(n, spec) for n, spec in doc["layouts"].items()}
-    names = sc.get("layouts") or list(all_layouts)
-    queries = tuple(sc.get("queries") or doc["queries"])
+    names = layouts or sc.get("layouts") or list(all_layouts)
+    queries = tuple(queries or sc.get("queries") or doc["queries"])
     for n in names:
         if n not in all_layouts:
             raise CaseError(f"scale {scale}: unknown layout {n!r}")

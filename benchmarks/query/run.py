@@ -134,9 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", default="small", help=f"one of {', '.join(cases.scales())}")
     ap.add_argument("--results", default=str(RESULTS_ROOT))
+    ap.add_argument("--layouts", default="", help="comma-separated subset of the layouts (default: the scale's)")
+    ap.add_argument("--queries", default="", help="comma-separated subset of the queries (default: the scale's)")
     args = ap.parse_args(argv)
     try:
-        case = cases.load(args.scale)
+        case = cases.load(args.scale, layouts=[x for x in args.layouts.split(",") if x],
+                          queries=[x for x in args.queries.split(",") if x])
     except cases.CaseError as e:
         print(f"make bench: error: {e}", file=sys.stderr)
         return 2
