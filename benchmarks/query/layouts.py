@@ -202,3 +202,27 @@ def base_bytes(s: Settings, tr: Trino, case: Case) -> int:
         if table_exists(tr, schema):
             return storage(s, schema)["bytes"]
     return 0
+
+
+def drop_scale(s: Settings, tr: Trino, scale: str, log=print) -> list[str]:
+    """Drop every bench_<scale>_* schema with its tables and HDFS directories (the tiny test's cleanup)."""
+    prefix = f"bench_{scale}_"
+    rows, _ = tr.execute(f"SELECT schema_name FROM hive.information_schema.schemata "
+                         f"WHERE schema_name LIKE {_q(prefix.replace('_', chr(92) + '_') + '%')} ESCAPE '\\'")
+    dropped = []
+    for (schema,) in rows:
+        locations = []
+        for (table,) in tr.execute(f"SELECT table_name FROM hive.information_schema.tables "
+                                   f"WHERE table_schema = {_q(schema)}")[0]:
+            try:
+                locations.append(location(s, schema, table).split("/_compacted/")[0])
+            except LakeError:
+                pass
+            tr.execute(f"DROP TABLE IF EXISTS hive.{schema}.{table}")
+        tr.execute(f"DROP SCHEMA IF EXISTS hive.{schema}")
+        client = hdfs_client.client(s)
+        for loc in locations:  # a managed table's drop removes its data; anything left goes here
+            client.delete(loc, recursive=True)
+        log(f"dropped {schema}")
+        dropped.append(schema)
+    return dropped

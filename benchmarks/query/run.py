@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", default="small", help=f"one of {', '.join(cases.scales())}")
     ap.add_argument("--results", default=str(RESULTS_ROOT))
     ap.add_argument("--layouts", default="", help="comma-separated subset of the layouts (default: the scale's)")
+    ap.add_argument("--drop", action="store_true", help="drop every bench_<scale>_* schema and its data, then exit")
     ap.add_argument("--queries", default="", help="comma-separated subset of the queries (default: the scale's)")
     args = ap.parse_args(argv)
     try:
@@ -144,6 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make bench: error: {e}", file=sys.stderr)
         return 2
     s = settings.get()
+    if args.drop:
+        tr = Trino(s)
+        try:
+            dropped = layouts.drop_scale(s, tr, case.scale, log=_log)
+        finally:
+            tr.close()
+        _log(f"dropped {len(dropped)} schema(s) of SCALE={case.scale}")
+        return 0
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out_dir = Path(args.results) / stamp
     started = time.monotonic()
