@@ -25,6 +25,9 @@ from lake.errors import LakeError
 from lake.settings import Settings
 
 JOB = Path(__file__).resolve().parent.parent / "spark" / "jobs" / "compact.py"
+# Batch jobs need no web UI; an enabled one takes the next free port from 4040 up, which
+# long-running lake services (Thrift Server 4040, others after it) expect to own.
+NO_UI = {"spark.ui.enabled": "false"}
 
 
 def compact(s: Settings, table: str, partitions: list[str] | None = None, target_mb: float = 128,
@@ -41,7 +44,8 @@ def compact(s: Settings, table: str, partitions: list[str] | None = None, target
     if dry_run:
         args.append("--dry-run")
     try:
-        out = spark.submit(s, JOB, args, master=master, name=f"lake-compact-{table}", timeout=timeout)
+        out = spark.submit(s, JOB, args, master=master, name=f"lake-compact-{table}", timeout=timeout,
+                           extra_conf=NO_UI)
     except LakeError as e:
         reason = next((ln.strip() for ln in (e.details or "").splitlines()[::-1] if ln.strip().startswith("compact: ")), None)
         raise LakeError(reason) if reason else e

@@ -16,6 +16,7 @@ from pathlib import Path
 from benchmarks.query.cases import Case, Layout
 from benchmarks.query.trino_run import Trino
 from lake import hdfs_client
+from lake.compact import NO_UI
 from lake.errors import LakeError
 from lake.settings import Settings
 
@@ -49,7 +50,8 @@ def ensure_base(s: Settings, case: Case, tr: Trino, log=print) -> dict:
         out = lake_spark.submit(s, GENERATE_JOB, [
             "--table", f"{base}.{TABLE}", "--rows", str(case.rows), "--chunks", str(case.chunks),
             "--seed", str(d["seed"]), "--days", str(d["days"]), "--anchor", str(d["anchor"]),
-            "--format", str(d["format"]), "--files", str(max(2, case.chunks // 2))], timeout=7200)
+            "--format", str(d["format"]), "--files", str(max(2, case.chunks // 2))], timeout=7200,
+            extra_conf=NO_UI)
         line = next(ln for ln in out.splitlines() if ln.startswith("BENCH_GENERATE "))
         info.update(json.loads(line.split(" ", 1)[1]))
         props = table_properties(tr, base)
@@ -174,7 +176,7 @@ def _spark_layout(s: Settings, case: Case, layout: Layout, files: int) -> None:
             "--files", str(files)]
     if layout.sort:
         args += ["--sort", layout.sort]
-    lake_spark.submit(s, LAYOUT_JOB, args, timeout=7200)
+    lake_spark.submit(s, LAYOUT_JOB, args, timeout=7200, extra_conf=NO_UI)
 
 
 def location(s: Settings, schema: str, table: str = TABLE) -> str:
