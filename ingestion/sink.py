@@ -13,10 +13,11 @@ atomic rename, the files are renamed into place, and only then is the offset
 after the range committed to Kafka. Recovery on every partition assignment
 finishes complete rolls and drops incomplete ones.
 
-Speed (docs/ingestion-benchmark.md): rolls run in worker threads, one at a time
-per partition (ingestion/sink_inflight.py), while the main thread keeps
-consuming into fresh buffers; the per-record check does not build the JSON
-object (ingestion/sink_check.py).
+Speed (docs/ingestion-benchmark.md): a roll's files stream to HDFS while its
+records are consumed; finishing a roll (close, rename, commit) runs in worker
+threads, one at a time per partition (ingestion/sink_inflight.py), while the
+main thread keeps consuming into fresh buffers; the per-record check does not
+build the JSON object (ingestion/sink_check.py).
 
 When a partition rolls (roll_reason()): its buffer holds roll_bytes, or was
 opened roll_seconds (R) ago, or the sink has caught up with the partition
@@ -40,7 +41,7 @@ from typing import Callable
 from ingestion import topics
 from ingestion.sink_check import check_payload
 from ingestion.sink_inflight import InFlight
-from ingestion.sink_roll import Batch, Landed, Layout, RollStore, SinkError, file_name, parse_file_name
+from ingestion.sink_roll import Landed, Layout, OpenRoll, RollStore, SinkError, file_name, parse_file_name
 
 __all__ = ["SinkConfig", "SinkError", "RawSink", "check_payload", "file_name", "parse_file_name", "ingest_slot",
            "roll_reason", "hive_partition_registrar", "main"]
@@ -79,11 +80,15 @@ class _Buffer:
     opened: float = 0.0          # time.monotonic() at the first record
     oldest_ms: int = 0           # Kafka timestamp of the first record
     size: int = 0
-    lines: dict[tuple[str, str], list[bytes]] = field(default_factory=dict)
-    rejects: dict[str, list[bytes]] = field(default_factory=dict)
+    roll: OpenRoll | None = None   # where the records stream to (made with the first record)
+    # Payload lines consumed since the last hand-over to the roll's uploads (one chunk per consume batch)
+    pending: dict[tuple[str, str], list[bytes]] = field(default_factory=dict)
 
-    def batch(self, partition: int) -> Batch:
-        return Batch(partition, self.first, self.last, self.lines, self.rejects)
+    def flush(self) -> None:
+        if self.pending:
+            for slot, lines in self.pending.items():
+                self.roll.add(slot, lines)
+            self.pending = {}
 
 
 def ingest_slot(timestamp_ms: int) -> tuple[str, str]:
@@ -155,6 +160,7 @@ class RawSink:
             if landed_next >= 0 and landed_next > committed.get(tp.partition, -1):
                 consumer.commit(offsets=[TopicPartition(tp.topic, tp.partition, landed_next)], asynchronous=False)
             self.landed[tp.partition] = max(start, 0)
+            self._abandon(self.buffers.get(tp.partition))
             self.buffers[tp.partition] = _Buffer()
             self.end_offsets.pop(tp.partition, None)
             log.info("partition %d: resuming at offset %s", tp.partition, start if start >= 0 else "beginning")
@@ -165,7 +171,7 @@ class RawSink:
         # uncommitted buffers are dropped: the next owner re-reads them from the committed offset.
         self._settle(self.inflight.wait([tp.partition for tp in partitions]))
         for tp in partitions:
-            self.buffers.pop(tp.partition, None)
+            self._abandon(self.buffers.pop(tp.partition, None))
             self.end_offsets.pop(tp.partition, None)
         consumer.unassign()
 
@@ -199,19 +205,22 @@ class RawSink:
                 ts = now_ms
             if buf.first is None:
                 buf.first, buf.opened, buf.oldest_ms = offset, time.monotonic(), ts
+                buf.roll = OpenRoll(self.store, partition, offset)
             buf.last = offset
             value, reason = check_payload(msg.value())
             if reason is None:
                 slot = self._slot(ts)
-                lines = buf.lines.get(slot)
+                lines = buf.pending.get(slot)
                 if lines is None:
-                    lines = buf.lines[slot] = []
+                    lines = buf.pending[slot] = []
                 lines.append(value)
                 buf.size += len(value) + 1
             else:
                 line = self._reject_line(msg, reason, ts)
-                buf.rejects.setdefault(self._slot(ts)[0], []).append(line)
+                buf.roll.reject(self._slot(ts)[0], line)
                 buf.size += len(line) + 1
+        for buf in buffers.values():
+            buf.flush()
 
     @staticmethod
     def _reject_line(msg, reason: str, ts: int) -> bytes:
@@ -235,8 +244,9 @@ class RawSink:
         if self.inflight.busy(partition):
             # One roll per partition at a time keeps its files and commits in offset order.
             self._settle(self.inflight.wait([partition]))
+        buf.flush()
         self.buffers[partition] = _Buffer()
-        self.inflight.start(partition, self.store.land, buf.batch(partition))
+        self.inflight.start(partition, self.store.land, buf.roll, buf.last)
 
     def _settle(self, finished: list[tuple[int, Landed | None, BaseException | None]]) -> None:
         """Commit the offsets of finished rolls (one Kafka call), then report the first failure."""
@@ -244,18 +254,17 @@ class RawSink:
 
         done = [landed for _, landed, err in finished if err is None]
         if done:
-            self._consumer.commit(offsets=[TopicPartition(self.cfg.topic, d.batch.partition, d.batch.last + 1)
+            self._consumer.commit(offsets=[TopicPartition(self.cfg.topic, d.partition, d.last + 1)
                                            for d in done], asynchronous=False)
         for d in done:
-            b = d.batch
-            self.landed[b.partition] = b.last + 1
+            self.landed[d.partition] = d.last + 1
             self.stats["rolls"] += 1
             self.stats["files"] += d.files
-            self.stats["records"] += b.records
-            self.stats["rejected"] += b.rejected
-            self.pending_registration.update(b.raw.keys())
+            self.stats["records"] += d.records
+            self.stats["rejected"] += d.rejected
+            self.pending_registration.update(d.slots)
             log.info("partition %d: rolled offsets %d..%d (%d records, %d rejected, %d files) in %.3f s",
-                     b.partition, b.first, b.last, b.records, b.rejected, d.files, d.seconds)
+                     d.partition, d.first, d.last, d.records, d.rejected, d.files, d.seconds)
         for partition, _, err in finished:
             if err is not None:
                 self.failed = True
@@ -337,6 +346,12 @@ class RawSink:
         finally:
             self._shut_down()
 
+    @staticmethod
+    def _abandon(buf: _Buffer | None) -> None:
+        # Waits for the uploads to end, so no stray upload of this process outlives the partition's ownership.
+        if buf is not None and buf.roll is not None:
+            buf.roll.abandon()
+
     def _shut_down(self) -> None:
         """A clean stop lands what it holds; after a failed roll, or a kill -9, recovery does it instead."""
         try:
@@ -347,6 +362,8 @@ class RawSink:
                 self._settle(self.inflight.wait())
         except Exception as e:  # noqa: BLE001
             log.error("final rolls failed (recovery will redo them): %s", e)
+        for buf in self.buffers.values():
+            self._abandon(buf)
         self.inflight.shutdown()
         self._register_pending()
         self._write_status("stopped")

@@ -2,35 +2,42 @@
 
 Per Kafka partition, under <state_root>/<topic>/p=<partition>/:
 
-    tmp/<first>-<last>/     a roll being written: one file per (ingest date, hour), one per reject date
+    tmp/<first>-<token>/    a roll being written: one file per (ingest date, hour), one per reject date
     rolls/<first>-<last>/   a roll whose files are all written; its files are being moved into place.
                             Once empty it stays as the partition's "landed up to <last>" marker
                             until the next roll's marker exists.
 
-A roll (land()):
-  1. writes every file of the batch into tmp/<range>/ (WebHDFS creates the folder);
-  2. renames tmp/<range> to rolls/<range>: one atomic NameNode call that says
-     "every file of this roll is complete" (this is the intent of the two-phase
-     commit; it used to be an intent.json file, whose close cost a second
-     DataNode round trip and often a 0.4 s completeFile retry);
-  3. renames each file to its final name (the file name alone says where);
-  4. the caller commits offset <last>+1 to Kafka, and the previous marker is removed.
+A roll:
+  1. (OpenRoll) while the sink consumes, each (date, hour) file of the roll is
+     streamed into tmp/<first>-<token>/ (one chunked WebHDFS upload per file,
+     fed as records arrive, so the upload overlaps consuming);
+  2. (RollStore.land) the uploads are closed (and rejects written), then
+     tmp/<first>-<token> is renamed to rolls/<first>-<last>: one atomic
+     NameNode call that says "every file of this roll is complete" (the intent
+     of the two-phase commit; it used to be an intent.json file, whose close
+     cost a second DataNode round trip and often a 0.4 s completeFile retry);
+  3. each file is renamed to its final name (work name + range say where);
+  4. the caller commits offset <last>+1 to Kafka; the previous marker is removed.
 
 Recovery (recover()) finishes the moves of every marker, deletes tmp/ (rolls
 cut short before step 2, never visible), and returns <last of the newest
 marker>+1: the sink resumes at max(that, committed offset). A crash at any
 point therefore redoes a roll none of whose files became visible, or completes
 one whose files were all written: no offset is lost and none lands twice.
+The random token keeps a stray upload of an abandoned roll out of any later
+roll that starts at the same offset.
 
-Methods may run in several threads at once (one roll per partition at a
-time): each thread has its own WebHDFS client.
+Rolls of different partitions run in several threads at once: each thread
+has its own WebHDFS client.
 """
 from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Callable
@@ -62,36 +69,24 @@ def parse_range_name(name: str) -> tuple[int, int]:
 
 
 @dataclass
-class Batch:
-    """What one roll of one partition lands: offsets first..last, lines grouped by destination folder."""
+class Landed:
+    """What one finished roll landed: offsets first..last of a partition."""
 
     partition: int
     first: int
     last: int
-    raw: dict[tuple[str, str], list[bytes]]      # (ingest_date, ingest_hour) -> payload lines
-    rejects: dict[str, list[bytes]]              # ingest_date -> reject records
-
-    @property
-    def records(self) -> int:
-        return sum(len(v) for v in self.raw.values())
-
-    @property
-    def rejected(self) -> int:
-        return sum(len(v) for v in self.rejects.values())
-
-
-@dataclass
-class Landed:
-    batch: Batch
+    records: int
+    rejected: int
+    slots: list[tuple[str, str]]      # (ingest_date, ingest_hour) folders that received records
     files: int
-    seconds: float
+    seconds: float                    # closing the uploads through the moves
 
 
 class Layout:
     """Where a roll's files live: in the state dir while rolling, and finally in the raw/rejected zones.
 
-    A working file's name alone determines its final path, so recovery needs no
-    side file: raw-<date>-<hour>-<final name> or rejected-<date>-<final name>.
+    A working file's name and its roll's offset range determine its final
+    path, so recovery needs no side file: raw-<date>-<hour> or rejected-<date>.
     """
 
     def __init__(self, topic: str, raw_root: str, rejected_root: str, state_root: str):
@@ -111,28 +106,83 @@ class Layout:
         return f"{self.state_dir(partition)}/intent.json"
 
     @staticmethod
-    def raw_work_name(day: str, hour: str, name: str) -> str:
-        return f"raw-{day}-{hour}-{name}"
+    def raw_work_name(day: str, hour: str) -> str:
+        return f"raw-{day}-{hour}"
 
     @staticmethod
-    def rejected_work_name(day: str, name: str) -> str:
-        return f"rejected-{day}-{name}"
+    def rejected_work_name(day: str) -> str:
+        return f"rejected-{day}"
 
-    def final_path(self, work_name: str) -> str:
-        """raw-YYYY-MM-DD-HH-<name> -> <raw_root>/ingest_date=.../ingest_hour=../<name>; rejected-... likewise."""
-        if work_name.startswith("raw-"):
-            day, hour, name = work_name[4:14], work_name[15:17], work_name[18:]
-            return f"{self.raw_root}/ingest_date={day}/ingest_hour={hour}/{name}"
-        if work_name.startswith("rejected-"):
-            day, name = work_name[9:19], work_name[20:]
-            return f"{self.rejected_root}/ingest_date={day}/{name}"
+    def final_path(self, work_name: str, partition: int, first: int, last: int) -> str:
+        """raw-YYYY-MM-DD-HH -> <raw_root>/ingest_date=.../ingest_hour=../<file name>; rejected-... likewise."""
+        name = file_name(self.topic, partition, first, last)
+        if work_name.startswith("raw-") and len(work_name) == 17:
+            return f"{self.raw_root}/ingest_date={work_name[4:14]}/ingest_hour={work_name[15:17]}/{name}"
+        if work_name.startswith("rejected-") and len(work_name) == 19:
+            return f"{self.rejected_root}/ingest_date={work_name[9:19]}/{name}"
         raise SinkError(f"unexpected file {work_name!r} in the raw sink's state dir")
 
-    def work_files(self, batch: Batch) -> list[tuple[str, list[bytes]]]:
-        name = file_name(self.topic, batch.partition, batch.first, batch.last)
-        files = [(self.raw_work_name(day, hour, name), lines) for (day, hour), lines in sorted(batch.raw.items())]
-        files += [(self.rejected_work_name(day, name), lines) for day, lines in sorted(batch.rejects.items())]
-        return files
+
+class Upload:
+    """One file streamed to HDFS while its lines are consumed: a chunked WebHDFS PUT fed from a queue.
+
+    A thread runs the request; write() only queues, so the consume loop never
+    waits for HDFS. close() ends the body and waits for the DataNode to close
+    the file; an upload error surfaces there.
+    """
+
+    def __init__(self, store: "RollStore", path: str):
+        self.path = path
+        self._chunks: queue.SimpleQueue = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(store,), name="upload", daemon=True)
+        self._thread.start()
+
+    def _run(self, store: "RollStore") -> None:
+        try:
+            store.hdfs.write(self.path, data=iter(self._chunks.get, None), overwrite=True)
+        except BaseException as e:  # noqa: BLE001 - handed to close()
+            self._error = e
+
+    def write(self, chunk: bytes) -> None:
+        self._chunks.put(chunk)
+
+    def close(self) -> None:
+        self._chunks.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+class OpenRoll:
+    """The roll a partition is filling: its files stream to tmp/<first>-<token>/ as records arrive."""
+
+    def __init__(self, store: "RollStore", partition: int, first: int):
+        self.store, self.partition, self.first = store, partition, first
+        self.work = f"{store.layout.tmp_dir(partition)}/{first:019d}-{uuid.uuid4().hex[:12]}"
+        self.uploads: dict[tuple[str, str], Upload] = {}
+        self.counts: dict[tuple[str, str], int] = {}
+        self.rejects: dict[str, list[bytes]] = {}
+
+    def add(self, slot: tuple[str, str], lines: list[bytes]) -> None:
+        """Append payload lines to the (date, hour) file (one chunk of the upload)."""
+        upload = self.uploads.get(slot)
+        if upload is None:
+            upload = self.uploads[slot] = Upload(self.store, f"{self.work}/{Layout.raw_work_name(*slot)}")
+            self.counts[slot] = 0
+        upload.write(b"\n".join(lines) + b"\n")
+        self.counts[slot] += len(lines)
+
+    def reject(self, day: str, line: bytes) -> None:
+        self.rejects.setdefault(day, []).append(line)
+
+    def abandon(self) -> None:
+        """End the uploads without landing anything (partition revoked); recovery deletes tmp/."""
+        for upload in self.uploads.values():
+            try:
+                upload.close()
+            except Exception:  # noqa: BLE001 - nothing of this roll is used
+                pass
 
 
 class RollStore:
@@ -174,18 +224,21 @@ class RollStore:
             self.hdfs.rename(src, dst)
 
     # ------------------------------------------------------------------ rolling
-    def land(self, batch: Batch) -> Landed:
-        """Steps 1-3 of a roll (see the module doc); the caller commits the offsets afterwards."""
+    def land(self, roll: OpenRoll, last: int) -> Landed:
+        """Steps 2-3 of a roll (see the module doc); the caller commits the offsets afterwards."""
         t0 = time.monotonic()
-        p, rng = batch.partition, range_name(batch.first, batch.last)
-        work = f"{self.layout.tmp_dir(p)}/{rng}"
-        files = self.layout.work_files(batch)
-        for work_name, lines in files:
-            self.hdfs.write(f"{work}/{work_name}", data=b"\n".join(lines) + b"\n", overwrite=True)
-        marker = f"{self.layout.rolls_dir(p)}/{rng}"
-        self.hdfs.rename(work, marker)                        # phase 1 done: all files written
-        for work_name, _ in files:
-            self._move(f"{marker}/{work_name}", self.layout.final_path(work_name))
+        p, layout = roll.partition, self.layout
+        for upload in roll.uploads.values():
+            upload.close()
+        for day, lines in sorted(roll.rejects.items()):
+            self.hdfs.write(f"{roll.work}/{layout.rejected_work_name(day)}", data=b"\n".join(lines) + b"\n",
+                            overwrite=True)
+        marker = f"{layout.rolls_dir(p)}/{range_name(roll.first, last)}"
+        self.hdfs.rename(roll.work, marker)                   # phase 1 done: all files complete
+        names = [layout.raw_work_name(*slot) for slot in sorted(roll.uploads)]
+        names += [layout.rejected_work_name(day) for day in sorted(roll.rejects)]
+        for work_name in names:
+            self._move(f"{marker}/{work_name}", layout.final_path(work_name, p, roll.first, last))
         previous, self._markers[p] = self._markers.get(p), marker
         if previous:
             # The new marker says more than the previous one: the previous is no longer needed.
@@ -193,12 +246,15 @@ class RollStore:
                 self.hdfs.delete(previous, recursive=True)
             except Exception as e:  # noqa: BLE001 - a stale marker is harmless; recovery removes it
                 log.warning("partition %d: could not remove the old marker %s: %s", p, previous, e)
-        return Landed(batch, len(files), time.monotonic() - t0)
+        return Landed(p, roll.first, last, sum(roll.counts.values()), sum(len(v) for v in roll.rejects.values()),
+                      sorted(roll.uploads), len(names), time.monotonic() - t0)
 
     # ------------------------------------------------------------------ recovery
-    def _finish(self, marker: str) -> None:
+    def _finish(self, partition: int, rng: str) -> None:
+        marker = f"{self.layout.rolls_dir(partition)}/{rng}"
+        first, last = parse_range_name(rng)
         for work_name in self.hdfs.list(marker):
-            final = self.layout.final_path(work_name)
+            final = self.layout.final_path(work_name, partition, first, last)
             if not self._exists(final):
                 self._move(f"{marker}/{work_name}", final)
 
@@ -232,7 +288,7 @@ class RollStore:
         landed_next = self._recover_legacy_intent(partition)
         markers = sorted(self.hdfs.list(rolls))
         for rng in markers:
-            self._finish(f"{rolls}/{rng}")
+            self._finish(partition, rng)
         if markers:
             landed_next = max(landed_next, parse_range_name(markers[-1])[1] + 1)
             for rng in markers[:-1]:

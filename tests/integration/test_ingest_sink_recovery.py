@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ingestion.sink_roll import Batch, Layout, RollStore, SinkError, file_name, range_name
+from ingestion.sink_roll import Layout, OpenRoll, RollStore, SinkError, file_name, range_name
 from lake import hdfs_client
 
 TOPIC = "it.tweets.raw"
@@ -24,9 +24,14 @@ def store(lake, sandbox):
     return RollStore(layout, lambda: hdfs_client.client(lake))
 
 
-def _batch(partition: int, first: int, last: int) -> Batch:
-    raw = {(DAY, "10"): [b'{"o": %d}' % o for o in range(first, last)], (DAY, "11"): [b'{"o": %d}' % last]}
-    return Batch(partition, first, last, raw=raw, rejects={DAY: [b'{"reason": "invalid_json"}']})
+def _open_roll(store: RollStore, partition: int, first: int, last: int) -> OpenRoll:
+    """Step 1 of a roll: offsets first..last-1 in hour 10, last in hour 11 (two chunks), and one reject."""
+    roll = OpenRoll(store, partition, first)
+    roll.add((DAY, "10"), [b'{"o": %d}' % o for o in range(first, last - 1)])
+    roll.add((DAY, "10"), [b'{"o": %d}' % (last - 1)])
+    roll.add((DAY, "11"), [b'{"o": %d}' % last])
+    roll.reject(DAY, b'{"reason": "invalid_json"}')
+    return roll
 
 
 def _landed(store: RollStore) -> dict[str, bytes]:
@@ -41,29 +46,27 @@ def _landed(store: RollStore) -> dict[str, bytes]:
     return out
 
 
-def _write_only(store: RollStore, batch: Batch, into: str) -> list[str]:
-    """Step 1 of a roll (and optionally step 2): the files written, nothing renamed into place."""
-    work = f"{store.layout.tmp_dir(batch.partition)}/{range_name(batch.first, batch.last)}"
-    names = []
-    for name, lines in store.layout.work_files(batch):
-        store.hdfs.write(f"{work}/{name}", data=b"\n".join(lines) + b"\n")
-        names.append(name)
-    if into == "marked":
-        store.hdfs.makedirs(store.layout.rolls_dir(batch.partition))
-        store.hdfs.rename(work, f"{store.layout.rolls_dir(batch.partition)}/{range_name(batch.first, batch.last)}")
-    return names
+def _marked(store: RollStore, partition: int, first: int, last: int) -> list[str]:
+    """Steps 1-2 of a roll, as land() does them, without the moves: the crash came right after the marker."""
+    roll = _open_roll(store, partition, first, last)
+    for upload in roll.uploads.values():
+        upload.close()
+    store.hdfs.write(f"{roll.work}/{Layout.rejected_work_name(DAY)}", data=b'{"reason": "invalid_json"}\n')
+    store.hdfs.rename(roll.work, f"{store.layout.rolls_dir(partition)}/{range_name(first, last)}")
+    return sorted(store.hdfs.list(f"{store.layout.rolls_dir(partition)}/{range_name(first, last)}"))
 
 
 def test_a_landed_roll_is_visible_and_recovery_resumes_after_it(store):
     assert store.recover(0) == -1                       # a fresh partition: nothing landed
-    landed = store.land(_batch(0, 0, 4))
-    assert landed.files == 3 and landed.batch.records == 5 and landed.batch.rejected == 1
+    landed = store.land(_open_roll(store, 0, 0, 4), 4)
+    assert (landed.files, landed.records, landed.rejected) == (3, 5, 1)
+    assert landed.slots == [(DAY, "10"), (DAY, "11")]
     name = file_name(TOPIC, 0, 0, 4)
     files = _landed(store)
     assert files == {f"/ingest_date={DAY}/ingest_hour=10/{name}": b'{"o": 0}\n{"o": 1}\n{"o": 2}\n{"o": 3}\n',
                      f"/ingest_date={DAY}/ingest_hour=11/{name}": b'{"o": 4}\n',
                      f"/ingest_date={DAY}/{name}": b'{"reason": "invalid_json"}\n'}
-    store.land(_batch(0, 5, 9))
+    store.land(_open_roll(store, 0, 5, 9), 9)
     # Only the newest marker is kept; a restart resumes after it even if the commit never happened.
     assert store.hdfs.list(store.layout.rolls_dir(0)) == [range_name(5, 9)]
     assert store.recover(0) == 10
@@ -72,7 +75,9 @@ def test_a_landed_roll_is_visible_and_recovery_resumes_after_it(store):
 
 def test_a_roll_cut_short_before_its_marker_is_dropped_and_redone(store):
     store.recover(1)
-    _write_only(store, _batch(1, 0, 4), into="tmp")
+    roll = _open_roll(store, 1, 0, 4)
+    roll.abandon()                                      # uploads ended, never marked complete
+    assert len(store.hdfs.list(roll.work)) == 2
     assert store.recover(1) == -1                       # resume at the committed offset: redo the roll
     assert _landed(store) == {}
     assert store.hdfs.status(store.layout.tmp_dir(1), strict=False) is None
@@ -80,14 +85,16 @@ def test_a_roll_cut_short_before_its_marker_is_dropped_and_redone(store):
 
 def test_a_marked_roll_is_moved_into_place_by_recovery(store):
     store.recover(2)
-    names = _write_only(store, _batch(2, 0, 4), into="marked")
-    # The crash came after one of the three renames.
-    store._move(f"{store.layout.rolls_dir(2)}/{range_name(0, 4)}/{names[0]}", store.layout.final_path(names[0]))
+    names = _marked(store, 2, 0, 4)
+    assert names == [f"raw-{DAY}-10", f"raw-{DAY}-11", f"rejected-{DAY}"]
+    marker = f"{store.layout.rolls_dir(2)}/{range_name(0, 4)}"
+    # The crash came after the first of the three renames.
+    store._move(f"{marker}/{names[0]}", store.layout.final_path(names[0], 2, 0, 4))
     assert store.recover(2) == 5
-    assert sorted(_landed(store)) == sorted(store.layout.final_path(n)[len(store.layout.raw_root):]
-                                            if n.startswith("raw-") else
-                                            store.layout.final_path(n)[len(store.layout.rejected_root):]
-                                            for n in names)
+    name = file_name(TOPIC, 2, 0, 4)
+    assert _landed(store) == {f"/ingest_date={DAY}/ingest_hour=10/{name}": b'{"o": 0}\n{"o": 1}\n{"o": 2}\n{"o": 3}\n',
+                              f"/ingest_date={DAY}/ingest_hour=11/{name}": b'{"o": 4}\n',
+                              f"/ingest_date={DAY}/{name}": b'{"reason": "invalid_json"}\n'}
     assert store.recover(2) == 5                        # recovery is repeatable
 
 

@@ -10,7 +10,7 @@ import pytest
 from ingestion.sink import CAUGHT_UP_MIN_SECONDS, RawSink, SinkConfig, _Buffer, check_payload, next_check_in, \
     roll_reason
 from ingestion.sink_inflight import InFlight
-from ingestion.sink_roll import Batch, Layout, SinkError, file_name, parse_range_name, range_name
+from ingestion.sink_roll import Layout, SinkError, file_name, parse_range_name, range_name
 
 
 # ---------------------------------------------------------------- check_payload
@@ -100,22 +100,19 @@ def test_caught_up_only_until_a_later_offset_is_read():
 LAYOUT = Layout("tweets.raw", "/lake/raw/tweets", "/lake/raw/_rejected/tweets", "/lake/raw/_sink")
 
 
-def test_work_names_say_where_each_file_lands():
-    batch = Batch(2, 100, 199, raw={("2026-11-23", "13"): [b"{}"], ("2026-11-23", "12"): [b"{}"]},
-                  rejects={"2026-11-23": [b"{}"]})
+def test_work_names_and_the_range_say_where_each_file_lands():
     name = file_name("tweets.raw", 2, 100, 199)
-    files = [work for work, _ in LAYOUT.work_files(batch)]
-    assert files == [f"raw-2026-11-23-12-{name}", f"raw-2026-11-23-13-{name}", f"rejected-2026-11-23-{name}"]
-    assert [LAYOUT.final_path(f) for f in files] == [
-        f"/lake/raw/tweets/ingest_date=2026-11-23/ingest_hour=12/{name}",
-        f"/lake/raw/tweets/ingest_date=2026-11-23/ingest_hour=13/{name}",
-        f"/lake/raw/_rejected/tweets/ingest_date=2026-11-23/{name}"]
+    raw, rejected = LAYOUT.raw_work_name("2026-11-23", "09"), LAYOUT.rejected_work_name("2026-11-23")
+    assert (raw, rejected) == ("raw-2026-11-23-09", "rejected-2026-11-23")
+    assert LAYOUT.final_path(raw, 2, 100, 199) == f"/lake/raw/tweets/ingest_date=2026-11-23/ingest_hour=09/{name}"
+    assert LAYOUT.final_path(rejected, 2, 100, 199) == f"/lake/raw/_rejected/tweets/ingest_date=2026-11-23/{name}"
     assert LAYOUT.state_dir(2) == "/lake/raw/_sink/tweets.raw/p=2"
 
 
 def test_a_stray_file_in_the_state_dir_is_an_error_not_a_guess():
-    with pytest.raises(SinkError, match="unexpected file"):
-        LAYOUT.final_path("notes.txt")
+    for stray in ("notes.txt", "raw-2026-11-23", "rejected-2026-11-23-09"):
+        with pytest.raises(SinkError, match="unexpected file"):
+            LAYOUT.final_path(stray, 0, 0, 1)
 
 
 def test_range_names_sort_by_offset():
