@@ -36,3 +36,12 @@ def pii_key(s: Settings) -> str:
     """The key of bronze's keyed-hash pseudonymization (HMAC-SHA256). Changing it
     changes every author_key/handle token, so a real deployment pins it."""
     return _get(s, "LAKE_PII_KEY", "pii-key")
+
+
+def airflow_db_password(s: Settings) -> str:
+    return _get(s, "LAKE_AIRFLOW_DB_PASSWORD", "airflow-db-password")
+
+
+def airflow_secret(s: Settings, name: str) -> str:
+    """Airflow's own signing keys (API JWT, web session), one per name."""
+    return _get(s, f"LAKE_AIRFLOW_{name.upper()}", f"airflow-{name}")

@@ -529,17 +529,130 @@ class RawSink(Service):
         return ProbeResult(ok, f"state={st.get('state')}, heartbeat {age:.0f}s ago, landed={st.get('records')}")
 
 
+# --------------------------------------------------------------------------- speed layer
+class SpeedLayer(Service):
+    """Kafka -> speed.tweets, Spark Structured Streaming (spark/jobs/stream_speed.py, docs/serving.md).
+
+    It runs with master local[2] in one driver JVM rather than on YARN: a streaming job
+    never ends, and on YARN it would hold an AM and an executor container for good,
+    which on this 2-core host would leave batch builds waiting for resources.
+    LAKE_SPEED_MASTER=yarn moves it there."""
+
+    name = "speed-layer"
+    port_keys = ("speed_ui",)
+    web_port_key = "speed_ui"
+    web_path = "/StreamingQuery/"
+    start_timeout = 180
+    log_to_stdout = True
+    heap_key = "speed-layer"
+
+    @property
+    def status_file(self) -> Path:
+        return self.s.run_dir / "speed-layer.status.json"
+
+    def prepare(self) -> None:
+        from lake import ddl
+
+        ddl.apply_layer(self.s, "speed")
+
+    def argv(self) -> list[str]:
+        from lake import speed
+
+        return speed.submit_argv(self.s, status_file=self.status_file, service=self.name)
+
+    def env(self) -> dict[str, str]:
+        from lake import spark
+
+        env = spark.submit_env(self.s)
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def probe(self) -> ProbeResult:
+        from lake import speed
+
+        return speed.probe_status(self.status_file)
+
+
+# --------------------------------------------------------------------------- Airflow
+class AirflowService(Service):
+    """Airflow 3 components, each its own process from the Airflow virtualenv (.venv-airflow,
+    docs/airflow.md); metadata in the stack's PostgreSQL, database `airflow`."""
+
+    component = ""
+    start_timeout = 180
+    log_to_stdout = True
+
+    def argv(self) -> list[str]:
+        from lake import airflow_env
+
+        airflow_env.airflow_bin(self.s)  # a clear error when Airflow is not installed
+        # -X carries the lake's marker (Python ignores unknown -X options) in the command line of a
+        # small parent process: Airflow retitles its own processes (lake/airflow_launch.py).
+        return [str(airflow_env.python_bin(self.s)), "-X", marker(self.name), "-m", "lake.airflow_launch",
+                self.component, *self.extra_args()]
+
+    def extra_args(self) -> list[str]:
+        return []
+
+    def env(self) -> dict[str, str]:
+        from lake import airflow_env
+
+        return airflow_env.environment(self.s)
+
+    def cwd(self) -> Path | None:
+        return self.s.root
+
+    def probe(self) -> ProbeResult:
+        from lake import airflow_env
+
+        return airflow_env.probe_component(self.s, self.component)
+
+
+class AirflowApiServer(AirflowService):
+    name = "airflow-apiserver"
+    component = "api-server"
+    port_keys = ("airflow",)
+    web_port_key = "airflow"
+    start_timeout = 300
+
+    def prepare(self) -> None:
+        from lake import airflow_env
+
+        airflow_env.prepare_database(self.s)
+
+    def extra_args(self) -> list[str]:
+        return ["--host", self.s.bind_host, "--port", str(self.s.ports["airflow"]), "--workers", "1"]
+
+
+class AirflowScheduler(AirflowService):
+    name = "airflow-scheduler"
+    component = "scheduler"
+
+
+class AirflowDagProcessor(AirflowService):
+    name = "airflow-dag-processor"
+    component = "dag-processor"
+
+
 SERVICE_CLASSES: tuple[type[Service], ...] = (
     Postgres, NameNode, DataNode, ResourceManager, NodeManager, Metastore, Kafka, ThriftServer, Trino, RawSink,
 )
 
+# The speed layer and Airflow run in native mode only for now: the compose file and its image
+# (docs/docker.md) do not carry the Kafka jars or the Airflow virtualenv yet.
+NATIVE_SERVICE_CLASSES: tuple[type[Service], ...] = (
+    SpeedLayer, AirflowApiServer, AirflowScheduler, AirflowDagProcessor,
+)
+
 
 def all_services(s: Settings) -> list[Service]:
-    return [cls(s) for cls in SERVICE_CLASSES]
+    extra = NATIVE_SERVICE_CLASSES if s.env == "native" else ()
+    return [cls(s) for cls in (*SERVICE_CLASSES, *extra)]
 
 
 def by_name(s: Settings, name: str) -> Service:
     for svc in all_services(s):
         if svc.name == name:
             return svc
-    raise LakeError(f"no service named {name!r}; known: {', '.join(c.name for c in SERVICE_CLASSES)}")
+    known = ", ".join(c.name for c in (*SERVICE_CLASSES, *NATIVE_SERVICE_CLASSES))
+    raise LakeError(f"no service named {name!r}; known: {known}")

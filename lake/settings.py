@@ -42,6 +42,8 @@ DEFAULT_PORTS = {
     "thrift": 10000,
     "thrift_ui": 4040,
     "trino": 8080,
+    "speed_ui": 4041,     # the speed layer's Spark UI (Structured Streaming tab)
+    "airflow": 8090,      # Airflow API server and UI (8080 is Trino's)
 }
 
 # Heaps sized so the whole stack idles well under 12 GiB on a 24 GiB, 2-core host
@@ -55,6 +57,7 @@ DEFAULT_HEAPS_MB = {
     "kafka": 768,
     "thriftserver": 1024,
     "trino": 3072,
+    "speed-layer": 1024,  # the streaming driver (local[2]: its executors are threads of this JVM)
 }
 
 

@@ -1,0 +1,82 @@
+"""What the lake's DAGs share: paths, the lake CLI as a task, Trino through the provider's hook.
+
+Airflow runs from its own virtualenv; the lake's code (pyspark, the build) runs from the project's
+.venv. So the DAGs call the lake through its command line (LAKE_PYTHON -m ...), and import only the
+stdlib-only parts of the `lake` package (settings, SQL rendering) themselves. The environment
+(LAKE_PYTHON, LAKE_ROOT, Spark's variables, AIRFLOW_CONN_LAKE_*) comes from lake/airflow_env.py.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+LAKE_ROOT = Path(os.environ.get("LAKE_ROOT", Path(__file__).resolve().parents[3]))
+if str(LAKE_ROOT) not in sys.path:
+    sys.path.insert(0, str(LAKE_ROOT))
+LAKE_PYTHON = os.environ.get("LAKE_PYTHON", str(LAKE_ROOT / ".venv" / "bin" / "python"))
+
+TRINO_CONN = "lake_trino"
+SPARK_CONN = "lake_spark"
+WEBHDFS_CONN = "lake_webhdfs"
+# Exit status of `python -m lake build` when a quality gate failed (lake/quality.py GateFailed):
+# retrying cannot help, so the task fails at once and the run shows the gate's one-line message.
+GATE_FAILED_EXIT = 6
+
+DEFAULT_ARGS = {
+    "owner": "lake",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=15),
+}
+
+# The schema prefix lets tests run the same DAGs into their own schemas (lake build --schema-prefix).
+SCHEMA_PREFIX = os.environ.get("LAKE_SCHEMA_PREFIX", "")
+
+
+def ingest_date(context) -> str:
+    """The logical partition: the raw ingest date the run's data interval starts on (never today)."""
+    return context["data_interval_start"].strftime("%Y-%m-%d")
+
+
+def run_lake(args: list[str], timeout: float = 7200) -> str:
+    """`LAKE_PYTHON -m <args>` in the repo; its output goes to the task log. A gate failure fails the
+    task without retries (AirflowFailException); any other failure is retried with back-off."""
+    from airflow.exceptions import AirflowException, AirflowFailException
+
+    print("$ " + " ".join([LAKE_PYTHON, "-m", *args]), flush=True)
+    proc = subprocess.Popen([LAKE_PYTHON, "-m", *args], cwd=LAKE_ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines = []
+    assert proc.stdout
+    for line in proc.stdout:
+        print(line, end="", flush=True)
+        lines.append(line.rstrip())
+    rc = proc.wait(timeout=timeout)
+    last = next((ln for ln in reversed(lines) if ln.strip()), "")
+    if rc == GATE_FAILED_EXIT:
+        raise AirflowFailException(f"quality gate failed: {last}")
+    if rc != 0:
+        raise AirflowException(f"`python -m {' '.join(args)}` exited {rc}: {last}")
+    return last
+
+
+def trino_run(sql: str):
+    """One Trino statement through the Trino provider's hook; rows for queries."""
+    from airflow.providers.trino.hooks.trino import TrinoHook
+
+    hook = TrinoHook(trino_conn_id=TRINO_CONN)
+    first = sql.lstrip().split(None, 1)[0].upper()
+    if first in ("SELECT", "WITH", "SHOW", "DESCRIBE"):
+        return hook.get_records(sql)
+    hook.run(sql)
+    return []
+
+
+def settings():
+    from lake import settings as settings_mod
+
+    return settings_mod.get()

@@ -1,0 +1,62 @@
+"""lake_maintenance: the speed layer's housekeeping, hourly (docs/serving.md).
+
+    expire_speed -> compact_speed
+
+1. Retention: drop the speed days serving.tweets no longer serves from (the batch layer covers
+   them): lake/serving.py expire_speed, SQL in hive/dml/speed/.
+2. Compaction: the stream writes one file set per micro-batch (8,640 a day at a 10 s trigger);
+   closed days that the batch layer has not covered yet are rewritten into few files by the
+   lake's compaction job (lake/compact.py, `make compact`), through the Spark provider.
+"""
+from __future__ import annotations
+
+import pendulum
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.sdk import DAG, task
+
+from lake_dags import DEFAULT_ARGS, LAKE_ROOT, SCHEMA_PREFIX, SPARK_CONN, settings, trino_run
+
+SPEED_DB = f"{SCHEMA_PREFIX}speed"
+
+with DAG(
+    dag_id="lake_maintenance",
+    description="speed layer: retention of covered days, compaction of closed days",
+    schedule="@hourly",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["lake", "speed"],
+    doc_md=__doc__,
+) as dag:
+
+    @task(task_id="expire_speed")
+    def expire_speed():
+        from lake import serving
+
+        days = serving.expire_speed(settings(), serving.dbs_with_prefix(SCHEMA_PREFIX), run=trino_run)
+        print(f"speed retention: dropped {len(days)} day(s): {', '.join(days) or '-'}")
+        return days
+
+    @task(task_id="closed_speed_days")
+    def closed_speed_days() -> str:
+        """Partitions the stream no longer writes: before the newest speed day and before today UTC."""
+        rows = trino_run(
+            f"SELECT DISTINCT ingest_date FROM hive.{SPEED_DB}.tweets WHERE ingest_date < "
+            f"(SELECT max(ingest_date) FROM hive.{SPEED_DB}.tweets) AND ingest_date < "
+            f"CAST(CAST(current_timestamp AT TIME ZONE 'UTC' AS date) AS varchar) ORDER BY 1")
+        return ",".join(f"ingest_date={r[0]}" for r in rows)
+
+    days = closed_speed_days()
+    compact_speed = SparkSubmitOperator(
+        task_id="compact_speed",
+        conn_id=SPARK_CONN,
+        application=str(LAKE_ROOT / "spark" / "jobs" / "compact.py"),
+        # an empty list would mean "all partitions", today's included: the job then runs on nothing
+        application_args=["--table", f"{SPEED_DB}.tweets", "--partitions",
+                          "{{ ti.xcom_pull(task_ids='closed_speed_days') or 'ingest_date=none' }}",
+                          "--target-mb", "128", "--grace-seconds", "30"],
+        name="lake-compact-speed",
+        driver_memory="1g",
+    )
+    expire_speed() >> days >> compact_speed

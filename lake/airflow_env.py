@@ -1,0 +1,224 @@
+"""Airflow for the lake: its virtualenv, environment, metadata database and readiness probes.
+
+Airflow 3 runs from its own virtualenv (.venv-airflow, built by `make airflow-install` from the
+[airflow] pins in versions.toml): its dependency pins (SQLAlchemy, FastAPI, pydantic, ...) are
+not the project's, and PyPI is the only source, so no constraints file is fetched at run time.
+All configuration is environment variables set here (AIRFLOW__SECTION__KEY), so nothing under
+AIRFLOW_HOME needs editing and the DAG folder is the repo's airflow/dags. See docs/airflow.md.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lake import probes, versions
+from lake.errors import LakeError
+from lake.probes import ProbeResult
+from lake.settings import Settings
+
+DB_NAME = DB_ROLE = "airflow"
+
+
+def venv(s: Settings) -> Path:
+    return Path(os.environ.get("LAKE_AIRFLOW_VENV", s.root / ".venv-airflow"))
+
+
+def python_bin(s: Settings) -> Path:
+    return venv(s) / "bin" / "python"
+
+
+def airflow_bin(s: Settings) -> Path:
+    path = venv(s) / "bin" / "airflow"
+    if not path.exists():
+        raise LakeError(f"Airflow is not installed in {venv(s)}: run `make airflow-install` (or `make install`)")
+    return path
+
+
+def home(s: Settings) -> Path:
+    return s.var / "airflow"
+
+
+def requirements() -> list[str]:
+    """Exact pins of the Airflow virtualenv (versions.toml [airflow.packages])."""
+    return [f"{name}=={version}" for name, version in versions.load()["airflow"]["packages"].items()]
+
+
+def _lake_venv_site(s: Settings) -> Path:
+    """pyspark's folder inside the project's .venv, found without importing pyspark here."""
+    hits = sorted((s.root / ".venv" / "lib").glob("python3*/site-packages/pyspark"))
+    if not hits:
+        raise LakeError(f"pyspark not found under {s.root / '.venv'}: run `make install`")
+    return hits[0]
+
+
+def spark_env(s: Settings) -> dict[str, str]:
+    """What tasks need to run spark-submit (the Spark provider) and the lake's CLI: the same
+    environment lake/spark.py submit_env gives, computed without pyspark in this interpreter."""
+    from lake import jvm
+
+    spark_home = _lake_venv_site(s)
+    lake_python = s.root / ".venv" / "bin" / "python"
+    return {
+        "JAVA_HOME": str(jvm.java17_home()),
+        "HADOOP_CONF_DIR": str(s.hadoop_conf_dir),
+        "YARN_CONF_DIR": str(s.hadoop_conf_dir),
+        "SPARK_CONF_DIR": str(s.conf_dir / "spark"),
+        "SPARK_HOME": str(spark_home),
+        "PYSPARK_PYTHON": str(lake_python),
+        "PYSPARK_DRIVER_PYTHON": str(lake_python),
+        "HADOOP_USER_NAME": s.user,
+        "LAKE_PYTHON": str(lake_python),
+        "LAKE_ROOT": str(s.root),
+    }
+
+
+def connections(s: Settings) -> dict[str, str]:
+    """Airflow connections as AIRFLOW_CONN_* variables (nothing stored in the metadata DB)."""
+    import json
+
+    return {
+        "AIRFLOW_CONN_LAKE_SPARK": json.dumps({"conn_type": "spark", "host": "yarn",
+                                               "extra": {"deploy-mode": "client"}}),
+        "AIRFLOW_CONN_LAKE_TRINO": json.dumps({"conn_type": "trino", "host": s.host, "port": s.ports["trino"],
+                                               "login": s.user, "schema": "default",
+                                               "extra": {"catalog": "hive"}}),
+        "AIRFLOW_CONN_LAKE_WEBHDFS": json.dumps({"conn_type": "webhdfs", "host": s.host,
+                                                 "port": s.ports["namenode_http"], "login": s.user}),
+    }
+
+
+def sql_alchemy_conn(s: Settings) -> str:
+    from urllib.parse import quote
+
+    from lake import secrets
+
+    pw = quote(secrets.airflow_db_password(s), safe="")
+    return f"postgresql+psycopg2://{DB_ROLE}:{pw}@{s.host}:{s.ports['postgres']}/{DB_NAME}"
+
+
+def environment(s: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
+    from lake import secrets
+
+    env = dict(os.environ if base is None else base)
+    env.pop("PYTHONHOME", None)
+    af_home = home(s)
+    url = f"http://{s.host}:{s.ports['airflow']}"
+    env.update({
+        "AIRFLOW_HOME": str(af_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(s.root / "airflow" / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(af_home / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # 2 cores: two task slots; Spark jobs queue in YARN anyway
+        "AIRFLOW__CORE__PARALLELISM": "2",
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "2",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
+        "AIRFLOW__CORE__FERNET_KEY": _fernet_key(s),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(s.secrets_dir / "airflow-ui-passwords.json"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sql_alchemy_conn(s),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "3",
+        "AIRFLOW__API__HOST": s.bind_host,
+        "AIRFLOW__API__PORT": str(s.ports["airflow"]),
+        "AIRFLOW__API__BASE_URL": url,
+        "AIRFLOW__API__SECRET_KEY": secrets.airflow_secret(s, "api-secret-key"),
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.airflow_secret(s, "jwt-secret"),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(s.log_dir / "airflow"),
+        "AIRFLOW__LOGGING__DAG_PROCESSOR_CHILD_PROCESS_LOG_DIRECTORY": str(s.log_dir / "airflow" / "dag_processor"),
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
+        # the DAG files import lake.* (stdlib-only parts) and their helper package lake_dags
+        "PYTHONPATH": os.pathsep.join([str(s.root), str(s.root / "airflow" / "dags")]),
+        "PATH": os.pathsep.join([str(venv(s) / "bin"), str(s.root / ".venv" / "bin"), env.get("PATH", "")]),
+        "LAKE_AIRFLOW": "1",
+        **spark_env(s),
+        **connections(s),
+    })
+    return env
+
+
+def _fernet_key(s: Settings) -> str:
+    """A Fernet key (32 url-safe base64 bytes) kept with the lake's other secrets."""
+    import base64
+
+    from lake import secrets
+
+    raw = secrets.airflow_secret(s, "fernet-seed")
+    return base64.urlsafe_b64encode(raw.encode()[:32].ljust(32, b"0")).decode()
+
+
+DAGBAG_CODE = """
+import json, os
+from airflow.models.dagbag import DagBag
+b = DagBag(os.environ["AIRFLOW__CORE__DAGS_FOLDER"], include_examples=False)
+print("DAGBAG " + json.dumps({"errors": {k: str(v)[-1500:] for k, v in b.import_errors.items()},
+                              "tasks": {d: sorted(t.task_id for t in b.dags[d].tasks) for d in b.dag_ids}}))
+"""
+
+
+def dagbag(s: Settings) -> dict:
+    """Import every DAG file the way the dag-processor does: {"errors": {file: traceback}, "tasks": {dag: [...]}}."""
+    import json
+
+    r = subprocess.run([str(python_bin(s)), "-c", DAGBAG_CODE], env=environment(s), cwd=s.root,
+                       capture_output=True, text=True, timeout=300)
+    line = next((ln for ln in r.stdout.splitlines() if ln.startswith("DAGBAG ")), None)
+    if line is None:
+        raise LakeError("airflow: could not load the DAG folder", (r.stdout + r.stderr)[-3000:])
+    return json.loads(line[len("DAGBAG "):])
+
+
+def run(s: Settings, args: list[str], timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
+    r = subprocess.run([str(airflow_bin(s)), *args], env=environment(s), cwd=s.root, capture_output=True,
+                       text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise LakeError(f"airflow {' '.join(args[:3])} failed (exit {r.returncode})",
+                        (r.stdout + r.stderr)[-3000:])
+    return r
+
+
+def prepare_database(s: Settings) -> None:
+    """The airflow role and database in the stack's PostgreSQL, then `airflow db migrate` (idempotent)."""
+    from lake import secrets, services
+
+    pg = services.by_name(s, "postgres")
+    if not pg.probe():
+        raise LakeError("airflow: PostgreSQL is not running; `make up` starts it first")
+    pg.ensure_database(DB_ROLE, DB_NAME, secrets.airflow_db_password(s))
+    home(s).mkdir(parents=True, exist_ok=True)
+    (s.log_dir / "airflow").mkdir(parents=True, exist_ok=True)
+    run(s, ["db", "migrate"], timeout=900)
+
+
+def probe_component(s: Settings, component: str) -> ProbeResult:
+    """Each component's status as the api-server's health endpoint reports it (metadatabase for the
+    api-server itself; the scheduler's and dag-processor's heartbeats otherwise)."""
+    url = f"http://{s.host}:{s.ports['airflow']}/api/v2/monitor/health"
+    key = "metadatabase" if component == "api-server" else component.replace("-", "_")
+    return probes.http_check(url, lambda b: (b.get(key, {}).get("status") == "healthy",
+                                             f"{key}={b.get(key, {}).get('status')} (api-server health)"))
+
+
+def install(s: Settings) -> str:
+    """Create .venv-airflow and install the pinned set when the pins changed (stamp file)."""
+    import hashlib
+
+    reqs = requirements()
+    stamp = hashlib.sha256("\n".join(reqs).encode()).hexdigest()
+    v = venv(s)
+    stamp_file = v / ".installed"
+    if stamp_file.exists() and stamp_file.read_text() == stamp:
+        return "cached"
+    if not (v / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(v)], check=True)
+    req_file = v / "requirements.txt"
+    req_file.write_text("\n".join(reqs) + "\n")
+    # --no-deps: the pin list is the whole closure, resolved once and recorded in versions.toml
+    r = subprocess.run([str(v / "bin" / "pip"), "install", "--no-deps", "--progress-bar", "on", "-r", str(req_file)])
+    if r.returncode != 0:
+        raise LakeError(f"installing Airflow into {v} failed; see pip's output above")
+    stamp_file.write_text(stamp)
+    return f"installed {len(reqs)} packages"

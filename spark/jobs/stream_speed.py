@@ -1,0 +1,307 @@
+"""Kafka tweets.raw -> speed.tweets (+ speed.tweets_rejected): the lake's speed layer.
+
+    stream_speed.py [--topic tweets.raw] [--speed-db speed] [--checkpoint hdfs:///lake/checkpoints/speed/tweets]
+                    [--trigger-seconds 10] [--max-offsets-per-trigger 200000] [--status-file PATH]
+                    [--starting-offsets earliest]
+
+Spark Structured Streaming, one micro-batch per trigger. Each Kafka record goes through the same
+code as the batch layer: spark/transforms/parse.py to_bronze (parsing, PII classification and
+masking) and spark/transforms/silver.py enrich (hashtags, geo, sentiment, flags); a record that
+cannot become a row gets parse.py's reason code in speed.tweets_rejected, like bronze's rejects,
+and the stream goes on.
+
+Exactly once into tables Trino reads (docs/serving.md): foreachBatch writes the batch to a staging
+folder under the checkpoint, then publishes it by renaming each file into its partition as
+b<batch id>-<n>.parquet. A replayed batch id (crash after the write, before Spark committed the
+batch) first deletes whatever an earlier attempt published under its prefix, so it never lands twice;
+Spark's own file sink would keep its commit log in _spark_metadata, which Trino does not read.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # spark-submit puts only this file's folder on sys.path
+    sys.path.insert(0, str(REPO))
+
+from pyspark.sql import SparkSession  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql.types import StructField, StructType  # noqa: E402
+
+from spark.jobs.common import code_zip  # noqa: E402
+from spark.transforms import parse, silver  # noqa: E402
+from spark.transforms import pii as pii_mod  # noqa: E402
+from spark.transforms.schema import REJECTED_SCHEMA, SILVER_SCHEMA  # noqa: E402
+
+# speed.tweets: silver's columns, the partition column (ingest_date) last (hive/ddl/speed/tweets.sql).
+SPEED_SCHEMA = StructType([f for f in SILVER_SCHEMA.fields if f.name != "ingest_date"]
+                          + [SILVER_SCHEMA["ingest_date"]])
+PAIR = StructType([StructField("t", SPEED_SCHEMA), StructField("r", REJECTED_SCHEMA)])
+BATCH_PREFIX = "b"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bootstrap", default=os.environ.get("LAKE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
+    ap.add_argument("--topic", default="tweets.raw")
+    ap.add_argument("--speed-db", default="speed")
+    ap.add_argument("--checkpoint", required=True, help="HDFS folder of the query's checkpoint (and staging)")
+    ap.add_argument("--trigger-seconds", type=float, default=float(os.environ.get("LAKE_SPEED_TRIGGER_SECONDS", 10)))
+    ap.add_argument("--max-offsets-per-trigger", type=int, default=200_000,
+                    help="bounds a catch-up batch after downtime")
+    ap.add_argument("--starting-offsets", default="earliest",
+                    help="where a new checkpoint starts; a checkpoint always resumes where it stopped")
+    ap.add_argument("--status-file", help="JSON the driver rewrites every few seconds (readiness probe, benchmark)")
+    ap.add_argument("--restarts", type=int, default=1000,
+                    help="how often the query is restarted from its checkpoint after a failure (Kafka or "
+                         "metastore down) before the job gives up")
+    return ap.parse_args(argv)
+
+
+# ---- per record (executors): the shared batch code ---------------------------------------------
+def ingest_meta(topic: str, partition: int, offset: int, ts_ms: int) -> dict:
+    """The lineage columns bronze gets from the raw sink's path, from the Kafka record itself.
+    ingest_date/hour follow the sink's rule (ingestion/sink.py ingest_slot): UTC of the record timestamp."""
+    t = time.gmtime(ts_ms / 1000)
+    return {"ingest_date": time.strftime("%Y-%m-%d", t), "ingest_hour": time.strftime("%H", t),
+            "source_file": f"kafka:{topic}", "kafka_partition": partition, "kafka_offset": offset}
+
+
+def convert_partition(pii: pii_mod.Pii):
+    t_cols, r_cols = SPEED_SCHEMA.fieldNames(), REJECTED_SCHEMA.fieldNames()
+
+    def run(records):
+        for rec in records:
+            meta = ingest_meta(rec.topic, rec.partition, rec.offset, rec.ts_ms)
+            value = rec.value if rec.value is not None else b""
+            row, rej = parse.to_bronze(bytes(value), meta, pii)
+            if rej is None:
+                out = silver.enrich(row)
+                yield (tuple(out[c] for c in t_cols), None)
+            else:
+                rr = parse.reject_row(rej, bytes(value), meta)
+                yield (None, tuple(rr[c] for c in r_cols))
+
+    return run
+
+
+# ---- publishing (driver): staging -> table partitions, by rename ----------------------------------
+class Publisher:
+    """Moves a batch's staged Parquet files into the table's partition folders, idempotently."""
+
+    def __init__(self, spark: SparkSession, staging_root: str):
+        self.spark = spark
+        jvm = spark.sparkContext._jvm
+        self.Path = jvm.org.apache.hadoop.fs.Path
+        self.fs = self.Path(staging_root).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        self.staging_root = staging_root
+        self.locations: dict[str, str] = {}
+        self.known_partitions: set[tuple] = set()
+
+    def location(self, table: str) -> str:
+        if table not in self.locations:
+            self.locations[table] = with_metastore_retry(lambda: table_location(self.spark, table), table)
+        return self.locations[table]
+
+    def unpublish(self, table: str, batch_id: int) -> int:
+        """Delete files an earlier attempt of this batch published (a replay after a crash)."""
+        pattern = self.Path(f"{self.location(table)}/ingest_date=*/{batch_name(batch_id)}-*")
+        found = self.fs.globStatus(pattern) or []
+        for st in found:
+            self.fs.delete(st.getPath(), False)
+        return len(found)
+
+    def publish(self, table: str, staged: str, batch_id: int) -> dict[str, int]:
+        """Rename staged/ingest_date=D/part-*.parquet to <table>/ingest_date=D/b<id>-<n>.parquet."""
+        files = sorted((st.getPath() for st in (self.fs.globStatus(self.Path(f"{staged}/ingest_date=*/*.parquet"))
+                                                or [])), key=lambda p: p.toString())
+        per_day: dict[str, int] = {}
+        for n, src in enumerate(files):
+            day = src.getParent().getName().split("=", 1)[1]
+            self.ensure_partition(table, day, batch_id)
+            dst_dir = self.Path(f"{self.location(table)}/ingest_date={day}")
+            self.fs.mkdirs(dst_dir)
+            dst = self.Path(dst_dir, f"{batch_name(batch_id)}-{n:05d}.parquet")
+            if not self.fs.rename(src, dst):
+                raise RuntimeError(f"stream_speed: could not rename {src} to {dst}")
+            per_day[day] = per_day.get(day, 0) + 1
+        return per_day
+
+    def ensure_partition(self, table: str, day: str, batch_id: int) -> None:
+        """Once per batch and day, not cached for the job's life: the retention step may have
+        dropped the partition since (docs/serving.md), and a file in an unregistered folder is
+        invisible to Trino."""
+        self.known_partitions = {k for k in self.known_partitions if k[2] == batch_id}
+        key = (table, day, batch_id)
+        if key in self.known_partitions:
+            return
+        with_metastore_retry(lambda: self.spark.sql(
+            f"ALTER TABLE {table} ADD IF NOT EXISTS PARTITION (ingest_date='{day}')"), table)
+        self.known_partitions.add(key)
+
+
+def batch_name(batch_id: int) -> str:
+    return f"{BATCH_PREFIX}{batch_id:012d}"
+
+
+def table_location(spark: SparkSession, table: str) -> str:
+    for row in spark.sql(f"DESCRIBE FORMATTED {table}").collect():
+        if (row.col_name or "").strip() == "Location":
+            return row.data_type.strip().rstrip("/")
+    raise SystemExit(f"stream_speed: {table} has no location")
+
+
+def with_metastore_retry(fn, what: str, timeout: float = 900.0):
+    """Metastore calls wait for a metastore that is down (kill -9, restart) instead of failing the batch."""
+    deadline, delay = time.monotonic() + timeout, 2.0
+    while True:
+        try:
+            return fn()
+        except Exception as e:  # noqa: BLE001 - py4j/AnalysisException wrap the Thrift error
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"stream_speed: metastore call for {what} failed for {timeout:.0f}s "
+                                   f"(is the metastore up? `make status`): {str(e).splitlines()[0]}") from e
+            print(f"stream_speed: metastore call for {what} failed, retrying in {delay:.0f}s: "
+                  f"{str(e).splitlines()[0][:200]}", flush=True)
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
+class SpeedBatch:
+    """foreachBatch body: convert, stage, publish, keyed by batch id."""
+
+    def __init__(self, spark: SparkSession, args: argparse.Namespace, pii: pii_mod.Pii, stats: dict):
+        self.spark, self.args, self.pii, self.stats = spark, args, pii, stats
+        self.staging = f"{args.checkpoint.rstrip('/')}/_staging"
+        self.publisher = Publisher(spark, self.staging)
+        self.tweets, self.rejected = f"{args.speed_db}.tweets", f"{args.speed_db}.tweets_rejected"
+
+    def __call__(self, df, batch_id: int) -> None:
+        t0 = time.monotonic()
+        records = df.select("topic", "partition", "offset", "value",
+                            (F.unix_millis(F.col("timestamp"))).alias("ts_ms"))
+        pairs = self.spark.createDataFrame(records.rdd.mapPartitions(convert_partition(self.pii)), PAIR)
+        pairs = pairs.localCheckpoint(eager=True)  # one pass of the Python code per record
+        counts = pairs.select(F.count("t").alias("rows"), F.count("r").alias("rejects")).first()
+        replaced = 0
+        for table, col, n in ((self.tweets, "t", counts.rows), (self.rejected, "r", counts.rejects)):
+            # unpublish even when this attempt has nothing: an earlier attempt of the same id never differs,
+            # but the rule stays simple -- what is published under b<id> is exactly this attempt's output
+            replaced += self.publisher.unpublish(table, batch_id)
+            if n:
+                path = f"{self.staging}/{batch_name(batch_id)}/{table.rsplit('.', 1)[1]}"
+                pairs.where(f"{col} IS NOT NULL").select(f"{col}.*").write.mode("overwrite") \
+                    .option("compression", "zstd").partitionBy("ingest_date").parquet(path)
+                self.publisher.publish(table, path, batch_id)
+        self.publisher.fs.delete(self.publisher.Path(f"{self.staging}/{batch_name(batch_id)}"), True)
+        self.stats.update(last_batch_id=batch_id, last_batch_rows=counts.rows, last_batch_rejects=counts.rejects,
+                          last_batch_seconds=round(time.monotonic() - t0, 3), last_batch_at=time.time(),
+                          replayed_files_replaced=self.stats.get("replayed_files_replaced", 0) + replaced)
+        self.stats["rows"] = self.stats.get("rows", 0) + counts.rows
+        self.stats["rejects"] = self.stats.get("rejects", 0) + counts.rejects
+        print(f"stream_speed: batch {batch_id}: {counts.rows} rows, {counts.rejects} rejects, "
+              f"{time.monotonic() - t0:.2f}s" + (f", replaced {replaced} files of an earlier attempt" if replaced
+                                                  else ""), flush=True)
+
+
+def write_status(path: str | None, state: str, stats: dict, query=None) -> None:
+    if not path:
+        return
+    status = {"state": state, "updated_at": time.time(), **stats}
+    if query is not None:
+        try:
+            progress = query.lastProgress
+            status["active"] = query.isActive
+            if progress:
+                status["progress"] = {k: progress.get(k) for k in
+                                      ("batchId", "numInputRows", "inputRowsPerSecond", "processedRowsPerSecond",
+                                       "durationMs", "timestamp")}
+        except Exception:  # noqa: BLE001 - the JVM may be going away
+            pass
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(status, fh)
+    os.replace(tmp, path)
+
+
+def session(app: str) -> SparkSession:
+    return (SparkSession.builder.appName(app).enableHiveSupport()
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.hive.metastorePartitionPruning", "false")
+            # Small batches: a handful of shuffle partitions, no adaptive re-planning per trigger.
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
+            .config("spark.ui.showConsoleProgress", "false")
+            .getOrCreate())
+
+
+def run_query(spark: SparkSession, args: argparse.Namespace, body: SpeedBatch):
+    reader = (spark.readStream.format("kafka")
+              .option("kafka.bootstrap.servers", args.bootstrap)
+              .option("subscribe", args.topic)
+              .option("startingOffsets", args.starting_offsets)
+              .option("maxOffsetsPerTrigger", str(args.max_offsets_per_trigger))
+              # a broker that is down must not hang a batch forever: fail it, and restart below
+              .option("kafka.request.timeout.ms", "20000")
+              .option("kafka.default.api.timeout.ms", "30000")
+              .load())
+    return (reader.writeStream.foreachBatch(body)
+            .option("checkpointLocation", f"{args.checkpoint.rstrip('/')}/query")
+            .trigger(processingTime=f"{args.trigger_seconds} seconds")
+            .queryName(f"speed-{args.speed_db}")
+            .start())
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    pii = pii_mod.from_env()  # the key is read on the driver and shipped with the closures
+    spark = session(f"lake-speed-{args.speed_db}")
+    stats: dict = {"topic": args.topic, "speed_db": args.speed_db, "trigger_seconds": args.trigger_seconds,
+                   "restarts": 0, "started_at": time.time()}
+    stop = threading.Event()
+    query = None
+
+    def heartbeat():
+        while not stop.wait(2.0):
+            write_status(args.status_file, "running" if query is not None and query.isActive else "starting",
+                         stats, query)
+
+    threading.Thread(target=heartbeat, daemon=True, name="speed-status").start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            spark.sparkContext.addPyFile(str(code_zip(Path(tmp))))
+            for t in (f"{args.speed_db}.tweets", f"{args.speed_db}.tweets_rejected"):
+                if not with_metastore_retry(lambda: spark.catalog.tableExists(t), t):
+                    raise SystemExit(f"stream_speed: table {t} does not exist; apply the DDL first "
+                                     f"(lake.ddl.apply_layer(settings, 'speed'))")
+            body = SpeedBatch(spark, args, pii, stats)
+            while True:
+                query = run_query(spark, args, body)
+                try:
+                    query.awaitTermination()
+                    return 0  # stopped on purpose (SIGTERM: stopGracefullyOnShutdown)
+                except Exception as e:  # noqa: BLE001 - StreamingQueryException: Kafka/metastore/HDFS down
+                    stats["restarts"] += 1
+                    stats["last_error"] = str(e).splitlines()[0][:300]
+                    write_status(args.status_file, "restarting", stats)
+                    if stats["restarts"] > args.restarts:
+                        raise
+                    delay = min(5.0 * stats["restarts"], 30.0)
+                    print(f"stream_speed: query failed ({stats['last_error']}); restarting from the checkpoint "
+                          f"in {delay:.0f}s (restart {stats['restarts']}/{args.restarts})", flush=True)
+                    time.sleep(delay)  # back-off between restarts, not a readiness wait
+    finally:
+        stop.set()
+        write_status(args.status_file, "stopped", stats)
+        spark.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
