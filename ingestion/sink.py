@@ -187,7 +187,7 @@ class RawSink:
         """Buffer a batch of consumed messages (the hot loop: one Python step per record)."""
         from confluent_kafka import KafkaError
 
-        buffers, now_ms = self.buffers, int(time.time() * 1000)
+        buffers, slots, now_ms = self.buffers, self._slots, int(time.time() * 1000)
         for msg in msgs:
             err = msg.error()
             if err is not None:
@@ -209,7 +209,7 @@ class RawSink:
             buf.last = offset
             value, reason = check_payload(msg.value())
             if reason is None:
-                slot = self._slot(ts)
+                slot = slots.get(ts // 3_600_000) or self._slot(ts)
                 lines = buf.pending.get(slot)
                 if lines is None:
                     lines = buf.pending[slot] = []
