@@ -27,7 +27,7 @@ BENCH_ARGS ?=
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
-.PHONY: help install venv up down status logs clean-data smoke demo test test-unit test-integration render ingest build bench-ingest
+.PHONY: help install venv up down status logs clean-data smoke demo test test-unit test-integration render ingest build bench-ingest airflow-install airflow airflow-batch bench-speed
 
 help: ## Show the targets and their variables
 	@echo "Usage: make <target> [VAR=value]"
@@ -36,7 +36,7 @@ help: ## Show the targets and their variables
 	@echo
 	@echo "Variables:"
 	@echo "  up/down/status  MODE=native|docker"
-	@echo "  logs            SERVICE=postgres|namenode|datanode|resourcemanager|nodemanager|metastore|kafka|thriftserver|trino|raw-sink"
+	@echo "  logs            SERVICE=postgres|namenode|datanode|resourcemanager|nodemanager|metastore|kafka|thriftserver|trino|raw-sink|speed-layer|airflow-apiserver|airflow-scheduler|airflow-dag-processor"
 	@echo "  ingest          SOURCE=synthetic (default): COUNT=100000 SEED=0 DAYS=30 FORMAT=v2|v1"
 	@echo "                  SOURCE=replay: FILES='<file or dir> ...' RATE=<tweets/s, 0 = unlimited>"
 	@echo "                  SOURCE=x: QUERY='#Santander', token in X_BEARER_TOKEN (never in a file)"
@@ -46,6 +46,8 @@ help: ## Show the targets and their variables
 	@echo "  bench           SCALE=tiny|small|medium|large (default small: 0.2M tweets; medium 2M, large 20M;"
 	@echo "                  cases in benchmarks/cases.yaml, protocol and timings in docs/benchmarks.md)"
 	@echo "  compact         TABLE=schema.table (required) PARTITIONS='k=v[/k2=v2],...' (default all) TARGET_MB=128 GRACE=30 (s)"
+	@echo "  airflow-batch   DATE=YYYY-MM-DD (the ingest date; runs airflow dags test lake_batch DATE+1)"
+	@echo "  bench-speed     BENCH_SPEED_ARGS='--trigger 10' (cases in benchmarks/speed/cases.yaml; results in benchmarks/results/speed-*)"
 	@echo "  test            PYTEST_ARGS='-k kafka'"
 	@echo "  any             LAKE_PORT_<NAME>=<port> moves a port (names in lake/settings.py)"
 
@@ -66,9 +68,14 @@ $(VENV)/.installed: versions.toml lake/versions.py
 
 venv: $(VENV)/.installed
 
-install: venv ## Install everything missing: Debian packages (as root), .venv, Maven artifacts
+install: venv ## Install everything missing: Debian packages (as root), .venv, Maven artifacts, .venv-airflow
 	@echo "== resolving JVM artifacts (downloads only what is missing)"
 	$(LAKE) install
+	@$(MAKE) --no-print-directory airflow-install
+
+airflow-install: venv ## Airflow's own virtualenv .venv-airflow from versions.toml [airflow.packages] (~3 min cold)
+	@echo "== Airflow virtualenv (installs only when the pins changed)"
+	$(PY) -m lake.airflow_env install
 
 render: venv ## Render daemon configs into var/conf
 	$(LAKE) render
@@ -118,6 +125,15 @@ bench: venv ## Query benchmark: layouts x access patterns on Trino, Spark SQL an
 
 compact: venv ## Rewrite small files of a table's partitions into TARGET_MB files, atomically (TABLE=schema.table)
 	$(PY) -m lake.compact --table '$(TABLE)' --partitions '$(PARTITIONS)' --target-mb $(TARGET_MB) --grace-seconds $(GRACE)
+
+airflow: install ## Start only Airflow (api-server on 127.0.0.1:8090, scheduler, dag-processor); `make up` starts it too
+	$(LAKE) up postgres airflow-apiserver airflow-scheduler airflow-dag-processor
+
+airflow-batch: venv ## Run the lake_batch DAG once for DATE=YYYY-MM-DD (an ingest date) with `airflow dags test`
+	$(PY) -m lake.airflow_env run-batch --date $(DATE)
+
+bench-speed: venv ## Speed-layer benchmark: freshness through serving.tweets and micro-batch durations (docs/serving.md)
+	$(PY) -m benchmarks.speed.run $(BENCH_SPEED_ARGS)
 
 smoke: up ## End-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beeline
 	$(LAKE) smoke

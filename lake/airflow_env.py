@@ -222,3 +222,58 @@ def install(s: Settings) -> str:
         raise LakeError(f"installing Airflow into {v} failed; see pip's output above")
     stamp_file.write_text(stamp)
     return f"installed {len(reqs)} packages"
+
+
+def dags_test(s: Settings, dag_id: str, logical_date: str, extra_env: dict[str, str] | None = None,
+              timeout: float = 3600) -> subprocess.CompletedProcess:
+    """`airflow dags test <dag> <logical date>`: one run in-process, against the real stack.
+    A daily run with logical date D+1 covers the interval [D, D+1): ingest date D (docs/airflow.md)."""
+    env = environment(s)
+    env.update(extra_env or {})
+    return subprocess.run([str(airflow_bin(s)), "dags", "test", dag_id, logical_date], env=env, cwd=s.root,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    from datetime import date, timedelta
+
+    ap = argparse.ArgumentParser(prog="python -m lake.airflow_env", description="Airflow for the lake")
+    sub = ap.add_subparsers(dest="verb", required=True)
+    sub.add_parser("install", help="create .venv-airflow from versions.toml [airflow.packages] (if pins changed)")
+    sub.add_parser("check-dags", help="import every DAG file; exit 1 on an import error")
+    run_ = sub.add_parser("run-batch", help="run lake_batch once for an ingest date (airflow dags test)")
+    run_.add_argument("--date", required=True, help="ingest date YYYY-MM-DD")
+    args = ap.parse_args(argv)
+    from lake import settings
+
+    s = settings.get()
+    try:
+        if args.verb == "install":
+            print(f"  {'airflow-venv':<16} {install(s)}")
+        elif args.verb == "check-dags":
+            bag = dagbag(s)
+            for f, err in bag["errors"].items():
+                print(f"{f}: {err.strip().splitlines()[-1]}", file=sys.stderr)
+            print(f"{len(bag['tasks'])} DAG(s): " + ", ".join(f"{d} ({len(t)} tasks)" for d, t in bag["tasks"].items()))
+            return 1 if bag["errors"] else 0
+        else:
+            day = date.fromisoformat(args.date)
+            print(f"== airflow dags test lake_batch {day + timedelta(days=1)} (interval [{day}, {day + timedelta(days=1)}))",
+                  flush=True)
+            r = dags_test(s, "lake_batch", (day + timedelta(days=1)).isoformat())
+            states = [ln for ln in (r.stdout + r.stderr).splitlines() if "Marking task as" in ln or "state=" in ln]
+            print("\n".join(states[-12:]))
+            if r.returncode != 0:
+                raise LakeError(f"lake_batch for {day} failed (exit {r.returncode})", (r.stdout + r.stderr)[-3000:])
+            print(f"lake_batch for ingest date {day}: success")
+    except (LakeError, ValueError) as e:
+        print(f"lake.airflow_env: error: {e}", file=sys.stderr)
+        if isinstance(e, LakeError) and e.details:
+            print(e.details, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

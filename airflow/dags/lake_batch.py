@@ -10,6 +10,8 @@ every step overwrites only the partitions it owns, so a rerun gives the same tab
 """
 from __future__ import annotations
 
+import os
+
 import pendulum
 from airflow.providers.apache.hdfs.sensors.web_hdfs import WebHdfsSensor
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
@@ -23,7 +25,7 @@ from lake_dags import (DEFAULT_ARGS, LAKE_PYTHON, LAKE_ROOT, SCHEMA_PREFIX, SPAR
 
 DATE = "{{ data_interval_start.strftime('%Y-%m-%d') }}"
 OPS_DB, SILVER_DB, GOLD_DB, BRONZE_DB = (f"{SCHEMA_PREFIX}{x}" for x in ("ops", "silver", "gold", "bronze"))
-RAW_ROOT = "/lake/raw/tweets"
+RAW_ROOT = os.environ.get("LAKE_RAW_ROOT", "/lake/raw/tweets")  # tests point it at their sandbox
 
 with DAG(
     dag_id="lake_batch",

@@ -59,6 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--starting-offsets", default="earliest",
                     help="where a new checkpoint starts; a checkpoint always resumes where it stopped")
     ap.add_argument("--status-file", help="JSON the driver rewrites every few seconds (readiness probe, benchmark)")
+    ap.add_argument("--progress-file", help="append each micro-batch's progress (Spark's durations) as JSON lines "
+                                           "(the speed benchmark reads it)")
     ap.add_argument("--restarts", type=int, default=1000,
                     help="how often the query is restarted from its checkpoint after a failure (Kafka or "
                          "metastore down) before the job gives up")
@@ -231,6 +233,33 @@ def write_status(path: str | None, state: str, stats: dict, query=None) -> None:
     os.replace(tmp, path)
 
 
+def progress_listener(path: str):
+    """A StreamingQueryListener appending Spark's own per-batch progress (durationMs.triggerExecution is
+    the micro-batch's wall time: offsets, planning, foreachBatch, commit)."""
+    from pyspark.sql.streaming import StreamingQueryListener
+
+    class Progress(StreamingQueryListener):
+        def onQueryStarted(self, event):
+            pass
+
+        def onQueryProgress(self, event):
+            p = event.progress
+            if p.numInputRows == 0:
+                return
+            rec = {"batch_id": p.batchId, "rows": p.numInputRows, "timestamp": p.timestamp,
+                   "duration_ms": dict(p.durationMs), "written_at": time.time()}
+            with open(path, "a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+
+        def onQueryIdle(self, event):
+            pass
+
+        def onQueryTerminated(self, event):
+            pass
+
+    return Progress()
+
+
 def session(app: str) -> SparkSession:
     return (SparkSession.builder.appName(app).enableHiveSupport()
             .config("spark.sql.session.timeZone", "UTC")
@@ -282,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                     raise SystemExit(f"stream_speed: table {t} does not exist; apply the DDL first "
                                      f"(lake.ddl.apply_layer(settings, 'speed'))")
             body = SpeedBatch(spark, args, pii, stats)
+            if args.progress_file:
+                spark.streams.addListener(progress_listener(args.progress_file))
             while True:
                 query = run_query(spark, args, body)
                 try:

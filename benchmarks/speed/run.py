@@ -1,0 +1,251 @@
+"""`make bench-speed`: freshness and micro-batch durations of the speed layer, on the real stack.
+
+    python -m benchmarks.speed.run [--trigger 10] [--cases benchmarks/speed/cases.yaml]
+
+1. Freshness: with a steady background load, single tweets are produced one by one and timed
+   until serving.tweets answers them through Trino (a poller asks every poll_seconds for all
+   pending ids at once). Goal: p95 <= 2 x trigger.
+2. Throughput: input sustained at a fraction of the producer's measured maximum rate; Spark's
+   own per-batch durations (durationMs.triggerExecution, from the job's progress listener).
+   Goal: p95 micro-batch duration <= 50 % of the trigger at >= 20 % of the producer's max.
+
+Results: benchmarks/results/speed-<stamp>/{results.json,report.md} (and speed-latest).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import yaml
+
+from benchmarks.speed.sandbox import SpeedSandbox, tweet_payloads
+from lake import clients
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS_ROOT = ROOT / "benchmarks" / "results"
+
+
+def pct(values, q: float) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    return v[min(len(v) - 1, max(0, round(q / 100 * (len(v) - 1))))]
+
+
+def producer_max(fallback: float) -> tuple[float, str]:
+    """Our producer's median records/s in the latest ingestion benchmark (timed runs, no warm-up)."""
+    f = RESULTS_ROOT / "ingest-latest" / "results.json"
+    try:
+        runs = [r["records_per_s"] for r in json.loads(f.read_text())["producer"]["runs"]
+                if r["client"].startswith("ours") and not r.get("warmup")]
+        if runs:
+            return statistics.median(runs), f"median of our producer's timed runs in {f.relative_to(ROOT)}"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return fallback, "docs/ingestion-benchmark.md (our producer, median)"
+
+
+class Paced:
+    """Produce at `rate` tweets/s in a thread (payloads recycled with fresh ids, so every tweet is new)."""
+
+    def __init__(self, box: SpeedSandbox, rate: float, seconds: float, seed: int):
+        self.box, self.rate, self.seconds = box, rate, seconds
+        self.base = [json.loads(v) for _, v in tweet_payloads(2000, seed)]
+        self.sent = 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        from confluent_kafka import Producer
+
+        from ingestion.producer import PRODUCER_CONFIG
+
+        p = Producer({"bootstrap.servers": self.box.s.kafka_bootstrap, **PRODUCER_CONFIG})
+        t0 = time.monotonic()
+        next_id = 1_900_000_000_000_000_000 + uuid.uuid4().int % 10**15
+        while (elapsed := time.monotonic() - t0) < self.seconds:
+            due = int(elapsed * self.rate) - self.sent
+            for _ in range(max(0, due)):
+                obj = self.base[self.sent % len(self.base)]
+                obj = {**obj, "id": str(next_id)}
+                next_id += 1
+                while True:
+                    try:
+                        p.produce(self.box.topic, value=json.dumps(obj).encode(), key=obj["id"].encode())
+                        break
+                    except BufferError:
+                        p.poll(0.05)
+                self.sent += 1
+            p.poll(0)
+            time.sleep(0.01)  # pacing tick, not a readiness wait
+        p.flush(60)
+
+
+def freshness(box: SpeedSandbox, cfg: dict) -> dict:
+    bg = Paced(box, cfg["background_rate"], cfg["probes"] * cfg["probe_every"] + 15, seed=21)
+    bg.thread.start()
+    from confluent_kafka import Producer
+
+    p = Producer({"bootstrap.servers": box.s.kafka_bootstrap, "linger.ms": 0, "acks": "all"})
+    template = json.loads(tweet_payloads(1, 33)[0][1])
+    pending: dict[int, float] = {}
+    seen: dict[int, float] = {}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def poll():
+        while not done.is_set() or pending:
+            with lock:
+                ids = list(pending)
+            if ids:
+                rows = clients.trino(box.s, f"SELECT tweet_id FROM hive.{box.dbs['SERVING_DB']}.tweets "
+                                            f"WHERE tweet_id IN ({', '.join(map(str, ids))})")
+                now = time.monotonic()
+                with lock:
+                    for (tid,) in rows:
+                        if tid in pending:
+                            seen[tid] = now - pending.pop(tid)
+            if done.is_set() and time.monotonic() - t_end > 120:
+                break
+            time.sleep(cfg["poll_seconds"])
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    base = 1_800_000_000_000_000_000 + uuid.uuid4().int % 10**15
+    for i in range(cfg["probes"]):
+        tid = base + i
+        with lock:
+            pending[tid] = time.monotonic()
+        p.produce(box.topic, value=json.dumps({**template, "id": str(tid)}).encode(), key=str(tid).encode())
+        p.flush(10)
+        time.sleep(cfg["probe_every"])  # spacing between probes
+    t_end = time.monotonic()
+    done.set()
+    poller.join(timeout=180)
+    bg.thread.join(timeout=120)
+    lat = list(seen.values())
+    return {"probes": cfg["probes"], "seen": len(lat), "missing": cfg["probes"] - len(lat),
+            "p50_s": pct(lat, 50), "p95_s": pct(lat, 95), "max_s": max(lat) if lat else None,
+            "background_rate": cfg["background_rate"], "poll_seconds": cfg["poll_seconds"]}
+
+
+def progress_since(box: SpeedSandbox, t_wall: float) -> list[dict]:
+    out = []
+    if box.progress_file.exists():
+        for line in box.progress_file.read_text().splitlines():
+            rec = json.loads(line)
+            if rec["written_at"] >= t_wall:
+                out.append(rec)
+    return out
+
+
+def throughput(box: SpeedSandbox, case: dict, rate: float, drain_timeout: float) -> dict:
+    target = box.end_offsets()
+    t_wall = time.time()
+    load = Paced(box, rate, case["seconds"], seed=41)
+    t0 = time.monotonic()
+    load.thread.start()
+    load.thread.join()
+    produce_s = time.monotonic() - t0
+    target += load.sent
+    drained = True
+    try:
+        box.wait_speed(target, timeout=drain_timeout)
+    except Exception:  # noqa: BLE001 - a backlog the stream cannot clear in time is a result, not a crash
+        drained = False
+    batches = progress_since(box, t_wall)
+    dur = [b["duration_ms"].get("triggerExecution", 0) / 1000 for b in batches]
+    rows = sum(b["rows"] for b in batches)
+    return {"name": case["name"], "rate_target": round(rate, 1), "sent": load.sent,
+            "rate_achieved": round(load.sent / produce_s, 1), "drained": drained, "batches": len(batches),
+            "rows_in_batches": rows, "batch_p50_s": pct(dur, 50), "batch_p95_s": pct(dur, 95),
+            "batch_max_s": max(dur) if dur else None,
+            "rows_per_s_processing": round(rows / sum(dur), 1) if dur and sum(dur) else None,
+            "drain_seconds": round(time.monotonic() - t0, 1)}
+
+
+def report(res: dict) -> str:
+    f, T = res["freshness"], res["trigger_seconds"]
+    lines = [f"# bench-speed {res['stamp']}", "", f"Command: `{res['command']}`", "",
+             f"Trigger interval T = {T} s; master {res['master']}; machine: {res['machine']}", "",
+             "## Freshness: produce -> visible in hive.serving.tweets through Trino", "",
+             "| probes | seen | p50 | p95 | max | goal p95 <= 2T | met |", "|---:|---:|---:|---:|---:|---:|---|",
+             f"| {f['probes']} | {f['seen']} | {f['p50_s']:.1f} s | {f['p95_s']:.1f} s | {f['max_s']:.1f} s | "
+             f"{2 * T:.0f} s | {'yes' if f['p95_s'] is not None and f['p95_s'] <= 2 * T else '**missed**'} |"
+             if f["seen"] else "| no probe was seen | | | | | | **missed** |", "",
+             "## Throughput: micro-batch duration (Spark triggerExecution) under sustained input", "",
+             f"Producer maximum: {res['producer_max_rps']:,.0f} records/s ({res['producer_max_source']}).", "",
+             "| case | target rate | achieved | batches | p50 | p95 | max | rows/s while processing | drained | goal p95 <= T/2 | met |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"]
+    for c in res["throughput"]:
+        met = c["batch_p95_s"] is not None and c["batch_p95_s"] <= T / 2 and c["drained"]
+        fmt = (lambda v: f"{v:.1f} s" if v is not None else "-")
+        lines.append(f"| {c['name']} | {c['rate_target']:,.0f}/s | {c['rate_achieved']:,.0f}/s | {c['batches']} | "
+                     f"{fmt(c['batch_p50_s'])} | {fmt(c['batch_p95_s'])} | {fmt(c['batch_max_s'])} | "
+                     f"{c['rows_per_s_processing'] or '-'} | {c['drained']} | {T / 2:.0f} s | "
+                     f"{'yes' if met else '**missed**'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.speed.run", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cases", type=Path, default=Path(__file__).with_name("cases.yaml"))
+    ap.add_argument("--trigger", type=float, help="trigger interval, seconds (default from cases.yaml)")
+    ap.add_argument("--results-root", type=Path, default=RESULTS_ROOT)
+    ap.add_argument("--keep", action="store_true", help="keep the sandbox (topic, schemas, HDFS) afterwards")
+    args = ap.parse_args(argv)
+    cfg = yaml.safe_load(args.cases.read_text())
+    T = args.trigger or cfg["trigger_seconds"]
+    from lake import settings
+
+    s = settings.get()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    out_dir = args.results_root / f"speed-{stamp}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    box = SpeedSandbox(s, f"bs{uuid.uuid4().hex[:8]}", trigger_seconds=T)
+    max_rps, src = producer_max(cfg["throughput"]["producer_max_fallback"])
+    import os
+    import platform
+
+    res = {"stamp": stamp, "command": "make bench-speed" + (f" BENCH_SPEED_ARGS='--trigger {T:g}'" if args.trigger else ""),
+           "trigger_seconds": T, "master": os.environ.get("LAKE_SPEED_MASTER", "local[2]"),
+           "machine": f"{os.cpu_count()} cores, {platform.machine()}, load avg {os.getloadavg()[0]:.1f} at start",
+           "producer_max_rps": max_rps, "producer_max_source": src, "throughput": []}
+    try:
+        print(f"bench-speed: sandbox {box.prefix}*, topic {box.topic}; results {out_dir}", flush=True)
+        box.create()
+        box.start_speed(T)
+        warm = tweet_payloads(cfg["warmup_tweets"], seed=5)
+        box.produce(warm)
+        box.wait_speed(len(warm), timeout=600)
+        print("bench-speed: freshness ...", flush=True)
+        res["freshness"] = freshness(box, cfg["freshness"])
+        print(f"  {res['freshness']}", flush=True)
+        for case in cfg["throughput"]["cases"]:
+            rate = case.get("rate") or case["fraction"] * max_rps
+            print(f"bench-speed: throughput {case['name']} at {rate:,.0f} tweets/s for {case['seconds']} s ...", flush=True)
+            r = throughput(box, case, rate, cfg["throughput"]["drain_timeout"])
+            res["throughput"].append(r)
+            print(f"  {r}", flush=True)
+    finally:
+        res["load_avg_end"] = os.getloadavg()[0]
+        (out_dir / "results.json").write_text(json.dumps(res, indent=2, default=str))
+        if "freshness" in res:
+            (out_dir / "report.md").write_text(report(res))
+        if not args.keep:
+            box.destroy()
+    latest = args.results_root / "speed-latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    latest.symlink_to(out_dir.name)
+    print((out_dir / "report.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
