@@ -236,7 +236,7 @@ class RawSink:
         return end is not None and buf.last + 1 == end
 
     # ---------------------------------------------------------------- rolling
-    def roll(self, partition: int) -> None:
+    def roll(self, partition: int, reason: str = "stop") -> None:
         """Start landing one partition's buffer in a worker thread; consuming goes on into a fresh buffer."""
         buf = self.buffers.get(partition)
         if not buf or buf.first is None:
@@ -245,6 +245,7 @@ class RawSink:
             # One roll per partition at a time keeps its files and commits in offset order.
             self._settle(self.inflight.wait([partition]))
         buf.flush()
+        buf.roll.reason = reason
         self.buffers[partition] = _Buffer()
         self.inflight.start(partition, self.store.land, buf.roll, buf.last)
 
@@ -263,8 +264,8 @@ class RawSink:
             self.stats["records"] += d.records
             self.stats["rejected"] += d.rejected
             self.pending_registration.update(d.slots)
-            log.info("partition %d: rolled offsets %d..%d (%d records, %d rejected, %d files) in %.3f s",
-                     d.partition, d.first, d.last, d.records, d.rejected, d.files, d.seconds)
+            log.info("partition %d: rolled offsets %d..%d (%s; %d records, %d rejected, %d files) in %.3f s",
+                     d.partition, d.first, d.last, d.reason, d.records, d.rejected, d.files, d.seconds)
         for partition, _, err in finished:
             if err is not None:
                 self.failed = True
@@ -280,7 +281,7 @@ class RawSink:
                 continue
             if self.inflight.busy(partition) and buf.size < BACKPRESSURE_ROLLS * self.cfg.roll_bytes:
                 continue  # rolls when the one in flight has finished
-            self.roll(partition)
+            self.roll(partition, reason)
 
     def _poll_timeout(self) -> float:
         """How long consume() may wait: until the next time-driven roll, 0.5 s at most."""

@@ -80,6 +80,7 @@ class Landed:
     slots: list[tuple[str, str]]      # (ingest_date, ingest_hour) folders that received records
     files: int
     seconds: float                    # closing the uploads through the moves
+    reason: str                       # why it rolled: size, age, caught_up, stop
 
 
 class Layout:
@@ -163,6 +164,7 @@ class OpenRoll:
         self.uploads: dict[tuple[str, str], Upload] = {}
         self.counts: dict[tuple[str, str], int] = {}
         self.rejects: dict[str, list[bytes]] = {}
+        self.reason = "stop"   # set by the sink when it hands the roll over
 
     def add(self, slot: tuple[str, str], lines: list[bytes]) -> None:
         """Append payload lines to the (date, hour) file (one chunk of the upload)."""
@@ -247,7 +249,7 @@ class RollStore:
             except Exception as e:  # noqa: BLE001 - a stale marker is harmless; recovery removes it
                 log.warning("partition %d: could not remove the old marker %s: %s", p, previous, e)
         return Landed(p, roll.first, last, sum(roll.counts.values()), sum(len(v) for v in roll.rejects.values()),
-                      sorted(roll.uploads), len(names), time.monotonic() - t0)
+                      sorted(roll.uploads), len(names), time.monotonic() - t0, roll.reason)
 
     # ------------------------------------------------------------------ recovery
     def _finish(self, partition: int, rng: str) -> None:

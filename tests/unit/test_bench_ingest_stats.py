@@ -130,7 +130,7 @@ SINK_LOG = """\
 2026-11-23 10:40:02,146 INFO raw-sink: partition 3: resuming at offset beginning
 2026-11-23 10:40:02,118 INFO raw-sink: partition 0: resuming at offset beginning
 2026-11-23 10:40:03,464 INFO hdfs.client: Writing to '/b/_sink/t/p=0/tmp/0-9/raw-2026-11-23-10-t+0+0+9.jsonl'.
-2026-11-23 10:40:04,100 INFO raw-sink: partition 1: rolled offsets 0..24 (25 records, 0 rejected, 1 files) in 0.600 s
+2026-11-23 10:40:04,100 INFO raw-sink: partition 1: rolled offsets 0..24 (caught_up; 25 records, 0 rejected, 1 files) in 0.600 s
 2026-11-23 10:40:04,300 INFO raw-sink: partition 0: rolled offsets 0..9 (10 records, 0 rejected, 2 files) in 1.250 s
 2026-11-23 10:40:05,000 WARNING raw-sink: could not register partition 2026-11-23/10 yet: down
 2026-11-23 10:40:09,000 INFO raw-sink: partition 0: rolled offsets 10..19 (10 records, 0 rejected, 1 files) in 0.5 s
