@@ -139,9 +139,10 @@ smoke: up ## End-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beelin
 	$(LAKE) smoke
 
 DEMO_COUNT ?= 20000
-demo: smoke ## Fresh machine to a working lake: install, up, smoke, ingest synthetic tweets, queries
+demo: smoke ## Fresh machine to a working lake: install, up, smoke, ingest, queries, speed + batch paths
 	$(PY) -m ingestion --source synthetic --count $(DEMO_COUNT) --seed 2024
 	$(LAKE) demo-queries
+	$(PY) -m lake.lambda_demo
 
 # ---- tests ------------------------------------------------------------------
 test: install ## The test suite: unit tests, then integration tests against the real stack

@@ -572,6 +572,12 @@ class SpeedLayer(Service):
 
         return speed.probe_status(self.status_file)
 
+    def after_start(self) -> None:
+        # serving.tweets (a Trino view over silver, speed and the watermarks): Trino is up by now
+        from lake import serving
+
+        serving.apply_view(self.s)
+
 
 # --------------------------------------------------------------------------- Airflow
 class AirflowService(Service):

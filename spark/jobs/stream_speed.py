@@ -192,10 +192,10 @@ class SpeedBatch:
         pairs = self.spark.createDataFrame(records.rdd.mapPartitions(convert_partition(self.pii)), PAIR)
         pairs = pairs.localCheckpoint(eager=True)  # one pass of the Python code per record
         counts = pairs.select(F.count("t").alias("rows"), F.count("r").alias("rejects")).first()
+        t_convert = time.monotonic()
         replaced = 0
         for table, col, n in ((self.tweets, "t", counts.rows), (self.rejected, "r", counts.rejects)):
-            # unpublish even when this attempt has nothing: an earlier attempt of the same id never differs,
-            # but the rule stays simple -- what is published under b<id> is exactly this attempt's output
+            # what is published under b<id> is exactly this attempt's output: an earlier attempt's goes first
             replaced += self.publisher.unpublish(table, batch_id)
             if n:
                 path = f"{self.staging}/{batch_name(batch_id)}/{table.rsplit('.', 1)[1]}"
@@ -203,14 +203,16 @@ class SpeedBatch:
                     .option("compression", "zstd").partitionBy("ingest_date").parquet(path)
                 self.publisher.publish(table, path, batch_id)
         self.publisher.fs.delete(self.publisher.Path(f"{self.staging}/{batch_name(batch_id)}"), True)
+        pairs.unpersist()
+        t_end = time.monotonic()
         self.stats.update(last_batch_id=batch_id, last_batch_rows=counts.rows, last_batch_rejects=counts.rejects,
-                          last_batch_seconds=round(time.monotonic() - t0, 3), last_batch_at=time.time(),
+                          last_batch_seconds=round(t_end - t0, 3), last_batch_at=time.time(),
                           replayed_files_replaced=self.stats.get("replayed_files_replaced", 0) + replaced)
         self.stats["rows"] = self.stats.get("rows", 0) + counts.rows
         self.stats["rejects"] = self.stats.get("rejects", 0) + counts.rejects
         print(f"stream_speed: batch {batch_id}: {counts.rows} rows, {counts.rejects} rejects, "
-              f"{time.monotonic() - t0:.2f}s" + (f", replaced {replaced} files of an earlier attempt" if replaced
-                                                  else ""), flush=True)
+              f"{t_end - t0:.2f}s (convert {t_convert - t0:.2f}s, write+publish {t_end - t_convert:.2f}s)"
+              + (f", replaced {replaced} files of an earlier attempt" if replaced else ""), flush=True)
 
 
 def write_status(path: str | None, state: str, stats: dict, query=None) -> None:
