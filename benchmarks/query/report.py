@@ -109,7 +109,7 @@ def render(res: dict, chart_files: list[str] = ()) -> str:
     out = [f"# Query benchmark, {res['started_utc'][:10]} (SCALE={res['scale']})", "",
            f"`{res['command']}` — started {res['started_utc']}, finished {res.get('finished_utc', '?')} "
            f"({_n(res.get('wall_seconds'))} s wall, setup included).", ""]
-    failed = res.get("error") or res.get("answer_problems")
+    failed = res.get("error") or res.get("answer_problems") or res.get("layouts_failed")
     out += [f"**Verdict: {'FAILED' if failed else 'passed'}** — "
             + ("every layout and engine returned the same answer to every query."
                if not res.get("answer_problems") else
@@ -141,6 +141,10 @@ def render(res: dict, chart_files: list[str] = ()) -> str:
             "|---|---|---|---|---:|---:|---|"]
     for name, info in res.get("layouts", {}).items():
         spec = case.get("layout_specs", {}).get(name, {})
+        if info.get("status") == "failed":
+            out.append(f"| {name} | bench_{res['scale']}_{name} | {spec.get('format', '')} | {spec.get('codec', '')} | "
+                       f"– | – | **failed**: {info.get('error')} |")
+            continue
         out.append(f"| {name} | bench_{res['scale']}_{name} | {spec.get('format', '')} | {spec.get('codec', '')} | "
                    f"{_n(info.get('files'))} | {_mib(info.get('bytes'))} | {info.get('status')} "
                    f"({_n(info.get('build_seconds'))} s) |")

@@ -14,6 +14,7 @@ Protocol and reading guide: docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 import traceback
@@ -176,9 +177,17 @@ def main(argv: list[str] | None = None) -> int:
              f"{case.warmup_runs} warm-up + {case.runs} timed runs each")
         res["base"] = layouts.ensure_base(s, case, tr, log=_log)
         for name, layout in bar(case.layouts.items(), desc="layouts", unit="layout"):
-            info = layouts.build_layout(s, case, tr, layout, res["base"]["rows"], log=_log)
-            info.update(layouts.storage(s, case.schema(name)))
+            try:
+                info = layouts.build_layout(s, case, tr, layout, res["base"]["rows"], log=_log)
+                info.update(layouts.storage(s, case.schema(name)))
+            except Exception as e:  # noqa: BLE001 - one layout failing must not hide the others' figures
+                info = {"status": "failed", "error": str(e).splitlines()[0] if str(e) else repr(e)}
+                _log(f"layout {name} failed to build: {info['error']}")
             res["layouts"][name] = info
+        failed = [n for n, i in res["layouts"].items() if i["status"] == "failed"]
+        if failed:
+            res["layouts_failed"] = failed
+            case = dataclasses.replace(case, layouts={n: v for n, v in case.layouts.items() if n not in failed})
         params = resolve_params(tr, case)
         res["params"] = params
         run_trino(tr, case, params, res)
@@ -193,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     res["finished_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     res["wall_seconds"] = round(time.monotonic() - started, 1)
     res["analysis"] = analysis.analyse(res, case)
+    if res.get("layouts_failed"):
+        print(f"make bench: error: layout(s) failed to build: {', '.join(res['layouts_failed'])} (see the report)",
+              file=sys.stderr)
     report.store(out_dir, res)
     link = report.point_latest(out_dir, "latest")
     _log(f"report: {out_dir / 'report.md'} (also {link})")
@@ -201,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"make bench: error: {p['answer']} answers {p['query']} differently from {p['reference']}",
                   file=sys.stderr)
         return 1
-    return 1 if res["error"] else 0
+    return 1 if res["error"] or res.get("layouts_failed") else 0
 
 
 if __name__ == "__main__":
