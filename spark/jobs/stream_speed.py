@@ -33,7 +33,7 @@ if str(REPO) not in sys.path:  # spark-submit puts only this file's folder on sy
 
 from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
-from pyspark.sql.types import StructField, StructType  # noqa: E402
+from pyspark.sql.types import StructType  # noqa: E402
 
 from spark.jobs.common import code_zip  # noqa: E402
 from spark.transforms import parse, silver  # noqa: E402
@@ -43,7 +43,6 @@ from spark.transforms.schema import REJECTED_SCHEMA, SILVER_SCHEMA  # noqa: E402
 # speed.tweets: silver's columns, the partition column (ingest_date) last (hive/ddl/speed/tweets.sql).
 SPEED_SCHEMA = StructType([f for f in SILVER_SCHEMA.fields if f.name != "ingest_date"]
                           + [SILVER_SCHEMA["ingest_date"]])
-PAIR = StructType([StructField("t", SPEED_SCHEMA), StructField("r", REJECTED_SCHEMA)])
 BATCH_PREFIX = "b"
 
 
@@ -92,6 +91,40 @@ def convert_partition(pii: pii_mod.Pii):
                 yield (None, tuple(rr[c] for c in r_cols))
 
     return run
+
+
+REJ_PARTITION = REJECTED_SCHEMA.fieldNames().index("kafka_partition")
+REJ_OFFSET = REJECTED_SCHEMA.fieldNames().index("kafka_offset")
+
+
+def rows_only(pii: pii_mod.Pii, rejects_acc, rows_acc):
+    """convert_partition's rows; its rejects go to an accumulator (a list of REJECTED_SCHEMA tuples)."""
+    convert = convert_partition(pii)
+
+    def run(records):
+        bad, n = [], 0
+        for row, rej in convert(records):
+            if rej is None:
+                n += 1
+                yield row
+            else:
+                bad.append(rej)
+        rows_acc.add(n)
+        if bad:
+            rejects_acc.add(bad)
+
+    return run
+
+
+class _ListParam:
+    """AccumulatorParam of lists (pyspark.accumulators.AccumulatorParam's protocol)."""
+
+    def zero(self, value):
+        return []
+
+    def addInPlace(self, a, b):
+        a.extend(b)
+        return a
 
 
 # ---- publishing (driver): staging -> table partitions, by rename ----------------------------------
@@ -186,32 +219,40 @@ class SpeedBatch:
         self.tweets, self.rejected = f"{args.speed_db}.tweets", f"{args.speed_db}.tweets_rejected"
 
     def __call__(self, df, batch_id: int) -> None:
+        """One Spark job per batch: Kafka records -> Python (parse + enrich) -> Parquet in staging.
+        Rejects are few: they travel back to the driver in an accumulator and are written only when
+        there are any (deduplicated by Kafka offset: a retried task adds its rejects again)."""
         t0 = time.monotonic()
+        sc = self.spark.sparkContext
+        rejects_acc = sc.accumulator([], _ListParam())
+        rows_acc = sc.accumulator(0)  # status only: a retried task counts twice
         records = df.select("topic", "partition", "offset", "value",
                             (F.unix_millis(F.col("timestamp"))).alias("ts_ms"))
-        pairs = self.spark.createDataFrame(records.rdd.mapPartitions(convert_partition(self.pii)), PAIR)
-        pairs = pairs.localCheckpoint(eager=True)  # one pass of the Python code per record
-        counts = pairs.select(F.count("t").alias("rows"), F.count("r").alias("rejects")).first()
+        tweets = self.spark.createDataFrame(records.rdd.mapPartitions(rows_only(self.pii, rejects_acc, rows_acc)),
+                                            SPEED_SCHEMA)
+        replaced = self.publisher.unpublish(self.tweets, batch_id) + self.publisher.unpublish(self.rejected, batch_id)
+        base = f"{self.staging}/{batch_name(batch_id)}"
+        tweets.write.mode("overwrite").option("compression", "zstd").partitionBy("ingest_date").parquet(f"{base}/tweets")
         t_convert = time.monotonic()
-        replaced = 0
-        for table, col, n in ((self.tweets, "t", counts.rows), (self.rejected, "r", counts.rejects)):
-            # what is published under b<id> is exactly this attempt's output: an earlier attempt's goes first
-            replaced += self.publisher.unpublish(table, batch_id)
-            if n:
-                path = f"{self.staging}/{batch_name(batch_id)}/{table.rsplit('.', 1)[1]}"
-                pairs.where(f"{col} IS NOT NULL").select(f"{col}.*").write.mode("overwrite") \
-                    .option("compression", "zstd").partitionBy("ingest_date").parquet(path)
-                self.publisher.publish(table, path, batch_id)
-        self.publisher.fs.delete(self.publisher.Path(f"{self.staging}/{batch_name(batch_id)}"), True)
-        pairs.unpersist()
+        rejects = sorted({(r[REJ_PARTITION], r[REJ_OFFSET]): r for r in rejects_acc.value}.values(),
+                         key=lambda r: (r[REJ_PARTITION], r[REJ_OFFSET]))
+        if rejects:
+            self.spark.createDataFrame(rejects, REJECTED_SCHEMA).coalesce(1).write.mode("overwrite") \
+                .option("compression", "zstd").partitionBy("ingest_date").parquet(f"{base}/tweets_rejected")
+        published = self.publisher.publish(self.tweets, f"{base}/tweets", batch_id)
+        if rejects:
+            self.publisher.publish(self.rejected, f"{base}/tweets_rejected", batch_id)
+        self.publisher.fs.delete(self.publisher.Path(base), True)
         t_end = time.monotonic()
-        self.stats.update(last_batch_id=batch_id, last_batch_rows=counts.rows, last_batch_rejects=counts.rejects,
+        self.stats.update(last_batch_id=batch_id, last_batch_rejects=len(rejects),
                           last_batch_seconds=round(t_end - t0, 3), last_batch_at=time.time(),
                           replayed_files_replaced=self.stats.get("replayed_files_replaced", 0) + replaced)
-        self.stats["rows"] = self.stats.get("rows", 0) + counts.rows
-        self.stats["rejects"] = self.stats.get("rejects", 0) + counts.rejects
-        print(f"stream_speed: batch {batch_id}: {counts.rows} rows, {counts.rejects} rejects, "
-              f"{t_end - t0:.2f}s (convert {t_convert - t0:.2f}s, write+publish {t_end - t_convert:.2f}s)"
+        self.stats["rejects"] = self.stats.get("rejects", 0) + len(rejects)
+        self.stats["rows"] = self.stats.get("rows", 0) + rows_acc.value
+        self.stats["last_batch_rows"] = rows_acc.value
+        print(f"stream_speed: batch {batch_id}: {rows_acc.value} rows in {sum(published.values())} file(s), "
+              f"{len(rejects)} rejects, "
+              f"{t_end - t0:.2f}s (convert+write {t_convert - t0:.2f}s, publish {t_end - t_convert:.2f}s)"
               + (f", replaced {replaced} files of an earlier attempt" if replaced else ""), flush=True)
 
 
