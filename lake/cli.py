@@ -33,8 +33,48 @@ def _parser() -> argparse.ArgumentParser:
     cd = sub.add_parser("clean-data", help="stop the stack and delete all lake data (asks for confirmation)")
     cd.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     sub.add_parser("smoke", help="end-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beeline")
+    b = sub.add_parser("build", help="raw -> bronze -> silver -> gold for ingest dates, with quality gates")
+    which = b.add_mutually_exclusive_group(required=True)
+    which.add_argument("--date", help="one ingest date YYYY-MM-DD (the raw partition)")
+    which.add_argument("--from", dest="date_from", help="first ingest date of a range (with --to)")
+    which.add_argument("--pending", action="store_true", help="every ingest date with raw files bronze has not loaded")
+    b.add_argument("--to", dest="date_to", help="last ingest date of the range, inclusive")
+    b.add_argument("--layers", default="bronze,silver,gold", help="comma-separated subset of bronze,silver,gold")
+    b.add_argument("--schema-prefix", default="", help="build into <prefix>bronze, <prefix>silver, ... (tests)")
+    b.add_argument("--json", action="store_true", help="print the build report as JSON at the end")
     sub.add_parser("demo-queries", help="run the demo/*.sql queries through Trino and print the results")
     return p
+
+
+def _build(s, args) -> int:
+    import json
+    from datetime import date
+
+    from lake import build
+
+    def day(v: str, flag: str) -> str:
+        try:
+            return date.fromisoformat(v).isoformat()
+        except (TypeError, ValueError):
+            raise LakeError(f"{flag}={v!r} is not a date YYYY-MM-DD") from None
+
+    dates = None
+    if args.date:
+        dates = [day(args.date, "DATE")]
+    elif args.date_from:
+        if not args.date_to:
+            raise LakeError("FROM needs TO (an inclusive range of ingest dates)")
+        first, last = day(args.date_from, "FROM"), day(args.date_to, "TO")
+        if first > last:
+            raise LakeError(f"FROM={first} is after TO={last}")
+        from spark.jobs.common import date_range
+
+        dates = date_range(first, last)
+    layers = tuple(x.strip() for x in args.layers.split(",") if x.strip())
+    rep = build.run(s, dates=dates, pending=args.pending, layers=layers, dbs=build.Databases(args.schema_prefix))
+    if args.json:
+        print(json.dumps(rep.as_dict(), sort_keys=True, default=str))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             from lake import stack
 
             stack.clean_data(s, confirmed=args.yes or os.environ.get("CONFIRM") == "yes")
+        elif args.verb == "build":
+            return _build(s, args)
         elif args.verb == "demo-queries":
             from lake import demo
 
@@ -98,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
 
             smoke.run(s)
     except LakeError as e:
+        from lake.quality import GateFailed
+
+        if isinstance(e, GateFailed):
+            print(f"lake: error: {e}", file=sys.stderr)
+            return 6
         print(f"lake: error: {e}", file=sys.stderr)
         if e.details:
             print(e.details, file=sys.stderr)

@@ -14,13 +14,9 @@ bronze rows + duplicates + rejects.
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import sys
 import tempfile
 import time
-import zipfile
-from datetime import date, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,6 +28,7 @@ from pyspark.sql import SparkSession, Window  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 from pyspark.sql.types import StructField, StructType  # noqa: E402
 
+from spark.jobs import common  # noqa: E402
 from spark.transforms import parse  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
 from spark.transforms.schema import BRONZE_SCHEMA, LOADED_FILES_SCHEMA, REJECTED_SCHEMA  # noqa: E402
@@ -39,24 +36,17 @@ from spark.transforms.schema import BRONZE_SCHEMA, LOADED_FILES_SCHEMA, REJECTED
 # The latest ingest of a tweet wins; the rest only make the order total (deterministic reruns).
 BRONZE_TABLES = ("tweets", "tweets_rejected", "tweets_loaded_files")
 LATEST_FIRST = ["ingest_date", "ingest_hour", "kafka_offset", "kafka_partition", "source_file"]
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-
-
-def _day(value: str) -> str:
-    if not _DAY.match(value):
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD")
-    date.fromisoformat(value)
-    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     which = ap.add_mutually_exclusive_group(required=True)
-    which.add_argument("--date", type=_day, help="one ingest date YYYY-MM-DD")
-    which.add_argument("--from", dest="date_from", type=_day, help="first ingest date of a range (with --to)")
+    which.add_argument("--date", type=common.day, help="one ingest date YYYY-MM-DD")
+    which.add_argument("--from", dest="date_from", type=common.day, help="first ingest date of a range (with --to)")
+    which.add_argument("--dates", type=common.day_list, help="comma-separated ingest dates")
     which.add_argument("--pending", action="store_true",
                        help="every ingest date with a raw file not in <bronze-db>.tweets_loaded_files")
-    ap.add_argument("--to", dest="date_to", type=_day, help="last ingest date of the range, inclusive")
+    ap.add_argument("--to", dest="date_to", type=common.day, help="last ingest date of the range, inclusive")
     ap.add_argument("--raw-table", default="raw.tweets")
     ap.add_argument("--bronze-db", default="bronze")
     args = ap.parse_args(argv)
@@ -65,25 +55,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.date_from and args.date_from > args.date_to:
         ap.error(f"--from {args.date_from} is after --to {args.date_to}")
     return args
-
-
-def date_range(first: str, last: str) -> list[str]:
-    d, end, out = date.fromisoformat(first), date.fromisoformat(last), []
-    while d <= end:
-        out.append(d.isoformat())
-        d += timedelta(days=1)
-    return out
-
-
-def transforms_zip(tmp: Path) -> Path:
-    """spark/transforms as a zip for the executors' sys.path (YARN containers do not see the repo)."""
-    out = tmp / "lake_transforms.zip"
-    with zipfile.ZipFile(out, "w") as zf:
-        zf.write(REPO / "spark" / "__init__.py", "spark/__init__.py")
-        for f in sorted((REPO / "spark" / "transforms").iterdir()):
-            if f.suffix in (".py", ".yaml"):
-                zf.write(f, f"spark/transforms/{f.name}")
-    return out
 
 
 # ---- raw files ----------------------------------------------------------------------------------
@@ -138,11 +109,6 @@ def parse_partitions(pii: pii_mod.Pii):
 def latest_per_tweet(df):
     w = Window.partitionBy("tweet_id").orderBy(*[F.col(c).desc_nulls_last() for c in LATEST_FIRST])
     return df.withColumn("_rank", F.row_number().over(w)).where("_rank = 1").drop("_rank")
-
-
-def _drop_partitions(spark: SparkSession, table: str, column: str, values) -> None:
-    for v in sorted(values):
-        spark.sql(f"ALTER TABLE {table} DROP IF EXISTS PARTITION ({column}='{v}')")
 
 
 def parse_raw(spark: SparkSession, paths: list[str], pii: pii_mod.Pii):
@@ -204,14 +170,14 @@ def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_
     # 4. overwrite exactly the owned partitions (dynamic overwrite), drop the ones left empty;
     #    tweets_loaded_files last, so a run that dies midway stays pending
     final.write.insertInto(tweets, overwrite=True)
-    _drop_partitions(spark, tweets, "created_date", touched - set(written))
+    common.drop_partitions(spark, tweets, "created_date", touched - set(written))
     rejects.write.insertInto(rejected, overwrite=True)
-    _drop_partitions(spark, rejected, "ingest_date", day_set - {d for (d, _), (_, bad) in counts.items() if bad})
+    common.drop_partitions(spark, rejected, "ingest_date", day_set - {d for (d, _), (_, bad) in counts.items() if bad})
     file_rows = [(name, size, sum(counts.get((d, name), (0, 0))), kept.get((d, name), 0),
                   counts.get((d, name), (0, 0))[0] - kept.get((d, name), 0), counts.get((d, name), (0, 0))[1], d)
                  for (d, name), (_, size) in sorted(files.items()) if d in day_set]
     spark.createDataFrame(file_rows, LOADED_FILES_SCHEMA).write.insertInto(loaded, overwrite=True)
-    _drop_partitions(spark, loaded, "ingest_date", day_set - {row[-1] for row in file_rows})
+    common.drop_partitions(spark, loaded, "ingest_date", day_set - {row[-1] for row in file_rows})
 
     # 5. reconcile against what the tables now hold, read back
     for t in (tweets, rejected):
@@ -233,6 +199,7 @@ def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_
         "reconciles": raw_records == in_table + (parsed_ok - bronze_rows) + sum(by_reason.values())
         and in_table == bronze_rows and sum(by_reason.values()) == n_rejects,
         "superseded_rows_of_other_dates": others_before - (rows_written - bronze_rows),
+        "created_dates": sorted(str(d) for d in touched),  # written or emptied: what silver/gold must redo
         "created_dates_written": len(written),
         "created_dates_dropped": len(touched - set(written)),
         "rows_in_written_partitions": rows_written,
@@ -240,35 +207,22 @@ def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_
     }
 
 
-def session(app: str) -> SparkSession:
-    return (SparkSession.builder.appName(app).enableHiveSupport()
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
-            .config("hive.exec.dynamic.partition.mode", "nonstrict")
-            .config("spark.sql.orc.compression.codec", "zstd")
-            # Hive Metastore 3.1 on PostgreSQL fails to filter DATE partition keys ("operator does not
-            # exist: date = character varying"): list the partitions and prune them in Spark.
-            .config("spark.sql.hive.metastorePartitionPruning", "false")
-            .getOrCreate())
-
-
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     pii = pii_mod.from_env()  # key from LAKE_PII_KEY or the lake's secret store, on the driver only
-    spark = session(f"lake-build-bronze-{args.bronze_db}")
+    spark = common.session(f"lake-build-bronze-{args.bronze_db}")
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            spark.sparkContext.addPyFile(str(transforms_zip(Path(tmp))))
-            for t in (args.raw_table, *(f"{args.bronze_db}.{n}" for n in BRONZE_TABLES)):
-                if not spark.catalog.tableExists(t):
-                    raise SystemExit(f"build_bronze: table {t} does not exist; apply the DDL first "
-                                     f"(lake.ddl.apply_layer(settings, 'raw' / 'bronze'))")
+            spark.sparkContext.addPyFile(str(common.code_zip(Path(tmp))))
+            common.require_tables(spark, "build_bronze", (args.raw_table, *(f"{args.bronze_db}.{n}" for n in BRONZE_TABLES)),
+                                  "raw / bronze")
             location = table_location(spark, args.raw_table)
             if args.pending:
                 files = raw_files(spark, location)
                 dates = pending_dates(spark, files, f"{args.bronze_db}.tweets_loaded_files")
             else:
-                dates = [args.date] if args.date else date_range(args.date_from, args.date_to)
+                dates = [args.date] if args.date else args.dates if args.dates is not None \
+                    else common.date_range(args.date_from, args.date_to)
                 files = {}
                 for d in dates:
                     files.update(raw_files(spark, location, d))
@@ -276,10 +230,10 @@ def main(argv: list[str] | None = None) -> dict:
                 result = build(spark, dates, files, args.bronze_db, pii)
             else:
                 result = {"ingest_dates": [], "raw_files": 0, "raw_records": 0, "bronze_rows": 0, "duplicates": 0,
-                          "rejects": 0, "rejects_by_reason": {}, "reconciles": True}
+                          "rejects": 0, "rejects_by_reason": {}, "reconciles": True, "created_dates": []}
     finally:
         spark.stop()
-    print("BRONZE_RESULT " + json.dumps(result, sort_keys=True), flush=True)
+    common.emit("BRONZE_RESULT", result)
     if not result["reconciles"]:
         raise SystemExit("build_bronze: reconciliation failed (see BRONZE_RESULT)")
     return result

@@ -1,0 +1,103 @@
+"""bronze.tweets -> silver.tweets_stage + silver.tweet_hashtags for given created dates.
+
+    build_silver.py --dates 2024-01-01,2024-01-02 [--bronze-db bronze] [--silver-db silver]
+
+Every bronze row of those created_date partitions goes through
+spark/transforms/silver.enrich (the same code the speed layer runs), and the
+result overwrites exactly those partitions of the stage table and of
+tweet_hashtags (a date bronze no longer has is emptied). lake/build.py then
+has Trino publish the stage into the bucketed silver.tweets (Spark cannot
+write Hive-hash buckets Trino trusts; docs/modeling.md). Prints
+`SILVER_RESULT {json}`.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # spark-submit puts only this file's folder on sys.path
+    sys.path.insert(0, str(REPO))
+
+from pyspark.sql import functions as F  # noqa: E402
+
+from spark.jobs import common  # noqa: E402
+from spark.transforms.schema import SILVER_SCHEMA  # noqa: E402
+
+HASHTAG_COLUMNS = ["tweet_id", "hashtag", "created_at", "author_key", "lang", "country", "sentiment_label",
+                   "engagement", "created_date"]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dates", type=common.day_list, required=True, help="comma-separated created dates")
+    ap.add_argument("--bronze-db", default="bronze")
+    ap.add_argument("--silver-db", default="silver")
+    return ap.parse_args(argv)
+
+
+def enrich_partition(rows):
+    from spark.transforms import silver  # imported on the executor, from the shipped zip
+
+    fields = silver.SILVER_FIELDS
+    for r in rows:
+        out = silver.enrich(r.asDict())
+        yield tuple(out[f] for f in fields)
+
+
+def build(spark, dates: list[str], bronze_db: str, silver_db: str) -> dict:
+    t0 = time.monotonic()
+    stage, hashtags = f"{silver_db}.tweets_stage", f"{silver_db}.tweet_hashtags"
+    bronze = spark.table(f"{bronze_db}.tweets").where(F.col("created_date").isin(dates))
+    bronze_rows = bronze.count()
+    enriched = spark.createDataFrame(bronze.rdd.mapPartitions(enrich_partition), SILVER_SCHEMA)
+    enriched = enriched.localCheckpoint(eager=True)  # enrichment is Python: run it once for both tables
+
+    written = {str(r.created_date): r[1] for r in enriched.groupBy("created_date").count().collect()}
+    enriched.write.insertInto(stage, overwrite=True)
+    common.drop_partitions(spark, stage, "created_date", set(dates) - set(written))
+    tags = enriched.select("*", F.explode("hashtags").alias("hashtag")).select(*HASHTAG_COLUMNS)
+    tag_rows = {str(r.created_date): r[1] for r in tags.groupBy("created_date").count().collect()}
+    tags.write.insertInto(hashtags, overwrite=True)
+    common.drop_partitions(spark, hashtags, "created_date", set(dates) - set(tag_rows))
+
+    spark.catalog.refreshTable(stage)
+    in_stage = spark.table(stage).where(F.col("created_date").isin(dates)).count()
+    labels = {r.sentiment_label: r[1] for r in enriched.groupBy("sentiment_label").count().collect()}
+    resolved = enriched.where("country IS NOT NULL").count()
+    return {
+        "created_dates": dates,
+        "created_dates_written": sorted(written),
+        "bronze_rows": bronze_rows,
+        "silver_rows": in_stage,
+        "hashtag_rows": sum(tag_rows.values()),
+        "sentiment_labels": labels,
+        "country_resolved": resolved,
+        "reconciles": in_stage == bronze_rows == sum(written.values()),
+        "seconds": round(time.monotonic() - t0, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    spark = common.session(f"lake-build-silver-{args.silver_db}")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            spark.sparkContext.addPyFile(str(common.code_zip(Path(tmp))))
+            common.require_tables(spark, "build_silver", (f"{args.bronze_db}.tweets", f"{args.silver_db}.tweets_stage",
+                                                          f"{args.silver_db}.tweet_hashtags"), "silver")
+            result = build(spark, args.dates, args.bronze_db, args.silver_db) if args.dates else \
+                {"created_dates": [], "bronze_rows": 0, "silver_rows": 0, "reconciles": True}
+    finally:
+        spark.stop()
+    common.emit("SILVER_RESULT", result)
+    if not result["reconciles"]:
+        raise SystemExit("build_silver: silver rows do not match bronze rows (see SILVER_RESULT)")
+    return result
+
+
+if __name__ == "__main__":
+    main()
