@@ -134,6 +134,9 @@ class SpeedSandbox:
             except Exception:  # noqa: BLE001
                 pass
         hdfs_client.client(self.s).delete(self.hdfs_dir, recursive=True)
+        import shutil
+
+        shutil.rmtree(self.run_dir, ignore_errors=True)
 
     # ---- data ----
     def produce(self, payloads: list[tuple[str | None, bytes]], timestamp_ms: int | None = None) -> None:
