@@ -17,21 +17,22 @@ import re
 import struct
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from ingestion import sink, synthetic
+from ingestion import synthetic
 from ingestion.records import Record
 from ingestion.replay import replay
 from lake import clients, ddl, hdfs_client, spark
 from spark.transforms import pii
+from tests import raw_landing
 from tests.pii_identifiers import identifiers, strings
+from tests.raw_landing import Landed
 
 KEY = "integration-test-key-0123456789"
 D1, D2 = "2026-01-10", "2026-01-11"
-TOPIC = "tweets.raw"
 BOOSTED_LIKES = 777_777  # like_count of the re-ingested copies in D2
 
 PII_TWEET = {  # a v2 tweet full of contact data and handles
@@ -61,29 +62,8 @@ REJECTS = {  # line -> reason
 }
 
 
-@dataclass
-class Landed:
-    files: dict[str, list[str]] = field(default_factory=dict)  # hdfs path -> lines
-
-    def add(self, root: str, day: str, hour: str, partition: int, first: int, lines: list[str]) -> None:
-        name = sink.file_name(TOPIC, partition, first, first + len(lines) - 1)
-        self.files[f"{root}/ingest_date={day}/ingest_hour={hour}/{name}"] = lines
-
-    def lines(self, day: str | None = None) -> list[str]:
-        return [ln for path, lines in self.files.items() if day is None or f"ingest_date={day}/" in path
-                for ln in lines]
-
-
 def tweet_id(line: str) -> str | None:
-    """The id by the simplest independent reading (not the parser under test)."""
-    try:
-        o = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(o, dict) or line in REJECTS:
-        return None
-    o = o.get("data", o)
-    return o.get("id_str") or o.get("id")
+    return raw_landing.tweet_id(line, REJECTS)
 
 
 def with_likes(line: str, likes: int) -> str:
@@ -148,13 +128,7 @@ def built(lake, shared_data):
         landed.add(root, D2, "00", 2, 0, v2[:200])
         landed.add(root, D2, "13", 3, 10, v2[200:] + [with_likes(ln, BOOSTED_LIKES) for ln in again])
         assert in_file_dup[0] not in {tweet_id(ln) for ln in again}
-        for path, lines in landed.files.items():
-            c.write(path, data=("\n".join(lines) + "\n").encode(), overwrite=True)
-
-        ddl.apply_layer(lake, "raw", RAW_DB=raw_db, RAW_ROOT=f"{lake.hdfs_uri}{root}")
-        for day, hour in ((D1, "08"), (D1, "09"), (D2, "00"), (D2, "13")):
-            clients.hive(lake, f"ALTER TABLE {raw_db}.tweets ADD IF NOT EXISTS "
-                               f"PARTITION (ingest_date='{day}', ingest_hour='{hour}')")
+        landed.write(lake, raw_db, root)
         ddl.apply_layer(lake, "bronze", BRONZE_DB=bronze_db)
 
         dbs = (raw_db, bronze_db)
