@@ -38,9 +38,10 @@ with DAG(
         print(f"speed retention: dropped {len(days)} day(s): {', '.join(days) or '-'}")
         return days
 
-    @task(task_id="closed_speed_days")
+    @task.short_circuit(task_id="closed_speed_days")
     def closed_speed_days() -> str:
-        """Partitions the stream no longer writes: before the newest speed day and before today UTC."""
+        """Partitions the stream no longer writes: before the newest speed day and before today UTC.
+        None left (the usual case once retention ran): compaction is skipped."""
         rows = trino_run(
             f"SELECT DISTINCT ingest_date FROM hive.{SPEED_DB}.tweets WHERE ingest_date < "
             f"(SELECT max(ingest_date) FROM hive.{SPEED_DB}.tweets) AND ingest_date < "
@@ -52,9 +53,9 @@ with DAG(
         task_id="compact_speed",
         conn_id=SPARK_CONN,
         application=str(LAKE_ROOT / "spark" / "jobs" / "compact.py"),
-        # an empty list would mean "all partitions", today's included: the job then runs on nothing
+        # never empty here (the short circuit skips this task then): empty would mean "all partitions"
         application_args=["--table", f"{SPEED_DB}.tweets", "--partitions",
-                          "{{ ti.xcom_pull(task_ids='closed_speed_days') or 'ingest_date=none' }}",
+                          "{{ ti.xcom_pull(task_ids='closed_speed_days') }}",
                           "--target-mb", "128", "--grace-seconds", "30"],
         name="lake-compact-speed",
         driver_memory="1g",
