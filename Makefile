@@ -27,7 +27,7 @@ BENCH_ARGS ?=
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
-.PHONY: help install venv up down status logs clean-data smoke demo test test-unit test-integration render ingest build bench-ingest airflow-install airflow airflow-batch bench-speed
+.PHONY: help install venv up down status logs clean-data smoke demo test test-unit test-integration render ingest build bench-model bench-ingest airflow-install airflow airflow-batch bench-speed
 
 help: ## Show the targets and their variables
 	@echo "Usage: make <target> [VAR=value]"
@@ -116,6 +116,9 @@ ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x (see
 build: venv ## raw -> bronze -> silver -> gold with quality gates (DATE=, FROM= TO=, default: all pending)
 	$(LAKE) build $(if $(DATE),--date $(DATE),$(if $(FROM),--from $(FROM) --to $(TO),--pending)) \
 	  $(if $(LAYERS),--layers $(LAYERS),)
+
+bench-model: venv ## Same business questions on raw JSON vs the gold star schema vs marts (after ingest + build)
+	$(PY) -m benchmarks.modeling.run
 
 bench-ingest: venv ## Ingestion benchmark: our producer and sink vs Kafka's own tools (SCALE=tiny|small|medium)
 	$(PY) -m benchmarks.ingest.run --scale $(SCALE)
