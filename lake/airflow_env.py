@@ -225,13 +225,17 @@ def install(s: Settings) -> str:
 
 
 def dags_test(s: Settings, dag_id: str, logical_date: str, extra_env: dict[str, str] | None = None,
-              timeout: float = 3600) -> subprocess.CompletedProcess:
+              timeout: float = 3600, conf: dict | None = None) -> subprocess.CompletedProcess:
     """`airflow dags test <dag> <logical date>`: one run in-process, against the real stack.
     A daily run with logical date D+1 covers the interval [D, D+1): ingest date D (docs/airflow.md)."""
     env = environment(s)
     env.update(extra_env or {})
-    return subprocess.run([str(airflow_bin(s)), "dags", "test", dag_id, logical_date], env=env, cwd=s.root,
-                          capture_output=True, text=True, timeout=timeout)
+    import json
+
+    argv = [str(airflow_bin(s)), "dags", "test", dag_id, logical_date]
+    if conf:
+        argv += ["-c", json.dumps(conf)]
+    return subprocess.run(argv, env=env, cwd=s.root, capture_output=True, text=True, timeout=timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,8 +24,14 @@ from lake_dags import (DEFAULT_ARGS, LAKE_PYTHON, LAKE_ROOT, SCHEMA_PREFIX, SPAR
                        ingest_date, run_lake, settings, trino_run)
 
 DATE = "{{ data_interval_start.strftime('%Y-%m-%d') }}"
-OPS_DB, SILVER_DB, GOLD_DB, BRONZE_DB = (f"{SCHEMA_PREFIX}{x}" for x in ("ops", "silver", "gold", "bronze"))
-RAW_ROOT = os.environ.get("LAKE_RAW_ROOT", "/lake/raw/tweets")  # tests point it at their sandbox
+# Run parameters, so a run carries where it builds (tests: `airflow dags test ... -c '{"schema_prefix": ...}'`);
+# whoever executes the run's tasks, dags test or the scheduler, then uses the same schemas.
+PARAMS = {"schema_prefix": SCHEMA_PREFIX, "raw_root": os.environ.get("LAKE_RAW_ROOT", "/lake/raw/tweets")}
+PREFIX = "{{ params.schema_prefix }}"
+
+
+def prefix(context) -> str:
+    return context["params"]["schema_prefix"]
 
 with DAG(
     dag_id="lake_batch",
@@ -35,6 +41,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,  # one build at a time: builds of different dates may share created_date partitions
     default_args=DEFAULT_ARGS,
+    params=PARAMS,
     tags=["lake", "batch"],
     doc_md=__doc__,
 ) as dag:
@@ -53,7 +60,7 @@ with DAG(
     wait_raw = WebHdfsSensor(
         task_id="wait_raw",
         webhdfs_conn_id=WEBHDFS_CONN,
-        filepath=f"{RAW_ROOT}/ingest_date={DATE}",
+        filepath="{{ params.raw_root }}/ingest_date=" + DATE,
         poke_interval=60,
         timeout=6 * 3600,
         mode="poke",
@@ -64,24 +71,25 @@ with DAG(
     @task(task_id="bronze")
     def bronze(**context):
         return run_lake(["lake", "build", "--date", ingest_date(context), "--layers", "bronze",
-                         "--schema-prefix", SCHEMA_PREFIX])
+                         "--schema-prefix", prefix(context)])
 
     @task(task_id="silver")
     def silver(**context):
         return run_lake(["lake", "build", "--date", ingest_date(context), "--layers", "silver",
-                         "--schema-prefix", SCHEMA_PREFIX])
+                         "--schema-prefix", prefix(context)])
 
     @task(task_id="gold")
     def gold(**context):
         return run_lake(["lake", "build", "--date", ingest_date(context), "--layers", "gold",
-                         "--schema-prefix", SCHEMA_PREFIX])
+                         "--schema-prefix", prefix(context)])
 
     # 4. the gates, read back: every gate the build recorded for this run's partitions passed
     quality_gates = SQLCheckOperator(
         task_id="quality_gates",
         conn_id=TRINO_CONN,
         sql=(f"SELECT count(*) > 0 AS gates_recorded, count_if(NOT passed) = 0 AS all_passed "
-             f"FROM hive.{OPS_DB}.quality_checks WHERE check_date >= CAST('{DATE}' AS date) "
+             f"FROM hive.{PREFIX}ops.quality_checks "
+             f"WHERE check_date >= CAST('{{{{ dag_run.start_date.strftime('%Y-%m-%d') }}}}' AS date) "
              f"AND checked_at >= CAST('{{{{ dag_run.start_date.strftime('%Y-%m-%d %H:%M:%S') }}}}' AS timestamp)"),
         retries=0,
     )
@@ -91,7 +99,7 @@ with DAG(
         task_id="compact",
         conn_id=SPARK_CONN,
         application=str(LAKE_ROOT / "spark" / "jobs" / "compact.py"),
-        application_args=["--table", f"{BRONZE_DB}.tweets", "--target-mb", "128", "--grace-seconds", "30"],
+        application_args=["--table", f"{PREFIX}bronze.tweets", "--target-mb", "128", "--grace-seconds", "30"],
         name="lake-compact-bronze",
         driver_memory="1g",
         verbose=False,
@@ -100,11 +108,11 @@ with DAG(
     # 6. statistics for the cost-based optimizer, on the partitions this date touched
     @task(task_id="analyze")
     def analyze(**context):
-        day = ingest_date(context)
+        day, p = ingest_date(context), prefix(context)
         created = [str(r[0]) for r in trino_run(
-            f"SELECT DISTINCT created_date FROM hive.{SILVER_DB}.tweets WHERE ingest_date = '{day}'")]
+            f"SELECT DISTINCT created_date FROM hive.{p}silver.tweets WHERE ingest_date = '{day}'")]
         done = []
-        for table in (f"{SILVER_DB}.tweets", f"{GOLD_DB}.fact_tweets"):
+        for table in (f"{p}silver.tweets", f"{p}gold.fact_tweets"):
             if created:
                 parts = ", ".join(f"ARRAY['{d}']" for d in created)
                 trino_run(f"ANALYZE hive.{table} WITH (partitions = ARRAY[{parts}])")
@@ -117,10 +125,8 @@ with DAG(
     def advance_watermark(**context):
         from lake import serving
 
-        from lake_dags import SCHEMA_PREFIX as prefix
-
         rows = serving.advance_watermark(settings(), ingest_date(context), run_id=context["run_id"],
-                                         dbs=serving.dbs_with_prefix(prefix), run=trino_run)
+                                         dbs=serving.dbs_with_prefix(prefix(context)), run=trino_run)
         print(f"watermark {ingest_date(context)}: {len(rows)} slot(s), {sum(r[4] for r in rows)} silver rows")
         return len(rows)
 

@@ -54,8 +54,9 @@ class Story:
 
     def run_batch(self, day) -> str:
         logical = (day + timedelta(days=1)).isoformat()
-        r = airflow_env.dags_test(self.box.s, "lake_batch", logical, extra_env={
-            "LAKE_SCHEMA_PREFIX": self.box.prefix, "LAKE_RAW_ROOT": self.box.raw_root}, timeout=2400)
+        where = {"schema_prefix": self.box.prefix, "raw_root": self.box.raw_root}
+        r = airflow_env.dags_test(self.box.s, "lake_batch", logical, conf=where, timeout=2400, extra_env={
+            "LAKE_SCHEMA_PREFIX": where["schema_prefix"], "LAKE_RAW_ROOT": where["raw_root"]})
         out = r.stdout + r.stderr
         assert r.returncode == 0, f"airflow dags test lake_batch {logical} failed:\n{out[-4000:]}"
         return out
