@@ -35,6 +35,10 @@ def submit_env(s: Settings) -> dict[str, str]:
     env["PYSPARK_PYTHON"] = sys.executable
     env["PYSPARK_DRIVER_PYTHON"] = sys.executable
     env["HADOOP_USER_NAME"] = s.user
+    # Spark's web UIs bind to SPARK_LOCAL_IP, else to every interface (spark.driver.bindAddress
+    # does not cover them): keep the Thrift Server's, the speed layer's and jobs' UIs local.
+    if s.bind_host != "0.0.0.0":  # docker mode publishes the UIs: keep Spark's default there
+        env["SPARK_LOCAL_IP"] = s.bind_host
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = f"{s.root}{os.pathsep}{env.get('PYTHONPATH', '')}".rstrip(os.pathsep)
     return env
