@@ -17,6 +17,8 @@ One story, in order (each test needs the ones before; a module fixture holds the
 """
 from __future__ import annotations
 
+import json
+import os
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -55,8 +57,13 @@ class Story:
     def run_batch(self, day) -> str:
         logical = (day + timedelta(days=1)).isoformat()
         where = {"schema_prefix": self.box.prefix, "raw_root": self.box.raw_root}
-        r = airflow_env.dags_test(self.box.s, "lake_batch", logical, conf=where, timeout=2400, extra_env={
-            "LAKE_SCHEMA_PREFIX": where["schema_prefix"], "LAKE_RAW_ROOT": where["raw_root"]})
+        # Spark in local mode for these runs (LAKE_TEST_SPARK_MASTER=yarn to change): same engine, metastore
+        # and HDFS, without queueing for YARN containers behind other builds; the DAG's default is YARN.
+        master = os.environ.get("LAKE_TEST_SPARK_MASTER", "local[2]")
+        r = airflow_env.dags_test(self.box.s, "lake_batch", logical, conf=where, timeout=3000, extra_env={
+            "LAKE_SCHEMA_PREFIX": where["schema_prefix"], "LAKE_RAW_ROOT": where["raw_root"],
+            "LAKE_SPARK_MASTER": master,
+            "AIRFLOW_CONN_LAKE_SPARK": json.dumps({"conn_type": "spark", "host": master})})
         out = r.stdout + r.stderr
         assert r.returncode == 0, f"airflow dags test lake_batch {logical} failed:\n{out[-4000:]}"
         return out
@@ -106,6 +113,7 @@ def test_1_speed_layer_serves_fresh_tweets_once_and_rejects_bad_records(story):
     assert rejects == BAD_REASONS
 
 
+@pytest.mark.timeout(3 * 3000)
 def test_2_lake_batch_builds_both_dates_and_gold_partitions(story):
     # the raw sink lands JSON objects only: "not json {" goes to its _rejected folder
     lines = {D1: 150 + 5 + len(BAD) - 1, D2: 160}
@@ -147,6 +155,7 @@ def test_4_retention_drops_covered_speed_days_and_changes_no_answer(story):
     assert serving.expire_speed(story.box.s, story.box.dbs) == []  # nothing more to drop
 
 
+@pytest.mark.timeout(3 * 3000)
 def test_5_backfill_run_twice_gives_identical_tables(story):
     for day in (D1, D2):
         story.run_batch(day)
