@@ -359,9 +359,10 @@ def test_job_arguments():
 
     assert job.parse_args(["--date", "2026-01-10"]).date == "2026-01-10"
     a = job.parse_args(["--from", "2026-01-30", "--to", "2026-02-02", "--bronze-db", "it_x"])
-    assert job.date_range(a.date_from, a.date_to) == ["2026-01-30", "2026-01-31", "2026-02-01", "2026-02-02"]
+    assert job.common.date_range(a.date_from, a.date_to) == ["2026-01-30", "2026-01-31", "2026-02-01", "2026-02-02"]
     assert a.bronze_db == "it_x" and a.raw_table == "raw.tweets"
     assert job.parse_args(["--pending"]).pending
+    assert job.parse_args(["--dates", "2026-01-02,2026-01-01"]).dates == ["2026-01-02", "2026-01-01"]
     for bad in ([], ["--date", "2026-1-10"], ["--date", "2026-02-30"], ["--from", "2026-01-02"],
                 ["--from", "2026-01-02", "--to", "2026-01-01"], ["--date", "2026-01-01", "--pending"]):
         with pytest.raises(SystemExit):

@@ -1,7 +1,6 @@
 """Geo enrichment: place precedence, every kind of user location, junk, flags, coverage floors."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -121,14 +120,11 @@ def test_real_user_locations_coverage(shared_data):
     assert resolved / len(users) >= REAL_COVERAGE_FLOOR, resolved / len(users)
 
 
-def test_fast_and_cached():
-    geo.gazetteer()
-    texts = [f"{city}, {country}" for city in ("Madrid", "Porto Alegre", "Leeds", "Salvador", "Boston")
-             for country in ("España", "Brasil", "UK", "USA", "somewhere")] * 4
+def test_repeated_locations_are_served_from_the_cache():
+    # speed itself is measured by `python -m spark.enrich.evaluate` (docs/enrichment.md), not asserted here (timed
+    # assertions fail on a loaded machine and prove nothing on a fast one)
     resolve_location.cache_clear()
-    t0 = time.perf_counter()
-    for t in texts:
-        resolve_location.__wrapped__(t)
-    rate = len(texts) / (time.perf_counter() - t0)
-    assert rate > 10_000, f"{rate:.0f}/s uncached (measured ~65k/s; the aim is >= 50k/s)"
-    assert resolve_location("Madrid, España") is resolve_location("Madrid, España")
+    first = resolve_location("Madrid, España")
+    assert resolve_location("Madrid, España") is first
+    info = resolve_location.cache_info()
+    assert (info.hits, info.misses) == (1, 1)
