@@ -43,6 +43,9 @@ def submit_argv(s: Settings, status_file: Path, service: str | None = "speed-lay
     argv = spark.submit_base(s, master=master, name=f"lake-speed-{speed_db}", service=service,
                              driver_memory_mb=s.heaps_mb.get("speed-layer", 1024))
     ui = ui_port if ui_port is not None else s.ports["speed_ui"]
+    if master.startswith("local"):
+        # workers fork from a daemon that loaded the transforms once (spark/jobs/speed_daemon.py)
+        argv += ["--conf", "spark.python.daemon.module=spark.jobs.speed_daemon"]
     argv += ["--jars", ",".join(str(j) for j in extra_jars(s)),
              "--conf", f"spark.ui.port={ui}" if ui else "spark.ui.enabled=false",
              "--conf", "spark.ui.retainedJobs=200", "--conf", "spark.sql.ui.retainedExecutions=50",
