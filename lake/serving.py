@@ -48,11 +48,14 @@ def advance_watermark(s: Settings, ingest_date: str, run_id: str = "cli", dbs: d
     `run(sql)` executes one statement (default: lake.clients.trino; the DAG passes a TrinoHook)."""
     dbs = {**DEFAULT_DBS, **(dbs or {})}
     run = run or (lambda sql: clients.trino(s, sql))
-    params = {**dbs, "INGEST_DATE": _check_day(ingest_date), "RUN_ID": re.sub(r"[^\w:+.-]", "_", run_id)}
+    day = _check_day(ingest_date)
+    known = {str(r[0]) for r in run(f"SELECT DISTINCT ingest_date FROM hive.{dbs['OPS_DB']}.batch_watermarks")}
+    dates = ", ".join(f"'{d}'" for d in sorted(known | {day}))
+    params = {**dbs, "INGEST_DATES": dates, "RUN_ID": re.sub(r"[^\w:+.-]", "_", run_id)}
     for sql in statements(s, "dml/ops/batch_watermarks_advance.sql", params):
         run(sql)
     return run(f"SELECT ingest_hour, topic, kafka_partition, max_offset, silver_rows FROM hive.{dbs['OPS_DB']}."
-               f"batch_watermarks WHERE ingest_date = '{params['INGEST_DATE']}' ORDER BY 1, 2, 3") or []
+               f"batch_watermarks WHERE ingest_date = '{day}' ORDER BY 1, 2, 3") or []
 
 
 def expire_speed(s: Settings, dbs: dict[str, str] | None = None, dry_run: bool = False, run=None) -> list[str]:

@@ -1,11 +1,13 @@
 -- engine: trino
--- ops.batch_watermarks for one ingest date: what silver now covers, per raw slot and Kafka partition.
--- Run after the build of INGEST_DATE passed its gates (lake/watermark.py). Two statements: the date's
--- old rows go (a whole-partition delete), then the new ones; between them serving.tweets still counts
--- each tweet once (its anti-join on silver), it only scans more speed rows for a moment.
+-- ops.batch_watermarks for the ingest dates INGEST_DATES: what silver now covers, per raw slot and
+-- Kafka partition. Run after a build passed its gates (lake/serving.py), for the date built and every
+-- date already watermarked: a later date's build can supersede rows of earlier dates (latest ingest
+-- wins), and recomputing them all keeps the table independent of the order dates were built in.
+-- Two statements: the dates' old rows go (whole-partition deletes), then the new ones; between them
+-- serving.tweets still counts each tweet once (its anti-join on silver), it only scans more speed rows.
 -- The topic is the raw file name's first field (<topic>+<partition>+<first>+<last>.jsonl).
--- Parameters: OPS_DB, SILVER_DB, INGEST_DATE, RUN_ID.
-DELETE FROM hive.${OPS_DB}.batch_watermarks WHERE ingest_date = '${INGEST_DATE}';
+-- Parameters: OPS_DB, SILVER_DB, INGEST_DATES ('a', 'b', ...), RUN_ID.
+DELETE FROM hive.${OPS_DB}.batch_watermarks WHERE ingest_date IN (${INGEST_DATES});
 
 INSERT INTO hive.${OPS_DB}.batch_watermarks
 SELECT ingest_hour,
@@ -17,5 +19,5 @@ SELECT ingest_hour,
        '${RUN_ID}'                     AS run_id,
        ingest_date
 FROM hive.${SILVER_DB}.tweets
-WHERE ingest_date = '${INGEST_DATE}' AND kafka_partition IS NOT NULL AND kafka_offset IS NOT NULL
+WHERE ingest_date IN (${INGEST_DATES}) AND kafka_partition IS NOT NULL AND kafka_offset IS NOT NULL
 GROUP BY ingest_date, ingest_hour, split_part(source_file, '+', 1), kafka_partition;
