@@ -27,7 +27,7 @@ BENCH_ARGS ?=
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
-.PHONY: help install venv up down status logs clean-data smoke demo test test-unit test-integration render ingest build bench-model bench-ingest airflow-install airflow airflow-batch bench-speed
+.PHONY: help install venv up down status logs clean-data smoke demo test test-lambda test-unit test-integration render ingest build bench-model bench-ingest airflow-install airflow airflow-batch bench-speed
 
 help: ## Show the targets and their variables
 	@echo "Usage: make <target> [VAR=value]"
@@ -150,6 +150,9 @@ demo: smoke ## Fresh machine to a working lake: install, up, smoke, ingest, quer
 # ---- tests ------------------------------------------------------------------
 test: install ## The test suite: unit tests, then integration tests against the real stack
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+test-lambda: install ## The lambda story through Airflow (tests/integration/test_lambda.py; long, not in make test)
+	$(PY) -m pytest tests/integration/test_lambda.py -m lambda_e2e $(PYTEST_ARGS)
 
 test-unit: venv ## Unit tests only (no services)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

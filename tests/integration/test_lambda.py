@@ -29,7 +29,7 @@ from benchmarks.speed.sandbox import SpeedSandbox, ids_of, tweet_payloads
 from lake import airflow_env, clients, serving
 from spark.transforms import parse
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.lambda_e2e]
 
 NOW = datetime.now(timezone.utc)
 D1, D2 = (NOW - timedelta(days=2)).date(), (NOW - timedelta(days=1)).date()
