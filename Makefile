@@ -149,7 +149,7 @@ demo: smoke ## Fresh machine to a working lake: install, up, smoke, ingest, quer
 
 # ---- tests ------------------------------------------------------------------
 test: install ## The test suite: unit tests, then integration tests against the real stack
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests/unit tests/integration $(PYTEST_ARGS)
 
 test-lambda: install ## The lambda story through Airflow (tests/integration/test_lambda.py; long, not in make test)
 	$(PY) -m pytest tests/integration/test_lambda.py -m lambda_e2e $(PYTEST_ARGS)

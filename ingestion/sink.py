@@ -41,7 +41,7 @@ from typing import Callable
 from ingestion import topics
 from ingestion.sink_check import check_payload
 from ingestion.sink_inflight import InFlight
-from ingestion.sink_roll import Landed, Layout, OpenRoll, RollStore, SinkError, file_name, parse_file_name
+from ingestion.sink_roll import Landed, Layout, OpenRoll, RollStore, Segment, SinkError, file_name, parse_file_name
 
 __all__ = ["SinkConfig", "SinkError", "RawSink", "check_payload", "file_name", "parse_file_name", "ingest_slot",
            "roll_reason", "hive_partition_registrar", "main"]
@@ -81,13 +81,15 @@ class _Buffer:
     oldest_ms: int = 0           # Kafka timestamp of the first record
     size: int = 0
     roll: OpenRoll | None = None   # where the records stream to (made with the first record)
+    slot: tuple[str, str] | None = None   # the (ingest_date, ingest_hour) of the current segment
+    seg: Segment | None = None            # the current segment: (date, hour, its first offset)
     # Payload lines consumed since the last hand-over to the roll's uploads (one chunk per consume batch)
-    pending: dict[tuple[str, str], list[bytes]] = field(default_factory=dict)
+    pending: dict[Segment, list[bytes]] = field(default_factory=dict)
 
     def flush(self) -> None:
         if self.pending:
-            for slot, lines in self.pending.items():
-                self.roll.add(slot, lines)
+            for seg, lines in self.pending.items():
+                self.roll.add(seg, lines)
             self.pending = {}
 
 
@@ -207,17 +209,22 @@ class RawSink:
                 buf.first, buf.opened, buf.oldest_ms = offset, time.monotonic(), ts
                 buf.roll = OpenRoll(self.store, partition, offset)
             buf.last = offset
+            slot = slots.get(ts // 3_600_000) or self._slot(ts)
+            if slot != buf.slot and (buf.slot is None or slot > buf.slot):
+                # A new hour starts a new segment (file). A record stamped before the current
+                # hour (producers' clocks differ) stays in the current one: files hold
+                # consecutive offsets, so each can be named by its own range.
+                buf.slot, buf.seg = slot, (*slot, offset)
             value, reason = check_payload(msg.value())
             if reason is None:
-                slot = slots.get(ts // 3_600_000) or self._slot(ts)
-                lines = buf.pending.get(slot)
+                lines = buf.pending.get(buf.seg)
                 if lines is None:
-                    lines = buf.pending[slot] = []
+                    lines = buf.pending[buf.seg] = []
                 lines.append(value)
                 buf.size += len(value) + 1
             else:
                 line = self._reject_line(msg, reason, ts)
-                buf.roll.reject(self._slot(ts)[0], line)
+                buf.roll.reject(buf.seg, line)
                 buf.size += len(line) + 1
         for buf in buffers.values():
             buf.flush()

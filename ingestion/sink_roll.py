@@ -2,7 +2,8 @@
 
 Per Kafka partition, under <state_root>/<topic>/p=<partition>/:
 
-    tmp/<first>-<token>/    a roll being written: one file per (ingest date, hour), one per reject date
+    tmp/<first>-<token>/    a roll being written: one file per segment (see below), and one per
+                            segment that had rejects
     rolls/<first>-<last>/   a roll whose files are all written; its files are being moved into place.
                             Once empty it stays as the partition's "landed up to <last>" marker
                             until the next roll's marker exists.
@@ -18,6 +19,16 @@ A roll:
      cost a second DataNode round trip and often a 0.4 s completeFile retry);
   3. each file is renamed to its final name (work name + range say where);
   4. the caller commits offset <last>+1 to Kafka; the previous marker is removed.
+
+A roll is cut into segments: runs of consecutive offsets that share an ingest
+(date, hour). The sink never moves a partition's hour backwards inside a roll
+(a record stamped before the current segment's hour joins it), so segments are
+contiguous and each file covers exactly one offset range. Each file is named by
+its own segment's range, so a roll that crosses an hour (or a day) lands files
+with distinct names: readers key files by (ingest date, name), and bronze
+derives each line's Kafka offset from the range. A working file is named
+raw-<date>-<hour>-<segment first offset> (rejected-<date>-<hour>-<first>): the
+segment firsts of a roll and its last offset give every segment's range.
 
 Recovery (recover()) finishes the moves of every marker, deletes tmp/ (rolls
 cut short before step 2, never visible), and returns <last of the newest
@@ -47,6 +58,10 @@ log = logging.getLogger("raw-sink")
 
 class SinkError(RuntimeError):
     pass
+
+
+# (ingest_date, ingest_hour, first offset): a run of consecutive offsets of one roll in one hour
+Segment = tuple[str, str, int]
 
 
 def file_name(topic: str, partition: int, first: int, last: int) -> str:
@@ -86,8 +101,8 @@ class Landed:
 class Layout:
     """Where a roll's files live: in the state dir while rolling, and finally in the raw/rejected zones.
 
-    A working file's name and its roll's offset range determine its final
-    path, so recovery needs no side file: raw-<date>-<hour> or rejected-<date>.
+    The working file names of a roll and its offset range determine every final
+    path, so recovery needs no side file (see the module doc and final_paths()).
     """
 
     def __init__(self, topic: str, raw_root: str, rejected_root: str, state_root: str):
@@ -107,21 +122,52 @@ class Layout:
         return f"{self.state_dir(partition)}/intent.json"
 
     @staticmethod
-    def raw_work_name(day: str, hour: str) -> str:
-        return f"raw-{day}-{hour}"
+    def raw_work_name(seg: Segment) -> str:
+        day, hour, first = seg
+        return f"raw-{day}-{hour}-{first:019d}"
 
     @staticmethod
-    def rejected_work_name(day: str) -> str:
-        return f"rejected-{day}"
+    def rejected_work_name(seg: Segment) -> str:
+        day, hour, first = seg
+        return f"rejected-{day}-{hour}-{first:019d}"
 
-    def final_path(self, work_name: str, partition: int, first: int, last: int) -> str:
-        """raw-YYYY-MM-DD-HH -> <raw_root>/ingest_date=.../ingest_hour=../<file name>; rejected-... likewise."""
-        name = file_name(self.topic, partition, first, last)
-        if work_name.startswith("raw-") and len(work_name) == 17:
-            return f"{self.raw_root}/ingest_date={work_name[4:14]}/ingest_hour={work_name[15:17]}/{name}"
-        if work_name.startswith("rejected-") and len(work_name) == 19:
-            return f"{self.rejected_root}/ingest_date={work_name[9:19]}/{name}"
-        raise SinkError(f"unexpected file {work_name!r} in the raw sink's state dir")
+    @staticmethod
+    def parse_work_name(name: str) -> tuple[str, str, str | None, int | None]:
+        """(kind, ingest date, hour, segment first offset); hour and first are None for names of
+        sinks before segments (raw-<date>-<hour>, rejected-<date>: one file per slot and roll)."""
+        kind, _, rest = name.partition("-")
+        parts = rest.split("-")
+        try:
+            if kind in ("raw", "rejected") and len(parts) == 5 and len(parts[4]) == 19:
+                return kind, "-".join(parts[:3]), parts[3], int(parts[4])
+            if kind == "raw" and len(parts) == 4 and len(parts[3]) == 2:
+                return kind, "-".join(parts[:3]), parts[3], None
+            if kind == "rejected" and len(parts) == 3:
+                return kind, rest, None, None
+        except ValueError:
+            pass
+        raise SinkError(f"unexpected file {name!r} in the raw sink's state dir")
+
+    def final_paths(self, work_names: list[str], partition: int, first: int, last: int) -> dict[str, str]:
+        """Where each working file of the roll first..last goes, in the order the files must move.
+
+        A segment ends where the next one starts (the roll's segments are contiguous), the last
+        one at the roll's last offset. Files move segment by segment in offset order, so after a
+        crash the files left in a marker are those of a tail of the segments (the first of which
+        may have lost its raw file, never its successors): recomputing the ranges from what is
+        left still gives every remaining file its own range."""
+        parsed = {name: self.parse_work_name(name) for name in work_names}
+        starts = sorted({f for _, _, _, f in parsed.values() if f is not None})
+        ends = {s: e - 1 for s, e in zip(starts, starts[1:])}
+        if starts:
+            ends[starts[-1]] = last
+        out = {}
+        for name, (kind, day, hour, seg_first) in sorted(parsed.items(), key=lambda kv: (kv[1][3] or 0, kv[1][0])):
+            lo, hi = (first, last) if seg_first is None else (seg_first, ends[seg_first])
+            fname = file_name(self.topic, partition, lo, hi)
+            out[name] = (f"{self.raw_root}/ingest_date={day}/ingest_hour={hour}/{fname}" if kind == "raw"
+                         else f"{self.rejected_root}/ingest_date={day}/{fname}")
+        return out
 
 
 class Upload:
@@ -161,22 +207,22 @@ class OpenRoll:
     def __init__(self, store: "RollStore", partition: int, first: int):
         self.store, self.partition, self.first = store, partition, first
         self.work = f"{store.layout.tmp_dir(partition)}/{first:019d}-{uuid.uuid4().hex[:12]}"
-        self.uploads: dict[tuple[str, str], Upload] = {}
-        self.counts: dict[tuple[str, str], int] = {}
-        self.rejects: dict[str, list[bytes]] = {}
+        self.uploads: dict[Segment, Upload] = {}
+        self.counts: dict[Segment, int] = {}
+        self.rejects: dict[Segment, list[bytes]] = {}
         self.reason = "stop"   # set by the sink when it hands the roll over
 
-    def add(self, slot: tuple[str, str], lines: list[bytes]) -> None:
-        """Append payload lines to the (date, hour) file (one chunk of the upload)."""
-        upload = self.uploads.get(slot)
+    def add(self, seg: Segment, lines: list[bytes]) -> None:
+        """Append payload lines to the segment's file (one chunk of the upload)."""
+        upload = self.uploads.get(seg)
         if upload is None:
-            upload = self.uploads[slot] = Upload(self.store, f"{self.work}/{Layout.raw_work_name(*slot)}")
-            self.counts[slot] = 0
+            upload = self.uploads[seg] = Upload(self.store, f"{self.work}/{Layout.raw_work_name(seg)}")
+            self.counts[seg] = 0
         upload.write(b"\n".join(lines) + b"\n")
-        self.counts[slot] += len(lines)
+        self.counts[seg] += len(lines)
 
-    def reject(self, day: str, line: bytes) -> None:
-        self.rejects.setdefault(day, []).append(line)
+    def reject(self, seg: Segment, line: bytes) -> None:
+        self.rejects.setdefault(seg, []).append(line)
 
     def abandon(self) -> None:
         """End the uploads without landing anything (partition revoked); recovery deletes tmp/."""
@@ -232,15 +278,15 @@ class RollStore:
         p, layout = roll.partition, self.layout
         for upload in roll.uploads.values():
             upload.close()
-        for day, lines in sorted(roll.rejects.items()):
-            self.hdfs.write(f"{roll.work}/{layout.rejected_work_name(day)}", data=b"\n".join(lines) + b"\n",
+        for seg, lines in sorted(roll.rejects.items()):
+            self.hdfs.write(f"{roll.work}/{layout.rejected_work_name(seg)}", data=b"\n".join(lines) + b"\n",
                             overwrite=True)
         marker = f"{layout.rolls_dir(p)}/{range_name(roll.first, last)}"
         self.hdfs.rename(roll.work, marker)                   # phase 1 done: all files complete
-        names = [layout.raw_work_name(*slot) for slot in sorted(roll.uploads)]
-        names += [layout.rejected_work_name(day) for day in sorted(roll.rejects)]
-        for work_name in names:
-            self._move(f"{marker}/{work_name}", layout.final_path(work_name, p, roll.first, last))
+        names = [layout.raw_work_name(seg) for seg in sorted(roll.uploads)]
+        names += [layout.rejected_work_name(seg) for seg in sorted(roll.rejects)]
+        for work_name, final in layout.final_paths(names, p, roll.first, last).items():
+            self._move(f"{marker}/{work_name}", final)
         previous, self._markers[p] = self._markers.get(p), marker
         if previous:
             # The new marker says more than the previous one: the previous is no longer needed.
@@ -249,14 +295,14 @@ class RollStore:
             except Exception as e:  # noqa: BLE001 - a stale marker is harmless; recovery removes it
                 log.warning("partition %d: could not remove the old marker %s: %s", p, previous, e)
         return Landed(p, roll.first, last, sum(roll.counts.values()), sum(len(v) for v in roll.rejects.values()),
-                      sorted(roll.uploads), len(names), time.monotonic() - t0, roll.reason)
+                      sorted({(day, hour) for day, hour, _ in roll.uploads}), len(names), time.monotonic() - t0,
+                      roll.reason)
 
     # ------------------------------------------------------------------ recovery
     def _finish(self, partition: int, rng: str) -> None:
         marker = f"{self.layout.rolls_dir(partition)}/{rng}"
         first, last = parse_range_name(rng)
-        for work_name in self.hdfs.list(marker):
-            final = self.layout.final_path(work_name, partition, first, last)
+        for work_name, final in self.layout.final_paths(self.hdfs.list(marker), partition, first, last).items():
             if not self._exists(final):
                 self._move(f"{marker}/{work_name}", final)
 

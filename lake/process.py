@@ -102,7 +102,17 @@ def cmdline(pid: int) -> str:
 
 
 def is_ours(pid: int, service: str) -> bool:
-    return pid_alive(pid) and marker(service) in cmdline(pid)
+    if not pid_alive(pid):
+        return False
+    line = cmdline(pid)
+    for _ in range(10):
+        # A process in the middle of execve (spark-submit execs twice on its way to the JVM)
+        # shows an empty cmdline for a moment: read again rather than call a live daemon gone.
+        if line or not pid_alive(pid):
+            break
+        time.sleep(0.02)
+        line = cmdline(pid)
+    return marker(service) in line
 
 
 def rss_mb(pid: int) -> float | None:

@@ -84,15 +84,27 @@ def ensure_up(svc: Service) -> str:
             svc.daemon.pid_file.parent.mkdir(parents=True, exist_ok=True)
             svc.daemon.pid_file.write_text(str(owner))
             pid, action = owner, "adopted"
-    if pid is None:
-        _check_ports(svc)
-        svc.prepare()
-        svc.daemon.start(svc.argv(), svc.env(), cwd=svc.cwd(), user=svc.run_as())
-        action = "started"
-    try:
-        probes.wait_for(svc.probe, svc.start_timeout, svc.name, alive=lambda: svc.daemon.pid() is not None)
-    except probes.WaitTimeout as e:
-        raise _failure(svc, str(e).split(": ", 1)[1]) from None
+    for attempt in (1, 2):
+        if pid is None:
+            _check_ports(svc)
+            svc.prepare()
+            pid = svc.daemon.start(svc.argv(), svc.env(), cwd=svc.cwd(), user=svc.run_as())
+            action = "started"
+        watched = pid
+        try:
+            # Liveness of the very process watched (not a re-read of the pid file and cmdline).
+            probes.wait_for(svc.probe, svc.start_timeout, svc.name, alive=lambda: process.pid_alive(watched))
+            break
+        except probes.WaitTimeout as e:
+            why = str(e).split(": ", 1)[1]
+            if attempt == 1 and action == "started" and not process.pid_alive(watched):
+                # One more start for a daemon that died while starting (a JVM racing its
+                # dependencies on a loaded host); the log keeps both attempts, and a
+                # second death is reported with its log tail.
+                _say(f"  {svc.name:<16} exited during start-up; starting it once more (log: {svc.log_file})")
+                pid = None
+                continue
+            raise _failure(svc, why) from None
     svc.after_start()
     return action
 

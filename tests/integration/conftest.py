@@ -11,13 +11,19 @@ from dataclasses import dataclass
 import pytest
 
 from lake import hdfs_client, settings, smoke, stack
+from lake.errors import LakeError
 from lake.settings import Settings
 
 
 @pytest.fixture(scope="session")
 def lake() -> Settings:
     s = settings.get()
-    stack.up(s)
+    try:
+        stack.up(s)
+    except LakeError as e:
+        # No integration test can pass without the stack: stop here with the cause and the
+        # daemon's log tail (CI shows only what pytest prints), rather than one error per test.
+        pytest.exit(f"the stack did not come up: {e}\n{e.details}", returncode=1)
     return s
 
 

@@ -25,12 +25,12 @@ def store(lake, sandbox):
 
 
 def _open_roll(store: RollStore, partition: int, first: int, last: int) -> OpenRoll:
-    """Step 1 of a roll: offsets first..last-1 in hour 10, last in hour 11 (two chunks), and one reject."""
+    """Step 1 of a roll: offsets first..last-1 in hour 10 (two chunks, the last of them a reject), last in hour 11."""
     roll = OpenRoll(store, partition, first)
-    roll.add((DAY, "10"), [b'{"o": %d}' % o for o in range(first, last - 1)])
-    roll.add((DAY, "10"), [b'{"o": %d}' % (last - 1)])
-    roll.add((DAY, "11"), [b'{"o": %d}' % last])
-    roll.reject(DAY, b'{"reason": "invalid_json"}')
+    roll.add((DAY, "10", first), [b'{"o": %d}' % o for o in range(first, last - 2)])
+    roll.add((DAY, "10", first), [b'{"o": %d}' % (last - 2)])
+    roll.reject((DAY, "10", first), b'{"reason": "invalid_json"}')
+    roll.add((DAY, "11", last), [b'{"o": %d}' % last])
     return roll
 
 
@@ -51,7 +51,8 @@ def _marked(store: RollStore, partition: int, first: int, last: int) -> list[str
     roll = _open_roll(store, partition, first, last)
     for upload in roll.uploads.values():
         upload.close()
-    store.hdfs.write(f"{roll.work}/{Layout.rejected_work_name(DAY)}", data=b'{"reason": "invalid_json"}\n')
+    store.hdfs.write(f"{roll.work}/{Layout.rejected_work_name((DAY, '10', first))}",
+                     data=b'{"reason": "invalid_json"}\n')
     store.hdfs.rename(roll.work, f"{store.layout.rolls_dir(partition)}/{range_name(first, last)}")
     return sorted(store.hdfs.list(f"{store.layout.rolls_dir(partition)}/{range_name(first, last)}"))
 
@@ -59,13 +60,14 @@ def _marked(store: RollStore, partition: int, first: int, last: int) -> list[str
 def test_a_landed_roll_is_visible_and_recovery_resumes_after_it(store):
     assert store.recover(0) == -1                       # a fresh partition: nothing landed
     landed = store.land(_open_roll(store, 0, 0, 4), 4)
-    assert (landed.files, landed.records, landed.rejected) == (3, 5, 1)
+    assert (landed.files, landed.records, landed.rejected) == (3, 4, 1)
     assert landed.slots == [(DAY, "10"), (DAY, "11")]
-    name = file_name(TOPIC, 0, 0, 4)
+    # The roll crosses an hour: each file is named by its own offsets, the reject by its segment's.
+    h10, h11 = file_name(TOPIC, 0, 0, 3), file_name(TOPIC, 0, 4, 4)
     files = _landed(store)
-    assert files == {f"/ingest_date={DAY}/ingest_hour=10/{name}": b'{"o": 0}\n{"o": 1}\n{"o": 2}\n{"o": 3}\n',
-                     f"/ingest_date={DAY}/ingest_hour=11/{name}": b'{"o": 4}\n',
-                     f"/ingest_date={DAY}/{name}": b'{"reason": "invalid_json"}\n'}
+    assert files == {f"/ingest_date={DAY}/ingest_hour=10/{h10}": b'{"o": 0}\n{"o": 1}\n{"o": 2}\n',
+                     f"/ingest_date={DAY}/ingest_hour=11/{h11}": b'{"o": 4}\n',
+                     f"/ingest_date={DAY}/{h10}": b'{"reason": "invalid_json"}\n'}
     store.land(_open_roll(store, 0, 5, 9), 9)
     # Only the newest marker is kept; a restart resumes after it even if the commit never happened.
     assert store.hdfs.list(store.layout.rolls_dir(0)) == [range_name(5, 9)]
@@ -86,15 +88,18 @@ def test_a_roll_cut_short_before_its_marker_is_dropped_and_redone(store):
 def test_a_marked_roll_is_moved_into_place_by_recovery(store):
     store.recover(2)
     names = _marked(store, 2, 0, 4)
-    assert names == [f"raw-{DAY}-10", f"raw-{DAY}-11", f"rejected-{DAY}"]
+    z = "000000000000000000"
+    assert names == [f"raw-{DAY}-10-{z}0", f"raw-{DAY}-11-{z}4", f"rejected-{DAY}-10-{z}0"]
     marker = f"{store.layout.rolls_dir(2)}/{range_name(0, 4)}"
-    # The crash came after the first of the three renames.
-    store._move(f"{marker}/{names[0]}", store.layout.final_path(names[0], 2, 0, 4))
+    finals = store.layout.final_paths(names, 2, 0, 4)
+    # The crash came after the first two of the three renames (hour 10's raw file, then its rejects).
+    for moved in list(finals)[:2]:
+        store._move(f"{marker}/{moved}", finals[moved])
     assert store.recover(2) == 5
-    name = file_name(TOPIC, 2, 0, 4)
-    assert _landed(store) == {f"/ingest_date={DAY}/ingest_hour=10/{name}": b'{"o": 0}\n{"o": 1}\n{"o": 2}\n{"o": 3}\n',
-                              f"/ingest_date={DAY}/ingest_hour=11/{name}": b'{"o": 4}\n',
-                              f"/ingest_date={DAY}/{name}": b'{"reason": "invalid_json"}\n'}
+    h10, h11 = file_name(TOPIC, 2, 0, 3), file_name(TOPIC, 2, 4, 4)
+    assert _landed(store) == {f"/ingest_date={DAY}/ingest_hour=10/{h10}": b'{"o": 0}\n{"o": 1}\n{"o": 2}\n',
+                              f"/ingest_date={DAY}/ingest_hour=11/{h11}": b'{"o": 4}\n',
+                              f"/ingest_date={DAY}/{h10}": b'{"reason": "invalid_json"}\n'}
     assert store.recover(2) == 5                        # recovery is repeatable
 
 

@@ -10,7 +10,7 @@ import pytest
 from ingestion.sink import CAUGHT_UP_MIN_SECONDS, RawSink, SinkConfig, _Buffer, check_payload, next_check_in, \
     roll_reason
 from ingestion.sink_inflight import InFlight
-from ingestion.sink_roll import Layout, SinkError, file_name, parse_range_name, range_name
+from ingestion.sink_roll import Layout, SinkError, file_name, parse_file_name, parse_range_name, range_name
 
 
 # ---------------------------------------------------------------- check_payload
@@ -102,17 +102,91 @@ LAYOUT = Layout("tweets.raw", "/lake/raw/tweets", "/lake/raw/_rejected/tweets", 
 
 def test_work_names_and_the_range_say_where_each_file_lands():
     name = file_name("tweets.raw", 2, 100, 199)
-    raw, rejected = LAYOUT.raw_work_name("2026-11-23", "09"), LAYOUT.rejected_work_name("2026-11-23")
-    assert (raw, rejected) == ("raw-2026-11-23-09", "rejected-2026-11-23")
-    assert LAYOUT.final_path(raw, 2, 100, 199) == f"/lake/raw/tweets/ingest_date=2026-11-23/ingest_hour=09/{name}"
-    assert LAYOUT.final_path(rejected, 2, 100, 199) == f"/lake/raw/_rejected/tweets/ingest_date=2026-11-23/{name}"
+    seg = ("2026-11-23", "09", 100)
+    raw, rejected = LAYOUT.raw_work_name(seg), LAYOUT.rejected_work_name(seg)
+    assert (raw, rejected) == ("raw-2026-11-23-09-0000000000000000100", "rejected-2026-11-23-09-0000000000000000100")
+    assert LAYOUT.final_paths([raw, rejected], 2, 100, 199) == {
+        raw: f"/lake/raw/tweets/ingest_date=2026-11-23/ingest_hour=09/{name}",
+        rejected: f"/lake/raw/_rejected/tweets/ingest_date=2026-11-23/{name}"}
     assert LAYOUT.state_dir(2) == "/lake/raw/_sink/tweets.raw/p=2"
 
 
+def test_a_roll_across_hours_and_midnight_names_each_file_by_its_own_range():
+    """The defect this guards against: every file of a roll used to carry the roll's range, so a
+    roll crossing an hour landed two files with one name, and bronze (keyed by date and name) read one."""
+    segs = [("2026-11-23", "22", 0), ("2026-11-23", "23", 40), ("2026-11-24", "00", 75)]
+    names = [LAYOUT.raw_work_name(s) for s in segs] + [LAYOUT.rejected_work_name(segs[0]),
+                                                      LAYOUT.rejected_work_name(segs[2])]
+    finals = LAYOUT.final_paths(names, 0, 0, 99)
+    ranges = {n: parse_file_name(f.rsplit("/", 1)[1])[2:] for n, f in finals.items()}
+    assert ranges == {names[0]: (0, 39), names[1]: (40, 74), names[2]: (75, 99), names[3]: (0, 39), names[4]: (75, 99)}
+    assert len({f for f in finals.values()}) == 5
+    assert finals[names[2]].startswith("/lake/raw/tweets/ingest_date=2026-11-24/ingest_hour=00/")
+    assert finals[names[4]].startswith("/lake/raw/_rejected/tweets/ingest_date=2026-11-24/")
+    # Files move in segment order, raw before rejected: what a crash leaves is always recomputed right.
+    order = list(finals)
+    assert order == [names[0], names[3], names[1], names[2], names[4]]
+    for moved in range(len(order)):
+        left = order[moved:]
+        assert LAYOUT.final_paths(left, 0, 0, 99) == {n: finals[n] for n in left}
+
+
+def test_working_names_of_sinks_before_segments_still_land_with_the_roll_range():
+    name = file_name("tweets.raw", 1, 5, 9)
+    assert LAYOUT.final_paths(["raw-2026-11-23-09", "rejected-2026-11-23"], 1, 5, 9) == {
+        "raw-2026-11-23-09": f"/lake/raw/tweets/ingest_date=2026-11-23/ingest_hour=09/{name}",
+        "rejected-2026-11-23": f"/lake/raw/_rejected/tweets/ingest_date=2026-11-23/{name}"}
+
+
 def test_a_stray_file_in_the_state_dir_is_an_error_not_a_guess():
-    for stray in ("notes.txt", "raw-2026-11-23", "rejected-2026-11-23-09"):
+    for stray in ("notes.txt", "raw-2026-11-23", "rejected-2026-11-23-09", "raw-2026-11-23-09-12"):
         with pytest.raises(SinkError, match="unexpected file"):
-            LAYOUT.final_path(stray, 0, 0, 1)
+            LAYOUT.final_paths([stray], 0, 0, 1)
+
+
+class _Msg:
+    def __init__(self, partition, offset, ts_ms, value):
+        self._p, self._o, self._ts, self._v = partition, offset, ts_ms, value
+
+    def error(self): return None
+    def partition(self): return self._p
+    def offset(self): return self._o
+    def timestamp(self): return (1, self._ts)
+    def value(self): return self._v
+    def key(self): return b"k"
+    def headers(self): return []
+    def topic(self): return "tweets.raw"
+
+
+class _RecordingRoll:
+    def __init__(self, store, partition, first):
+        self.added, self.rejected = [], []
+
+    def add(self, seg, lines):
+        self.added += [(seg, line) for line in lines]
+
+    def reject(self, seg, line):
+        self.rejected.append((seg, line))
+
+
+def test_consumed_records_are_cut_into_segments_that_never_go_back_an_hour(monkeypatch):
+    import ingestion.sink as sink_mod
+
+    monkeypatch.setattr(sink_mod, "OpenRoll", _RecordingRoll)
+    sink = RawSink(SinkConfig(bootstrap="127.0.0.1:1", webhdfs_url="http://127.0.0.1:1", hdfs_user="u"))
+    try:
+        h10 = 1_795_000_000_000 // 3_600_000 * 3_600_000 + 10 * 3_600_000   # an hour boundary
+        stamps = [h10 + 5, h10 + 3_599_999, h10 + 3_600_000, h10 + 3_599_998, h10 + 3_600_001]
+        values = [b'{"a": 1}', b'{"a": 2}', b'{"a": 3}', b"not json", b'{"a": 5}']
+        sink._take([_Msg(0, 100 + i, ts, v) for i, (ts, v) in enumerate(zip(stamps, values))])
+        roll = sink.buffers[0].roll
+        day = sink_mod.ingest_slot(h10)[0]
+        hour10, hour11 = (day, sink_mod.ingest_slot(h10)[1], 100), (day, sink_mod.ingest_slot(h10 + 3_600_000)[1], 102)
+        assert [seg for seg, _ in roll.added] == [hour10, hour10, hour11, hour11]
+        # The late record (offset 103, stamped in the earlier hour) joins the current segment.
+        assert [seg for seg, _ in roll.rejected] == [hour11]
+    finally:
+        sink.inflight.shutdown()
 
 
 def test_range_names_sort_by_offset():

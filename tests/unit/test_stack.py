@@ -78,3 +78,30 @@ def test_crash_during_startup_names_service_probe_and_log(s):
     assert msg.startswith("toy did not start: the process exited during start-up")
     assert "refused" in msg and "toy.log" in msg
     assert "boom: bad config" in e.value.details
+    # It was started twice (one retry), and no more.
+    assert svc_log_starts(s) == 2
+
+
+def svc_log_starts(s) -> int:
+    return Toy(s).daemon.log_file.with_suffix(".out").read_text().count("==== ")
+
+
+def test_a_daemon_that_dies_once_while_starting_gets_one_more_start(s, tmp_path):
+    flag = tmp_path / "crashed-once"
+
+    class FlakyOnce(Toy):
+        def argv(self):
+            # First start: record it and die, as a JVM racing a dependency would; second: serve.
+            code = ("import os,socket,sys,time\n"
+                    f"if not os.path.exists({str(flag)!r}):\n"
+                    f"    open({str(flag)!r}, 'w').close(); print('boom: first start', flush=True); sys.exit(3)\n"
+                    f"s=socket.socket(); s.bind(('127.0.0.1', {self.ports[0]})); s.listen(); time.sleep(120)")
+            return [sys.executable, "-c", code, process.marker(self.name)]
+
+    svc = FlakyOnce(s)
+    try:
+        assert stack.ensure_up(svc) == "started"
+        assert flag.exists() and svc.daemon.pid() is not None
+        assert svc_log_starts(s) == 2
+    finally:
+        svc.daemon.stop(timeout=5)
