@@ -634,6 +634,11 @@ class AirflowScheduler(AirflowService):
     name = "airflow-scheduler"
     component = "scheduler"
 
+    def extra_args(self) -> list[str]:
+        # No worker log server: its host is hard-coded to every interface (airflow.utils.serve_logs),
+        # and it is not needed here: tasks run on this host and the api-server reads their log files.
+        return ["--skip-serve-logs"]
+
 
 class AirflowDagProcessor(AirflowService):
     name = "airflow-dag-processor"
