@@ -28,6 +28,7 @@ class Layout:
     small_files: bool = False
     compact: bool = False
     statistics: bool = True
+    stripes_per_file: int = 0       # Spark-written ORC: stripes per file (0: the writer's default)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Case:
     goals: list[dict]
     compaction: dict
     peers: dict = field(default_factory=dict)
+    trino_session: dict = field(default_factory=dict)   # SET SESSION for every timed Trino query
 
     def schema(self, layout: str) -> str:
         return schema_name(self.scale, layout)
@@ -58,7 +60,7 @@ class Case:
         return {"scale": self.scale, "rows": self.rows, "chunks": self.chunks, "small_files": self.small_files,
                 "warmup_runs": self.warmup_runs, "runs": self.runs, "layouts": list(self.layouts),
                 "queries": list(self.queries), "factors": self.factors, "data": self.data, "params": self.params,
-                "compaction": self.compaction, "peers": self.peers,
+                "compaction": self.compaction, "peers": self.peers, "trino_session": self.trino_session,
                 "layout_specs": {n: dict(lay.__dict__) for n, lay in self.layouts.items()}}
 
 
@@ -111,7 +113,7 @@ def load(scale: str, path: Path = CASES_FILE, layouts: list[str] | None = None,
                 warmup_runs=int(sc["warmup_runs"]), runs=int(sc["runs"]),
                 layouts={n: all_layouts[n] for n in names}, queries=queries, factors=factors,
                 data=doc["data"], params=doc["params"], goals=doc["goals"], compaction=doc["compaction"],
-                peers=doc["peers"])
+                peers=doc["peers"], trino_session={str(k): str(v) for k, v in (doc.get("trino_session") or {}).items()})
 
 
 def query_text(name: str, engine: str = "trino", queries_dir: Path = QUERIES_DIR) -> str:

@@ -176,6 +176,8 @@ def _spark_layout(s: Settings, case: Case, layout: Layout, files: int) -> None:
             "--files", str(files)]
     if layout.sort:
         args += ["--sort", layout.sort]
+    if layout.stripes_per_file:
+        args += ["--stripes-per-file", str(layout.stripes_per_file)]
     lake_spark.submit(s, LAYOUT_JOB, args, timeout=7200, extra_conf=NO_UI)
 
 

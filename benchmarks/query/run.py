@@ -67,7 +67,7 @@ def run_trino(tr: Trino, case: cases.Case, params: dict, res: dict) -> None:
                 for name in rotated(names, rnd):
                     sql = cases.render(text, {**params, "catalog": "hive", "schema": case.schema(name),
                                               "base": case.base_schema})
-                    rows, fig = tr.measured(sql)
+                    rows, fig = tr.measured(sql, case.trino_session)
                     res["runs"].append({"engine": "trino", "layout": name, "query": q, "round": rnd,
                                         "warmup": rnd < case.warmup_runs, **fig})
                     res["answers"].setdefault(f"trino|{name}|{q}", [list(r) for r in normalize(rows)])

@@ -8,6 +8,8 @@ engines agree on it); this job overwrites its data. --sort range-partitions the 
 column into --files files and sorts each: every file covers its own slice of the range, which
 min/max statistics can skip. Without --sort, rows are spread evenly over --files files, as
 streaming micro-batches leave them (a few tasks, each rolling a new file every N rows).
+--stripes-per-file cuts each ORC file into that many stripes (orc.stripe.row.count), the unit
+whose statistics let Trino skip bytes inside a file.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--target", required=True)
     ap.add_argument("--files", type=int, required=True)
     ap.add_argument("--sort", help="column to range-partition and sort by")
+    ap.add_argument("--stripes-per-file", type=int, default=0, help="ORC stripes per file (0: the writer's default)")
     args = ap.parse_args(argv)
     if args.files < 1:
         ap.error("--files must be at least 1")
@@ -42,6 +45,10 @@ def main(argv=None) -> dict:
         rows = src.count()
         target_cols = spark.table(args.target).columns
         df = src.select(*target_cols)
+        if args.stripes_per_file > 0:
+            # Session SQL conf reaches the ORC writer's Hadoop conf (Spark copies it per write).
+            stripe_rows = max(1, math.ceil(rows / args.files / args.stripes_per_file))
+            spark.conf.set("orc.stripe.row.count", str(stripe_rows))
         if args.sort:
             df = df.repartitionByRange(args.files, args.sort).sortWithinPartitions(args.sort)
         else:
@@ -53,6 +60,7 @@ def main(argv=None) -> dict:
     finally:
         spark.stop()
     result = {"target": args.target, "rows": rows, "written": written, "files_requested": args.files,
+              "stripes_per_file": args.stripes_per_file,
               "seconds": round(time.monotonic() - t0, 1)}
     print("BENCH_LAYOUT " + json.dumps(result, sort_keys=True), flush=True)
     if written != rows:
