@@ -151,7 +151,7 @@ demo: smoke ## Fresh machine to a working lake: install, up, smoke, ingest, quer
 test: install ## The test suite: unit tests, then integration tests against the real stack
 	$(PY) -m pytest tests/unit tests/integration $(PYTEST_ARGS)
 
-test-lambda: install ## The lambda story through Airflow (tests/integration/test_lambda.py; long, not in make test)
+test-lambda: install ## The lambda story through Airflow alone (tests/integration/test_lambda.py, ~30 min; also in make test)
 	$(PY) -m pytest tests/integration/test_lambda.py -m lambda_e2e $(PYTEST_ARGS)
 
 test-unit: venv ## Unit tests only (no services)
