@@ -126,7 +126,13 @@ def build_layout(s: Settings, case: Case, tr: Trino, layout: Layout, base_rows: 
     t0 = time.monotonic()
     log(f"building layout {layout.name} -> {schema}.{TABLE} (not timed)")
     tr.execute(f"CREATE SCHEMA IF NOT EXISTS hive.{schema}")
+    # A compacted table lives under <root>/_compacted/<n>: its DROP removes that folder and
+    # leaves <root>, where the CREATE below would fail (HIVE_PATH_ALREADY_EXISTS). The build
+    # owns the table's folder (the default managed location unless the metastore says otherwise).
+    root = (location(s, schema) if table_exists(tr, schema)
+            else f"/lake/warehouse/{schema}.db/{TABLE}").split("/_compacted/")[0]
     tr.execute(f"DROP TABLE IF EXISTS hive.{schema}.{TABLE}")
+    hdfs_client.client(s).delete(root, recursive=True)
     cols = columns(tr, base)
     session = {"hive.compression_codec": _q(layout.codec)}
     if not layout.statistics:
