@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from functools import lru_cache
 from importlib import resources
 
 NEUTRAL_BAND = 0.40  # |compound| below this is neutral; tuned on TweetEval val (even lines), docs/enrichment.md
@@ -53,9 +54,12 @@ N_SCALAR_NEG = -0.6
 EXCLAIM_INCR = 0.292
 ALPHA = 15.0
 NEG_SCOPE = 3
+COMPOUND_CACHE = 1 << 13  # texts whose score is kept (compound); ~8 MB at most
 
 _RULES = "sentiment_rules.tsv"
 _STOP = frozenset(".,;:!?")
+_F_PHRASE, _F_STOP, _F_NEG, _F_BUT, _F_BOOST, _F_LEX = 1, 2, 4, 8, 16, 32  # _Tables.index's bits
+COLLAPSED_CACHE = 1 << 16  # per table: words looked up with their repeated letters collapsed
 
 
 # ---------------------------------------------------------------- text normalisation
@@ -75,11 +79,26 @@ def _build_fold() -> dict[int, str | None]:
 
 
 _FOLD = _build_fold()
+# The same mapping applied by a regex to only the characters it changes: str.translate with a dict
+# table looks every character up in Python (~15 µs a tweet); the regex scans in C and calls back
+# for the few accented letters and apostrophes. Same output (checked against translate for every
+# code point in tests/unit/test_row_pipeline_fast_paths.py).
+_FOLD_CHARS = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_FOLD)) + "]")
+_FOLD_STR = {chr(cp): to or "" for cp, to in _FOLD.items()}
+
+
+def _fold_char(m: re.Match, _get=_FOLD_STR.__getitem__) -> str:
+    return _get(m.group())
 
 
 def fold(text: str) -> str:
     """Lower-case and strip Latin accents; the one normalisation every key and text goes through."""
-    return text.lower().translate(_FOLD)
+    text = text.lower()
+    if text.isascii():  # the table's only ASCII entries are the two apostrophes
+        if "'" in text:
+            text = text.replace("'", "")
+        return text.replace("`", "") if "`" in text else text
+    return _FOLD_CHARS.sub(_fold_char, text)
 
 
 _URL_RE = re.compile(r"https?://\S+|www\.\S+")
@@ -87,6 +106,7 @@ _MENTION_RE = re.compile(r"@\w+")
 _HASHTAG_RE = re.compile(r"#(\w+)")
 _CAMEL_RE = re.compile(r"(?<=[a-zà-ÿ])(?=[A-ZÀ-Þ])|(?<=[A-ZÀ-Þ])(?=[A-ZÀ-Þ][a-zà-ÿ])|(?<=[^\W\d_])(?=\d)")
 _CAPS_RE = re.compile(r"(?<![^\W\d_])[A-ZÀ-Þ]{2,}(?![^\W\d_])")
+_CAPS_PAIR = re.compile(r"[A-ZÀ-Þ]{2}")  # in every _CAPS_RE match; far cheaper to look for than its lookarounds
 _REPEAT_RE = re.compile(r"([^\W\d_])\1\1+")
 _EMOJI = "\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55\u2B06\u2B07\u2190-\u21FF\u2300-\u23FF"
 
@@ -97,7 +117,7 @@ def _split_hashtag(m: re.Match) -> str:
 
 # ---------------------------------------------------------------- tables
 class _Tables:
-    __slots__ = ("lex", "neg", "boost", "post", "but", "phrase", "phrase_first")
+    __slots__ = ("lex", "neg", "boost", "post", "but", "phrase", "phrase_first", "flags", "collapsed")
 
     def __init__(self) -> None:
         self.lex: dict[str, float] = {}
@@ -107,6 +127,19 @@ class _Tables:
         self.but: set[str] = set()
         self.phrase: dict[str, tuple[str, float]] = {}
         self.phrase_first: set[str] = set()
+        self.flags: dict[str, int] = {}  # see index(); filled once the tables are complete
+        self.collapsed: dict[str, float | None] = {}  # miss -> its value with repeats collapsed
+
+    def index(self) -> None:
+        """token -> which of phrase_first/_STOP/neg/but/boost/lex hold it, as bits: one dict
+        look-up per token in compound instead of up to six (most tokens are in none)."""
+        flags: dict[str, int] = {}
+        for bit, keys in ((_F_PHRASE, self.phrase_first), (_F_STOP, _STOP), (_F_NEG, self.neg),
+                          (_F_BUT, self.but), (_F_BOOST, self.boost), (_F_LEX, self.lex)):
+            for k in keys:
+                flags[k] = flags.get(k, 0) | bit
+        self.flags = flags
+        self.collapsed = {}
 
     def add(self, kind: str, term: str, value: float) -> None:
         if " " in term:
@@ -218,6 +251,8 @@ def _load() -> dict[str, _Tables]:
     for lang in ("en", "es", "pt"):
         merged.merged_with(tables[lang])
     tables["*"] = merged
+    for t in tables.values():
+        t.index()
     emo = "|".join(re.escape(e) for e in sorted(set(emoticons), key=len, reverse=True))
     _TOKEN_RE = re.compile(
         rf"(?<!\S)(?:{emo})(?=\s|$|[.,!?])"  # emoticons, whitespace-delimited (folded: ":d", "xd")
@@ -230,12 +265,7 @@ def _load() -> dict[str, _Tables]:
 
 
 def _tables_for(lang: str | None) -> _Tables:
-    tables = _TABLES or _load()
-    if lang:
-        key = lang[:2].lower()
-        if key in tables and (len(lang) == 2 or lang[2] in "-_"):
-            return tables[key]
-    return tables["*"]
+    return (_TABLES or _load())[_table_key(lang)]
 
 
 # ---------------------------------------------------------------- scoring
@@ -248,11 +278,31 @@ def label(compound: float, band: float = NEUTRAL_BAND) -> str:
     return "neutral"
 
 
+def _table_key(lang: str | None) -> str:
+    """Which tables score a tweet of this language: "pt-BR" -> "pt"; anything else -> "*" (the union)."""
+    if lang:
+        key = lang[:2].lower()
+        if key in _TABLE_KEYS and (len(lang) == 2 or lang[2] in "-_"):
+            return key
+    return "*"
+
+
+_TABLE_KEYS = frozenset(LANGS + ("*",))  # the keys _load() gives its tables
+_UNSEEN = object()
+
+
 def compound(text: str | None, lang: str | None = None) -> float:
     """Compound score in [-1, 1] (0.0 for empty text or no sentiment-bearing token)."""
     if not text:
         return 0.0
-    t = _tables_for(lang)
+    return _compound(text, _table_key(lang))
+
+
+# The score is a pure function of (text, table): retweets of one post carry the same text (their
+# handle already a token), and the firehose is mostly retweets, so repeats skip the whole scan.
+@lru_cache(maxsize=COMPOUND_CACHE)
+def _compound(text: str, table: str) -> float:
+    t = (_TABLES or _load())[table]
     if "http" in text or "www." in text:
         text = _URL_RE.sub(" ", text)
     if "@" in text:
@@ -260,14 +310,14 @@ def compound(text: str | None, lang: str | None = None) -> float:
     if "#" in text:
         text = _HASHTAG_RE.sub(_split_hashtag, text)
     caps = None
-    if not text.isupper():
+    if not text.isupper() and _CAPS_PAIR.search(text):
         found = _CAPS_RE.findall(text)
         if found:
             caps = {fold(w) for w in found}
     toks = _TOKEN_RE.findall(fold(text))
     n = len(toks)
-    lex, neg, boost, post, but = t.lex, t.neg, t.boost, t.post, t.but
-    phrase, phrase_first = t.phrase, t.phrase_first
+    lex, boost, post = t.lex, t.boost, t.post
+    phrase, flags, collapsed = t.phrase, t.flags, t.collapsed
     total = 0.0
     before = 0.0  # sum before the first contrast word
     contrast = False
@@ -277,35 +327,43 @@ def compound(text: str | None, lang: str | None = None) -> float:
         tok = toks[i]
         val = None
         width = 1
-        if tok in phrase_first and i + 1 < n:
+        f = flags.get(tok, 0)  # the same membership tests as before, read from one look-up
+        if f & _F_PHRASE and i + 1 < n:
             hit = phrase.get(tok + " " + toks[i + 1])
             if hit is not None and hit[0] in ("lex", "post"):
                 width = 2  # a "post" phrase was applied to the word before it
                 if hit[0] == "lex":
                     val = hit[1]
         if val is None and width == 1:
-            if tok in _STOP:
+            if f & _F_STOP:
                 neg_left = 0
                 i += 1
                 continue
-            if tok in neg:
+            if f & _F_NEG:
                 neg_left = NEG_SCOPE + 1
-            elif tok in but:
+            elif f & _F_BUT:
                 if not contrast:
                     contrast = True
                     before, total = total, 0.0
                 neg_left = 0
                 i += 1
                 continue
-            elif tok in boost and i + 1 < n and (toks[i + 1] in lex or toks[i + 1] in boost):
+            elif f & _F_BOOST and i + 1 < n and flags.get(toks[i + 1], 0) & (_F_LEX | _F_BOOST):
                 pass  # a degree adverb right before a sentiment word: applied when that word is scored
-            else:
-                val = lex.get(tok)
-                if val is None and len(tok) > 2 and _REPEAT_RE.search(tok):
-                    for rep in (r"\1\1", r"\1", r"\1\1\1"):
-                        val = lex.get(_REPEAT_RE.sub(rep, tok))
-                        if val is not None:
-                            break
+            elif f & _F_LEX:
+                val = lex[tok]
+            elif len(tok) > 2:
+                val = collapsed.get(tok, _UNSEEN)
+                if val is _UNSEEN:
+                    val = None
+                    if _REPEAT_RE.search(tok):
+                        for rep in (r"\1\1", r"\1", r"\1\1\1"):
+                            val = lex.get(_REPEAT_RE.sub(rep, tok))
+                            if val is not None:
+                                break
+                    if len(collapsed) >= COLLAPSED_CACHE:
+                        collapsed.clear()
+                    collapsed[tok] = val
         if val is not None:
             sign = 1.0 if val > 0 else -1.0
             if caps is not None and tok in caps:

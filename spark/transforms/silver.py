@@ -21,6 +21,7 @@ What silver adds to bronze:
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from spark.enrich import geo, sentiment
 from spark.transforms.schema import SILVER_SCHEMA
@@ -32,6 +33,7 @@ TIERS = ((1_000, "nano"), (10_000, "micro"), (100_000, "mid"), (1_000_000, "macr
 TOP_TIER = "mega"
 TIER_ORDER = tuple(name for _, name in TIERS) + (TOP_TIER,)
 
+@lru_cache(maxsize=1 << 14)  # a pure function of a few thousand distinct tags: two normalisations saved per tag
 def normalize_hashtag(tag: str | None) -> str | None:
     """One key per topic: NFKC (full-width and ligatures), accents dropped, case-folded; None if empty."""
     if not tag:
@@ -71,6 +73,7 @@ def enrich(row: dict) -> dict:
     score, label = sentiment.score(row.get("text"), row.get("lang"))
     kind = row.get("tweet_type")
     out = {k: row.get(k) for k in SILVER_FIELDS}  # bronze's columns pass through under the same names
+    # updating keys `out` already has keeps SILVER_FIELDS' order (no second projection needed)
     out.update(
         hashtags=normalize_hashtags(row.get("hashtags")),
         mention_count=len(row.get("mentions") or ()),
@@ -87,4 +90,6 @@ def enrich(row: dict) -> dict:
         author_tier=follower_tier(row.get("author_followers_count")),
         created_date=row.get("created_date"),
     )
-    return {k: out[k] for k in SILVER_FIELDS}
+    if len(out) != len(SILVER_FIELDS):  # update() added a key silver does not have: project it away
+        out = {k: out[k] for k in SILVER_FIELDS}
+    return out
