@@ -44,4 +44,5 @@ def airflow_db_password(s: Settings) -> str:
 
 def airflow_secret(s: Settings, name: str) -> str:
     """Airflow's own signing keys (API JWT, web session), one per name."""
-    return _get(s, f"LAKE_AIRFLOW_{name.upper()}", f"airflow-{name}")
+    # LAKE_AIRFLOW_FERNET_SEED for "fernet-seed": a shell cannot export a name with a hyphen.
+    return _get(s, f"LAKE_AIRFLOW_{name.upper().replace('-', '_')}", f"airflow-{name}")

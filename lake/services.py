@@ -649,16 +649,15 @@ SERVICE_CLASSES: tuple[type[Service], ...] = (
     Postgres, NameNode, DataNode, ResourceManager, NodeManager, Metastore, Kafka, ThriftServer, Trino, RawSink,
 )
 
-# The speed layer and Airflow run in native mode only for now: the compose file and its image
-# (docs/docker.md) do not carry the Kafka jars or the Airflow virtualenv yet.
+# Started after the core services: they need Kafka, the metastore and the Thrift Server's DDL.
+# The image carries what they need too (`lake install`'s Kafka jars, Airflow's virtualenv).
 NATIVE_SERVICE_CLASSES: tuple[type[Service], ...] = (
     SpeedLayer, AirflowApiServer, AirflowScheduler, AirflowDagProcessor,
 )
 
 
 def all_services(s: Settings) -> list[Service]:
-    extra = NATIVE_SERVICE_CLASSES if s.env == "native" else ()
-    return [cls(s) for cls in (*SERVICE_CLASSES, *extra)]
+    return [cls(s) for cls in (*SERVICE_CLASSES, *NATIVE_SERVICE_CLASSES)]
 
 
 def by_name(s: Settings, name: str) -> Service:

@@ -172,12 +172,7 @@ def test_config_is_valid_and_lists_every_service(svcs):
     assert not unknown, f"{COMPOSE_FILE.name} has services the launcher does not know: {unknown}"
 
 
-@pytest.mark.parametrize("name", [
-    n if CLASS_OF[n] in services.SERVICE_CLASSES else pytest.param(n, marks=pytest.mark.xfail(
-        strict=True, reason="lake.services.all_services() leaves NATIVE_SERVICE_CLASSES out when "
-                            "LAKE_ENV=docker, so `lake run|probe|after-start` cannot find this service "
-                            "in a container; fix lake/services.py, then drop this xfail"))
-    for n in SERVICES])
+@pytest.mark.parametrize("name", SERVICES)
 def test_the_lake_cli_finds_each_service_in_docker_mode(name):
     # `python -m lake run|probe|after-start <name>` resolve the name with by_name under LAKE_ENV=docker.
     assert services.by_name(settings.load({"LAKE_ENV": "docker"}), name).name == name
