@@ -147,9 +147,12 @@ def render(res: dict) -> str:
                     f"A roll writes one file per ingest hour (and per reject date) of its partition, then renames."]
         retries = res.get("hdfs_close_retries")
         if retries and retries.get("file_closes"):
-            out += ["", f"The NameNode log shows why: {retries['closes_retried']} of the run's {retries['file_closes']} "
+            out += ["", f"NameNode log: {retries['closes_retried']} of the run's {retries['file_closes']} "
                     f"HDFS file closes were answered \"COMMITTED but not COMPLETE\" (the DataNode had not yet "
-                    f"reported the block), and the writer retries completeFile only after 400 ms."]
+                    f"reported the block); the writer retries completeFile after "
+                    f"dfs.client.block.write.locateFollowingBlock.initial.delay.ms (hdfs-site.xml: "
+                    f"{_hdfs_site('dfs.client.block.write.locateFollowingBlock.initial.delay.ms', '400')} ms; "
+                    f"Hadoop's default 400 ms)."]
         check = cons.get("sink_check_payload_only")
         if check:
             out += ["", f"The sink's per-record check alone (`check_payload`: UTF-8 and JSON-object grammar, no object built) "
@@ -211,3 +214,18 @@ def point_latest(out_dir: Path, name: str = "ingest-latest") -> Path:
     tmp.symlink_to(out_dir.name)
     os.replace(tmp, link)
     return link
+
+
+def _hdfs_site(name: str, default: str) -> str:
+    """A property of the lake's hdfs-site.xml template (the value every HDFS client here runs with)."""
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    f = Path(__file__).resolve().parents[2] / "hadoop-cluster" / "etc" / "hadoop" / "hdfs-site.xml"
+    try:
+        for prop in ET.parse(f).getroot().iter("property"):
+            if prop.findtext("name") == name:
+                return (prop.findtext("value") or default).strip()
+    except (OSError, ET.ParseError):
+        pass
+    return default
