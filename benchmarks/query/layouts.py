@@ -137,6 +137,11 @@ def build_layout(s: Settings, case: Case, tr: Trino, layout: Layout, base_rows: 
     session = {"hive.compression_codec": _q(layout.codec)}
     if not layout.statistics:
         session["hive.collect_column_statistics_on_write"] = "false"
+    if layout.bucketed_by:
+        # One ORC writer per bucket is open at once, each buffering up to a stripe (64 MB by default):
+        # at SCALE=medium 16 of them passed Trino's 1 GB per-node query memory (EXCEEDED_LOCAL_MEMORY_LIMIT,
+        # 2026-11-23). 16 MB stripes keep them under it; a medium bucket file is ~9 MB, one stripe either way.
+        session["hive.orc_optimized_writer_max_stripe_size"] = "'16MB'"
     target = f"hive.{schema}.{TABLE}"
     select = f"SELECT {select_list(layout, cols)} FROM hive.{base}.{TABLE}"
     if layout.writer == "spark":
