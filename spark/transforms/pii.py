@@ -146,7 +146,7 @@ class Pii:
         # The classification is read once per field name: treat it as immutable.
         self._tokens: dict[tuple[str, str], str] = _TOKEN_CACHES.setdefault(self._key, {})
         self._plan: dict[str, tuple] = {}
-        self._sub_plans: dict[str, dict[str, tuple]] = {}
+        self._sub_plans: dict[str, tuple] = {}  # field -> (its elements' plan, their step compiler)
 
     def __getstate__(self) -> dict:
         return {"_key": self._key, "classification": self.classification}
@@ -230,26 +230,7 @@ class Pii:
         # The same steps as reading each field's spec every time (_treat), from a per-field plan
         # built on the field's first use: the spec look-ups and branching per field per row
         # were a third of this function's time.
-        out: dict[str, Any] = {}
-        plan = self._plan
-        for name, value in raw.items():
-            step = plan.get(name)
-            if step is None:
-                step = plan[name] = self._compile(name)
-            op, column, arg = step
-            if op is _DROP:
-                continue
-            if value is None or op is _KEEP:
-                out[column] = value
-            elif op is _TEXT:
-                out[column] = self.mask_text(value)
-            elif op is _PSEUDO:
-                out[column] = self.token(arg, value)
-            elif op is _SUB:
-                out[column] = [self._protect_element(name, arg, e) for e in value]
-            else:
-                out[column] = self._treat(arg, value)
-        return out
+        return self._apply(self._plan, self._compile, raw)
 
     def _compile(self, name: str) -> tuple:
         """(op, column, arg) of one field; raises what reading its spec row by row raised."""
@@ -260,30 +241,40 @@ class Pii:
             return _DROP_STEP
         column = spec.get("column", name)
         if "sub" in spec:
-            return _SUB, column, spec["sub"]
+            return _SUB, column, (name, spec["sub"])
         return _step(spec, column)
 
     def _protect_element(self, field: str, subs: dict, element: dict) -> dict:
-        plan = self._sub_plans.get(field)
-        if plan is None:
-            plan = self._sub_plans[field] = {}
-        out = {}
-        for name, value in element.items():
-            step = plan.get(name)
-            if step is None:
+        plan_and_compile = self._sub_plans.get(field)
+        if plan_and_compile is None:
+            def compile_sub(name: str) -> tuple:
                 spec = subs.get(name)
                 if spec is None:
                     raise ClassificationError(f"field {field}[].{name!r} is not declared in {CLASSIFICATION.name}")
-                step = plan[name] = _DROP_STEP if spec["treatment"] == "drop" else _step(spec, spec.get("column", name))
+                return _DROP_STEP if spec["treatment"] == "drop" else _step(spec, spec.get("column", name))
+
+            plan_and_compile = self._sub_plans[field] = ({}, compile_sub)
+        return self._apply(*plan_and_compile, element)
+
+    def _apply(self, plan: dict[str, tuple], compile_step, fields: dict[str, Any]) -> dict[str, Any]:
+        """One row (or one element of a nested list) through its plan; a field's step is compiled
+        on its first use."""
+        out: dict[str, Any] = {}
+        for name, value in fields.items():
+            step = plan.get(name)
+            if step is None:
+                step = plan[name] = compile_step(name)
             op, column, arg = step
             if op is _DROP:
                 continue
             if value is None or op is _KEEP:
                 out[column] = value
-            elif op is _PSEUDO:
-                out[column] = self.token(arg, value)
             elif op is _TEXT:
                 out[column] = self.mask_text(value)
+            elif op is _PSEUDO:
+                out[column] = self.token(arg, value)
+            elif op is _SUB:
+                out[column] = [self._protect_element(arg[0], arg[1], e) for e in value]
             else:
                 out[column] = self._treat(arg, value)
         return out
