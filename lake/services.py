@@ -645,24 +645,21 @@ class AirflowDagProcessor(AirflowService):
     component = "dag-processor"
 
 
+# In start order, the same in both modes. The speed layer and Airflow come last: they need Kafka,
+# the metastore and the Thrift Server's DDL.
 SERVICE_CLASSES: tuple[type[Service], ...] = (
     Postgres, NameNode, DataNode, ResourceManager, NodeManager, Metastore, Kafka, ThriftServer, Trino, RawSink,
-)
-
-# Started after the core services: they need Kafka, the metastore and the Thrift Server's DDL.
-# The image carries what they need too (`lake install`'s Kafka jars, Airflow's virtualenv).
-NATIVE_SERVICE_CLASSES: tuple[type[Service], ...] = (
     SpeedLayer, AirflowApiServer, AirflowScheduler, AirflowDagProcessor,
 )
 
 
 def all_services(s: Settings) -> list[Service]:
-    return [cls(s) for cls in (*SERVICE_CLASSES, *NATIVE_SERVICE_CLASSES)]
+    return [cls(s) for cls in SERVICE_CLASSES]
 
 
 def by_name(s: Settings, name: str) -> Service:
     for svc in all_services(s):
         if svc.name == name:
             return svc
-    known = ", ".join(c.name for c in (*SERVICE_CLASSES, *NATIVE_SERVICE_CLASSES))
+    known = ", ".join(c.name for c in SERVICE_CLASSES)
     raise LakeError(f"no service named {name!r}; known: {known}")
