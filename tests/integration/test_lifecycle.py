@@ -3,23 +3,13 @@ after `kill -9` of the DataNode, the metastore and Kafka it brings them back
 with everything written before still there."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
+from stack_ops import assert_started, kill9, lake_up
 
-from lake import clients, hdfs_client, process, services
-from lake.settings import ROOT
-
-
-def lake_up() -> str:
-    r = subprocess.run([sys.executable, "-m", "lake", "up"], cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, f"lake up failed:\n{r.stdout}\n{r.stderr}"
-    return r.stdout
+from lake import clients, hdfs_client, services
 
 
 @pytest.fixture
@@ -70,19 +60,11 @@ def test_up_twice_keeps_data(lake, sandbox, stored):
 
 
 def test_kill9_then_up_recovers_with_data(lake, sandbox, stored):
-    victims = [services.by_name(lake, n) for n in ("datanode", "metastore", "kafka")]
-    pids = [v.daemon.pid() for v in victims]
-    assert all(pids)
-    for pid in pids:
-        os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while any(process.pid_alive(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not any(process.pid_alive(p) for p in pids)
+    names = ("datanode", "metastore", "kafka")
+    pids = kill9(lake, *names)
 
     out = lake_up()
-    for v in victims:
-        line = next(ln for ln in out.splitlines() if ln.strip().startswith(v.name))
-        assert "started" in line, out
-        assert v.daemon.pid() not in pids
+    assert_started(out, *names)
+    for name in names:
+        assert services.by_name(lake, name).daemon.pid() not in pids
     assert_still_there(lake, sandbox, stored)

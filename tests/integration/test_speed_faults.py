@@ -11,18 +11,13 @@ them and leaves the rest running.
 """
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 
 import pytest
+from stack_ops import assert_started, kill9, lake_up
 
 from benchmarks.speed.sandbox import SpeedSandbox, ids_of, tweet_payloads
-from lake import clients, process, services
-from lake.settings import ROOT
+from lake import clients
 
 pytestmark = pytest.mark.integration
 
@@ -45,24 +40,6 @@ def produce(box: SpeedSandbox, payloads) -> None:
     box.records += len(payloads)
 
 
-def kill9(lake, name: str) -> None:
-    svc = services.by_name(lake, name)
-    pid = svc.daemon.pid()
-    assert pid, f"{name} is not running"
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while process.pid_alive(pid):
-        assert time.monotonic() < deadline, f"{name} (pid {pid}) still alive 30 s after kill -9"
-        time.sleep(0.2)
-
-
-def lake_up(name: str) -> None:
-    r = subprocess.run([sys.executable, "-m", "lake", "up"], cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, f"lake up failed:\n{r.stdout}\n{r.stderr}"
-    line = next(ln for ln in r.stdout.splitlines() if ln.strip().startswith(name))
-    assert "started" in line, f"lake up did not restart {name}:\n{r.stdout}"
-
-
 def assert_exactly_once(box: SpeedSandbox) -> None:
     assert box.procs["speed"].poll() is None, f"the streaming job died (log {box.run_dir / 'speed.out'})"
     box.wait_speed(box.records, timeout=600)
@@ -79,7 +56,7 @@ def test_speed_layer_resumes_after_kafka_kill9(lake, box):
     box.wait_speed(box.records)
     produce(box, tweet_payloads(120, seed=72))
     kill9(lake, "kafka")  # batches of these 120 may be in flight or not yet read
-    lake_up("kafka")
+    assert_started(lake_up(), "kafka")
     produce(box, tweet_payloads(120, seed=73))  # after the restart, into the same checkpointed stream
     assert_exactly_once(box)
 
@@ -88,5 +65,5 @@ def test_speed_layer_resumes_after_metastore_kill9(lake, box):
     produce(box, tweet_payloads(120, seed=74))
     kill9(lake, "metastore")
     produce(box, tweet_payloads(120, seed=75))  # Kafka is up: the stream reads them, publishing waits
-    lake_up("metastore")
+    assert_started(lake_up(), "metastore")
     assert_exactly_once(box)
