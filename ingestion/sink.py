@@ -49,10 +49,15 @@ __all__ = ["SinkConfig", "SinkError", "RawSink", "check_payload", "file_name", "
 log = logging.getLogger("raw-sink")
 
 DEFAULT_GROUP = "lake-raw-sink"
-# Even if producers' clocks lag (old timestamps), the caught-up rule rolls a partition at most this often.
+# Even if producers' clocks lag (old timestamps), the caught-up rule rolls a partition at most this often...
 CAUGHT_UP_MIN_SECONDS = 1.0
+# ...unless its buffer holds at least this share of roll_bytes: the floor is there to stop a storm of
+# tiny files, and a buffer this big is no tiny file. Without it a drained backlog waits for the floor.
+CAUGHT_UP_FLOOR_EXEMPT_SHARE = 1 / 8
 # A partition whose roll is still in flight may buffer this many roll sizes before consuming waits for it.
 BACKPRESSURE_ROLLS = 2
+# Records taken from the consumer's queue per call at most (one Python list; one upload chunk per partition).
+CONSUME_BATCH = 5000
 
 
 @dataclass
@@ -108,19 +113,23 @@ def roll_reason(buf: _Buffer, now: float, now_ms: int, roll_bytes: int, roll_sec
     age = now - buf.opened
     if age >= roll_seconds:
         return "age"
-    if caught_up and age >= min(CAUGHT_UP_MIN_SECONDS, roll_seconds) and now_ms - buf.oldest_ms >= roll_seconds * 1000:
+    if caught_up and now_ms - buf.oldest_ms >= roll_seconds * 1000 and (
+            age >= min(CAUGHT_UP_MIN_SECONDS, roll_seconds) or buf.size >= roll_bytes * CAUGHT_UP_FLOOR_EXEMPT_SHARE):
         return "caught_up"
     return None
 
 
-def next_check_in(buf: _Buffer, now: float, now_ms: int, roll_seconds: float, caught_up: bool) -> float:
+def next_check_in(buf: _Buffer, now: float, now_ms: int, roll_bytes: int, roll_seconds: float,
+                  caught_up: bool) -> float:
     """Seconds until roll_reason() could next say yes for this buffer on time alone (inf if empty)."""
     if buf.first is None:
         return float("inf")
     wait = buf.opened + roll_seconds - now
     if caught_up:
         by_timestamp = (buf.oldest_ms + roll_seconds * 1000 - now_ms) / 1000
-        wait = min(wait, max(by_timestamp, buf.opened + min(CAUGHT_UP_MIN_SECONDS, roll_seconds) - now))
+        floor = 0.0 if buf.size >= roll_bytes * CAUGHT_UP_FLOOR_EXEMPT_SHARE else \
+            buf.opened + min(CAUGHT_UP_MIN_SECONDS, roll_seconds) - now
+        wait = min(wait, max(by_timestamp, floor))
     return wait
 
 
@@ -133,8 +142,6 @@ class RawSink:
                                lambda: InsecureClient(cfg.webhdfs_url, user=cfg.hdfs_user, timeout=60))
         self.register_partition = register_partition
         self.buffers: dict[int, _Buffer] = {}
-        # partition -> offset of its last end-of-partition event; stale as soon as a later offset is consumed
-        self.end_offsets: dict[int, int] = {}
         self.inflight = InFlight(cfg.roll_workers)
         self.registered: set[tuple[str, str]] = set()
         self.pending_registration: set[tuple[str, str]] = set()
@@ -164,7 +171,6 @@ class RawSink:
             self.landed[tp.partition] = max(start, 0)
             self._abandon(self.buffers.get(tp.partition))
             self.buffers[tp.partition] = _Buffer()
-            self.end_offsets.pop(tp.partition, None)
             log.info("partition %d: resuming at offset %s", tp.partition, start if start >= 0 else "beginning")
         consumer.assign(partitions)
 
@@ -174,7 +180,6 @@ class RawSink:
         self._settle(self.inflight.wait([tp.partition for tp in partitions]))
         for tp in partitions:
             self._abandon(self.buffers.pop(tp.partition, None))
-            self.end_offsets.pop(tp.partition, None)
         consumer.unassign()
 
     # ---------------------------------------------------------------- consuming
@@ -187,16 +192,11 @@ class RawSink:
 
     def _take(self, msgs) -> None:
         """Buffer a batch of consumed messages (the hot loop: one Python step per record)."""
-        from confluent_kafka import KafkaError
-
         buffers, slots, now_ms = self.buffers, self._slots, int(time.time() * 1000)
         for msg in msgs:
             err = msg.error()
             if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    self.end_offsets[msg.partition()] = msg.offset()
-                else:
-                    log.warning("kafka: %s", err)
+                log.warning("kafka: %s", err)
                 continue
             partition, offset = msg.partition(), msg.offset()
             buf = buffers.get(partition)
@@ -239,8 +239,17 @@ class RawSink:
             "payload": raw.decode("utf-8", errors="replace")}, ensure_ascii=False).encode()
 
     def _caught_up(self, partition: int, buf: _Buffer) -> bool:
-        end = self.end_offsets.get(partition)
-        return end is not None and buf.last + 1 == end
+        """Has the sink read everything the broker held at its last fetch of this partition?
+
+        The high watermark comes from librdkafka's cache, filled by every fetch
+        response: no request. End-of-partition events said the same thing, but
+        only with the next (empty) fetch, which the broker holds for up to
+        fetch.wait.max.ms (500 ms): half a second on every caught-up roll.
+        """
+        from confluent_kafka import TopicPartition
+
+        _, high = self._consumer.get_watermark_offsets(TopicPartition(self.cfg.topic, partition), cached=True)
+        return high >= 0 and buf.last + 1 >= high
 
     # ---------------------------------------------------------------- rolling
     def roll(self, partition: int, reason: str = "stop") -> None:
@@ -295,9 +304,18 @@ class RawSink:
         if len(self.inflight):
             return 0.05   # a finished roll's commit should not wait for a full poll
         now, now_ms = time.monotonic(), int(time.time() * 1000)
-        soonest = min((next_check_in(buf, now, now_ms, self.cfg.roll_seconds, self._caught_up(p, buf))
+        soonest = min((next_check_in(buf, now, now_ms, self.cfg.roll_bytes, self.cfg.roll_seconds,
+                                     self._caught_up(p, buf))
                        for p, buf in self.buffers.items()), default=float("inf"))
         return min(0.5, max(0.01, soonest))
+
+    def _consume(self) -> list:
+        # consume() returns when it has num_messages or its timeout has passed, whichever is first:
+        # a blocking call for a full batch would hold a partition's last records (and its
+        # caught-up check, which lets it roll) for the whole poll timeout. So take what is
+        # queued without waiting, and only when nothing is, wait for the first record to arrive.
+        msgs = self._consumer.consume(num_messages=CONSUME_BATCH, timeout=0)
+        return msgs or self._consumer.consume(num_messages=1, timeout=self._poll_timeout())
 
     def _register_pending(self) -> None:
         if not self.register_partition:
@@ -334,14 +352,12 @@ class RawSink:
             "enable.auto.commit": False, "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest", "fetch.max.bytes": 64 * 1024 * 1024,
             "max.partition.fetch.bytes": 8 * 1024 * 1024,
-            # End-of-partition events tell the sink it has caught up (the caught_up roll rule).
-            "enable.partition.eof": True,
         })
         self._consumer.subscribe([self.cfg.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
         last_status = 0.0
         try:
             while not self._stop.is_set():
-                self._take(self._consumer.consume(num_messages=5000, timeout=self._poll_timeout()))
+                self._take(self._consume())
                 self._settle(self.inflight.finished())
                 self._roll_due()
                 if self.pending_registration:

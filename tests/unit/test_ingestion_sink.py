@@ -7,7 +7,9 @@ import time
 
 import pytest
 
-from ingestion.sink import CAUGHT_UP_MIN_SECONDS, RawSink, SinkConfig, _Buffer, check_payload, next_check_in, \
+import ingestion.sink as sink_module
+
+from ingestion.sink import CAUGHT_UP_FLOOR_EXEMPT_SHARE, CAUGHT_UP_MIN_SECONDS, RawSink, SinkConfig, _Buffer, check_payload, next_check_in, \
     roll_reason
 from ingestion.sink_inflight import InFlight
 from ingestion.sink_roll import Layout, SinkError, file_name, parse_file_name, parse_range_name, range_name
@@ -73,25 +75,84 @@ def test_roll_reason_caught_up_never_rolls_more_often_than_the_floor():
     assert roll_reason(_buf(oldest_ms=0), 100.0 + CAUGHT_UP_MIN_SECONDS, 1_005_000, 100, 5, True) == "caught_up"
 
 
+def test_roll_reason_caught_up_floor_spares_a_buffer_that_is_no_small_file():
+    # A drained backlog: the buffer is big, so it lands as soon as the partition's end is read.
+    young = 100.0 + CAUGHT_UP_MIN_SECONDS / 2
+    big = int(1000 * CAUGHT_UP_FLOOR_EXEMPT_SHARE)
+    assert roll_reason(_buf(oldest_ms=0, size=big), young, 1_005_000, 1000, 5, caught_up=True) == "caught_up"
+    assert roll_reason(_buf(oldest_ms=0, size=big - 1), young, 1_005_000, 1000, 5, caught_up=True) is None
+    # Size alone never overrides R counted from production, nor being behind the partition's end.
+    assert roll_reason(_buf(size=big), young, 1_004_999, 1000, 5, caught_up=True) is None
+    assert roll_reason(_buf(oldest_ms=0, size=big), young, 1_005_000, 1000, 5, caught_up=False) is None
+
+
 def test_next_check_in_is_the_earliest_time_rule():
-    assert next_check_in(_Buffer(), 0, 0, 5, True) == float("inf")
-    assert next_check_in(_buf(), 101.0, 1_001_000, 5, caught_up=False) == pytest.approx(4.0)
+    assert next_check_in(_Buffer(), 0, 0, 100, 5, True) == float("inf")
+    assert next_check_in(_buf(), 101.0, 1_001_000, 100, 5, caught_up=False) == pytest.approx(4.0)
     # Caught up, records produced 1 s before they were read: due 1 s earlier than by age.
-    assert next_check_in(_buf(), 101.0, 1_002_000, 5, caught_up=True) == pytest.approx(3.0)
-    # ...but never before the floor.
-    assert next_check_in(_buf(oldest_ms=0), 100.2, 1_002_000, 5, caught_up=True) == \
+    assert next_check_in(_buf(), 101.0, 1_002_000, 100, 5, caught_up=True) == pytest.approx(3.0)
+    # ...but never before the floor...
+    assert next_check_in(_buf(oldest_ms=0), 100.2, 1_002_000, 100, 5, caught_up=True) == \
         pytest.approx(CAUGHT_UP_MIN_SECONDS - 0.2)
+    # ...unless the buffer is big enough to be spared it.
+    assert next_check_in(_buf(oldest_ms=0, size=100), 100.2, 1_002_000, 100, 5, caught_up=True) == 0.0
+
+
+class _Watermarks:
+    """The consumer's cached high watermarks (what get_watermark_offsets(cached=True) returns)."""
+
+    def __init__(self):
+        self.high: dict[int, int] = {}
+
+    def get_watermark_offsets(self, tp, cached=False):
+        assert cached, "the sink must not send a request per check"
+        high = self.high.get(tp.partition, -1001)
+        return (-1001 if high < 0 else 0), high
 
 
 def test_caught_up_only_until_a_later_offset_is_read():
     sink = RawSink(SinkConfig(bootstrap="127.0.0.1:1", webhdfs_url="http://127.0.0.1:1", hdfs_user="u"))
+    sink._consumer = marks = _Watermarks()
     try:
         buf = _buf(first=0, last=9)
-        assert not sink._caught_up(3, buf)              # no end-of-partition event yet
-        sink.end_offsets[3] = 10                         # end reached right after offset 9
-        assert sink._caught_up(3, buf)
-        buf.last = 14                                    # more records arrived since: stale until the next event
+        assert not sink._caught_up(3, buf)              # no fetch response seen yet for this partition
+        marks.high[3] = 12                               # the broker held offsets up to 11
         assert not sink._caught_up(3, buf)
+        marks.high[3] = 10                               # end reached right after offset 9
+        assert sink._caught_up(3, buf)
+        marks.high[3] = 15                               # a later fetch saw more records: not caught up
+        assert not sink._caught_up(3, buf)
+        buf.last = 14
+        assert sink._caught_up(3, buf)
+    finally:
+        sink.inflight.shutdown()
+
+
+class _Queue:
+    """A consumer whose queue holds `queued` records; records every consume() call."""
+
+    def __init__(self, queued: int):
+        self.queued, self.calls = queued, []
+
+    def consume(self, num_messages, timeout):
+        self.calls.append((num_messages, timeout))
+        n = min(num_messages, self.queued)
+        self.queued -= n
+        return ["m"] * n
+
+
+def test_consume_never_waits_for_a_full_batch():
+    # librdkafka's consume() returns at num_messages or at the timeout: a blocking call for a full
+    # batch would hold a partition's last records for the whole poll timeout.
+    sink = RawSink(SinkConfig(bootstrap="127.0.0.1:1", webhdfs_url="http://127.0.0.1:1", hdfs_user="u"))
+    try:
+        sink._consumer = q = _Queue(queued=7)
+        assert len(sink._consume()) == 7
+        assert q.calls == [(sink_module.CONSUME_BATCH, 0)]
+        # Nothing queued: wait, but only for the first record to arrive.
+        assert sink._consume() == []
+        assert q.calls[1][0] == sink_module.CONSUME_BATCH and q.calls[1][1] == 0
+        assert q.calls[2][0] == 1 and q.calls[2][1] > 0
     finally:
         sink.inflight.shutdown()
 
