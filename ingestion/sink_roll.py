@@ -171,11 +171,16 @@ class Layout:
 
 
 class Upload:
-    """One file streamed to HDFS while its lines are consumed: a chunked WebHDFS PUT fed from a queue.
+    """One file streamed to HDFS while its lines are consumed: a chunked WebHDFS CREATE fed from a queue.
 
-    A thread runs the request; write() only queues, so the consume loop never
-    waits for HDFS. close() ends the body and waits for the DataNode to close
-    the file; an upload error surfaces there.
+    A thread runs the request; write() only queues the list of lines, so the
+    consume loop never waits for HDFS nor copies payload bytes. The thread
+    frames each list as one HTTP chunk with a single bytes.join, which CPython
+    runs without the GIL for large buffers. (The hdfs library's streaming
+    write goes through urllib3, which frames every chunk with a %-format copy
+    under the GIL: about 10 ms per 9 MB chunk, taken from the consume loop.)
+    close() ends the body and waits for the DataNode to close the file; an
+    upload error surfaces there.
     """
 
     def __init__(self, store: "RollStore", path: str):
@@ -187,18 +192,29 @@ class Upload:
 
     def _run(self, store: "RollStore") -> None:
         try:
-            store.hdfs.write(self.path, data=iter(self._chunks.get, None), overwrite=True)
+            store.stream(self.path, iter(self._chunks.get, None))
         except BaseException as e:  # noqa: BLE001 - handed to close()
             self._error = e
 
-    def write(self, chunk: bytes) -> None:
-        self._chunks.put(chunk)
+    def write(self, lines: list[bytes]) -> None:
+        """Append lines (each without its line break) to the file."""
+        self._chunks.put(lines)
 
     def close(self) -> None:
         self._chunks.put(None)
         self._thread.join()
         if self._error is not None:
             raise self._error
+
+
+def chunk_frame(lines: list[bytes]) -> bytes:
+    """One HTTP/1.1 chunk (size line, data, CRLF) whose data is the lines, each ended by a line break.
+
+    One join builds it: b"\n".join([b"<size>\r", l1, ..., ln, b"\r\n"]) is
+    "<size>\r\n" l1 "\n" ... ln "\n" "\r\n".
+    """
+    size = sum(map(len, lines)) + len(lines)
+    return b"\n".join([b"%X\r" % size, *lines, b"\r\n"])
 
 
 class OpenRoll:
@@ -218,7 +234,7 @@ class OpenRoll:
         if upload is None:
             upload = self.uploads[seg] = Upload(self.store, f"{self.work}/{Layout.raw_work_name(seg)}")
             self.counts[seg] = 0
-        upload.write(b"\n".join(lines) + b"\n")
+        upload.write(lines)
         self.counts[seg] += len(lines)
 
     def reject(self, seg: Segment, line: bytes) -> None:
@@ -234,8 +250,8 @@ class OpenRoll:
 
 
 class RollStore:
-    def __init__(self, layout: Layout, client_factory: Callable[[], object]):
-        self.layout = layout
+    def __init__(self, layout: Layout, client_factory: Callable[[], object], timeout: float = 60):
+        self.layout, self.timeout = layout, timeout
         self._client_factory = client_factory
         self._local = threading.local()
         self._known_dirs: set[str] = set()   # final folders made by this process: one MKDIRS per folder
@@ -248,6 +264,36 @@ class RollStore:
         if client is None:
             client = self._local.client = self._client_factory()
         return client
+
+    def stream(self, path: str, chunks) -> None:
+        """Create path (overwriting) with the lines of each list in chunks: WebHDFS's two steps by hand.
+
+        The NameNode answers CREATE with the DataNode URL to send the data to
+        (the hdfs library's request, without following the redirect); the data
+        goes there as a chunked PUT on a plain http.client connection.
+        """
+        import http.client
+        from urllib.parse import urlsplit
+
+        location = self.hdfs._create(path, overwrite=True).headers["location"]
+        url = urlsplit(location)
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=self.timeout)
+        try:
+            conn.putrequest("PUT", f"{url.path}?{url.query}", skip_accept_encoding=True)
+            conn.putheader("Transfer-Encoding", "chunked")
+            conn.putheader("Content-Type", "application/octet-stream")
+            conn.endheaders()
+            for lines in chunks:
+                if lines:
+                    conn.send(chunk_frame(lines))
+            conn.send(b"0\r\n\r\n")
+            res = conn.getresponse()
+            body = res.read()
+            if res.status != 201:
+                raise SinkError(f"WebHDFS CREATE {path} at {url.hostname}:{url.port} answered {res.status}: "
+                                f"{body[:300].decode(errors='replace')}")
+        finally:
+            conn.close()
 
     def _exists(self, path: str) -> bool:
         return self.hdfs.status(path, strict=False) is not None

@@ -12,7 +12,7 @@ import ingestion.sink as sink_module
 from ingestion.sink import CAUGHT_UP_FLOOR_EXEMPT_SHARE, CAUGHT_UP_MIN_SECONDS, RawSink, SinkConfig, _Buffer, check_payload, next_check_in, \
     roll_reason
 from ingestion.sink_inflight import InFlight
-from ingestion.sink_roll import Layout, SinkError, file_name, parse_file_name, parse_range_name, range_name
+from ingestion.sink_roll import Layout, chunk_frame, SinkError, file_name, parse_file_name, parse_range_name, range_name
 
 
 # ---------------------------------------------------------------- check_payload
@@ -155,6 +155,16 @@ def test_consume_never_waits_for_a_full_batch():
         assert q.calls[2][0] == 1 and q.calls[2][1] > 0
     finally:
         sink.inflight.shutdown()
+
+
+def test_chunk_frame_is_one_http_chunk_of_newline_ended_lines():
+    lines = [b'{"id": "1"}', b"", b'{"t": "\xc3\xa9"}']
+    frame = chunk_frame(lines)
+    size_line, rest = frame.split(b"\r\n", 1)
+    data = b"".join(line + b"\n" for line in lines)
+    assert int(size_line, 16) == len(data)
+    assert rest == data + b"\r\n"
+    assert chunk_frame([b"x" * 300]) == b"12D\r\n" + b"x" * 300 + b"\n\r\n"
 
 
 # ---------------------------------------------------------------- where files go
