@@ -34,12 +34,13 @@ import signal
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
 from ingestion import topics
-from ingestion.sink_check import check_payload
+from ingestion.sink_check import check_payload, is_plain_object
 from ingestion.sink_inflight import InFlight
 from ingestion.sink_roll import Landed, Layout, OpenRoll, RollStore, Segment, SinkError, file_name, parse_file_name
 
@@ -162,8 +163,12 @@ class RawSink:
 
         committed = {tp.partition: tp.offset for tp in
                      consumer.committed([TopicPartition(tp.topic, tp.partition) for tp in partitions], timeout=30)}
+        # Partitions recover independently (each its own HDFS calls): at once, not one after another.
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(partitions))), thread_name_prefix="recover") as pool:
+            recovered = dict(zip([tp.partition for tp in partitions],
+                                 pool.map(self.recover, [tp.partition for tp in partitions])))
         for tp in partitions:
-            landed_next = self.recover(tp.partition)
+            landed_next = recovered[tp.partition]
             start = max(committed.get(tp.partition, -1), landed_next)
             tp.offset = start if start >= 0 else OFFSET_BEGINNING
             if landed_next >= 0 and landed_next > committed.get(tp.partition, -1):
@@ -191,35 +196,51 @@ class RawSink:
         return slot
 
     def _take(self, msgs) -> None:
-        """Buffer a batch of consumed messages (the hot loop: one Python step per record)."""
-        buffers, slots, now_ms = self.buffers, self._slots, int(time.time() * 1000)
+        """Buffer a batch of consumed messages (the hot loop: one Python step per record).
+
+        Records come in runs of one partition and one hour, so the loop keeps the
+        run's buffer and line list in locals and looks them up again only when the
+        partition or the hour changes. A value that is_plain_object() accepts (ASCII,
+        one line, a JSON object: nearly all) is appended as it is; any other value
+        takes check_payload()'s full path, which lands it or names its reject reason.
+        """
+        buffers, now_ms, plain = self.buffers, int(time.time() * 1000), is_plain_object
+        run_partition = run_hour = buf = lines = None
         for msg in msgs:
-            err = msg.error()
-            if err is not None:
-                log.warning("kafka: %s", err)
+            if msg.error() is not None:
+                log.warning("kafka: %s", msg.error())
                 continue
             partition, offset = msg.partition(), msg.offset()
-            buf = buffers.get(partition)
-            if buf is None:
-                buf = buffers[partition] = _Buffer()
             ts = msg.timestamp()[1]
             if ts <= 0:
                 ts = now_ms
+            if partition != run_partition:
+                run_partition, run_hour = partition, None
+                buf = buffers.get(partition)
+                if buf is None:
+                    buf = buffers[partition] = _Buffer()
             if buf.first is None:
                 buf.first, buf.opened, buf.oldest_ms = offset, time.monotonic(), ts
                 buf.roll = OpenRoll(self.store, partition, offset)
-            buf.last = offset
-            slot = slots.get(ts // 3_600_000) or self._slot(ts)
-            if slot != buf.slot and (buf.slot is None or slot > buf.slot):
-                # A new hour starts a new segment (file). A record stamped before the current
-                # hour (producers' clocks differ) stays in the current one: files hold
-                # consecutive offsets, so each can be named by its own range.
-                buf.slot, buf.seg = slot, (*slot, offset)
-            value, reason = check_payload(msg.value())
-            if reason is None:
+            if ts // 3_600_000 != run_hour:
+                run_hour = ts // 3_600_000
+                slot = self._slot(ts)
+                if buf.slot is None or slot > buf.slot:
+                    # A new hour starts a new segment (file). A record stamped before the current
+                    # hour (producers' clocks differ) stays in the current one: files hold
+                    # consecutive offsets, so each can be named by its own range.
+                    buf.slot, buf.seg = slot, (*slot, offset)
                 lines = buf.pending.get(buf.seg)
                 if lines is None:
                     lines = buf.pending[buf.seg] = []
+            buf.last = offset
+            value = msg.value()
+            if plain(value):
+                lines.append(value)
+                buf.size += len(value) + 1
+                continue
+            value, reason = check_payload(value)
+            if reason is None:
                 lines.append(value)
                 buf.size += len(value) + 1
             else:

@@ -39,6 +39,21 @@ def _reason(text: str) -> str:
     return "invalid_json" if isinstance(obj, dict) else "not_an_object"
 
 
+def is_plain_object(value: bytes | None) -> bool:
+    """The sink's fast path: ASCII, one line, and a JSON object (what the lake's producers send).
+
+    True means check_payload() would land the value unchanged; False only means
+    "ask check_payload()", which also accepts UTF-8 and line breaks.
+    """
+    if not value or not value.isascii() or b"\n" in value or b"\r" in value:
+        return False
+    try:
+        _object.decode(value)
+    except (msgspec.DecodeError, RecursionError):   # ValidationError is a DecodeError
+        return False
+    return True
+
+
 def check_payload(value: bytes | None) -> tuple[bytes | None, str | None]:
     """The payload to land (one line), or a reason to reject it.
 
