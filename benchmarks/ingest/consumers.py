@@ -50,7 +50,8 @@ def drain_confluent(bootstrap: str, topic: str, count: int, value_bytes: int, gr
         c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
         n, t0 = 0, time.monotonic()
         while n < count:
-            for msg in c.consume(num_messages=5000, timeout=0.5):
+            # Never ask for more than is left: consume() waits for num_messages or the timeout.
+            for msg in c.consume(num_messages=min(5000, count - n), timeout=0.5):
                 if not msg.error():
                     n += 1
             if time.monotonic() - t0 > timeout:

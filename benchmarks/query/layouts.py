@@ -117,6 +117,21 @@ def files_for(total_bytes: int, target_mb: float, min_files: int) -> int:
     return max(min_files, math.ceil(total_bytes / (target_mb * 2**20)))
 
 
+def write_session(layout: Layout) -> dict[str, str]:
+    """Trino session properties (values as SQL literals) for a Trino-written layout's CREATE TABLE AS."""
+    session = {"hive.compression_codec": _q(layout.codec)}
+    if not layout.statistics:
+        session["hive.collect_column_statistics_on_write"] = "false"
+    if layout.bucketed_by:
+        # One ORC writer per bucket is open at once, each buffering up to a stripe (64 MB by default):
+        # at SCALE=medium 16 of them passed Trino's 1 GB per-node query memory (EXCEEDED_LOCAL_MEMORY_LIMIT,
+        # 2026-11-23). 16 MB stripes keep them under it; a medium bucket file is ~9 MB, one stripe either way.
+        # The minimum (32 MB by default) must come down too: Trino refuses max < min.
+        session["hive.orc_optimized_writer_min_stripe_size"] = "'8MB'"
+        session["hive.orc_optimized_writer_max_stripe_size"] = "'16MB'"
+    return session
+
+
 def build_layout(s: Settings, case: Case, tr: Trino, layout: Layout, base_rows: int, log=print) -> dict:
     schema, base = case.schema(layout.name), case.base_schema
     spec = spec_of(layout, case)
@@ -134,14 +149,7 @@ def build_layout(s: Settings, case: Case, tr: Trino, layout: Layout, base_rows: 
     tr.execute(f"DROP TABLE IF EXISTS hive.{schema}.{TABLE}")
     hdfs_client.client(s).delete(root, recursive=True)
     cols = columns(tr, base)
-    session = {"hive.compression_codec": _q(layout.codec)}
-    if not layout.statistics:
-        session["hive.collect_column_statistics_on_write"] = "false"
-    if layout.bucketed_by:
-        # One ORC writer per bucket is open at once, each buffering up to a stripe (64 MB by default):
-        # at SCALE=medium 16 of them passed Trino's 1 GB per-node query memory (EXCEEDED_LOCAL_MEMORY_LIMIT,
-        # 2026-11-23). 16 MB stripes keep them under it; a medium bucket file is ~9 MB, one stripe either way.
-        session["hive.orc_optimized_writer_max_stripe_size"] = "'16MB'"
+    session = write_session(layout)
     target = f"hive.{schema}.{TABLE}"
     select = f"SELECT {select_list(layout, cols)} FROM hive.{base}.{TABLE}"
     if layout.writer == "spark":

@@ -130,3 +130,25 @@ def test_point_latest_repoints_the_link(tmp_path):
     report.point_latest(a, "latest")
     link = report.point_latest(b, "latest")
     assert link.resolve() == b.resolve()
+
+
+def _size(literal: str) -> int:
+    units = {"kB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
+    text = literal.strip("'")
+    unit = next(u for u in units if text.endswith(u))
+    return int(float(text[: -len(unit)]) * units[unit])
+
+
+def test_bucketed_layouts_get_small_stripes_that_trino_accepts():
+    from benchmarks.query.layouts import write_session
+
+    c = cases.load("small")
+    bucketed = [layout for layout in c.layouts.values() if layout.bucketed_by and layout.writer != "spark"]
+    assert bucketed, "the small scale has Trino-written bucketed layouts"
+    for layout in bucketed:
+        session = write_session(layout)
+        lo, hi = (_size(session[f"hive.orc_optimized_writer_{k}_stripe_size"]) for k in ("min", "max"))
+        # Trino refuses a max below the min (its default min is 32 MB), as a medium build found out.
+        assert lo <= hi <= 16 * 1024 ** 2
+    plain = write_session(c.layouts["orc_zstd"])
+    assert not any("stripe" in k for k in plain)
