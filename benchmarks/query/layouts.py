@@ -117,18 +117,26 @@ def files_for(total_bytes: int, target_mb: float, min_files: int) -> int:
     return max(min_files, math.ceil(total_bytes / (target_mb * 2**20)))
 
 
+# What a bucketed layout's ORC writers may buffer in all, well inside Trino's 1 GB per-node query memory.
+WRITER_BUDGET_MB = 256
+
+
 def write_session(layout: Layout) -> dict[str, str]:
     """Trino session properties (values as SQL literals) for a Trino-written layout's CREATE TABLE AS."""
     session = {"hive.compression_codec": _q(layout.codec)}
     if not layout.statistics:
         session["hive.collect_column_statistics_on_write"] = "false"
     if layout.bucketed_by:
-        # One ORC writer per bucket is open at once, each buffering up to a stripe (64 MB by default):
-        # at SCALE=medium 16 of them passed Trino's 1 GB per-node query memory (EXCEEDED_LOCAL_MEMORY_LIMIT,
-        # 2026-11-23). 16 MB stripes keep them under it; a medium bucket file is ~9 MB, one stripe either way.
-        # The minimum (32 MB by default) must come down too: Trino refuses max < min.
-        session["hive.orc_optimized_writer_min_stripe_size"] = "'8MB'"
-        session["hive.orc_optimized_writer_max_stripe_size"] = "'16MB'"
+        # One ORC writer per bucket is open at once, each buffering up to a stripe (64 MB by default) plus
+        # its dictionaries (16 MB): at SCALE=medium 16 of them passed Trino's 1 GB per-node query memory
+        # (EXCEEDED_LOCAL_MEMORY_LIMIT, 2026-11-23), and 64 writers with 16 MB stripes still did. So the
+        # writers share a fixed budget: 256 MB / buckets each for the stripe (16 MB at 16 buckets, 4 MB at
+        # 64) and as much for dictionaries. A medium bucket file is 2-9 MB, one stripe either way.
+        # The minimum stripe (32 MB by default) must come down too: Trino refuses max < min.
+        per_writer_mb = max(1, min(16, WRITER_BUDGET_MB // int(layout.bucket_count)))
+        session["hive.orc_optimized_writer_min_stripe_size"] = f"'{max(1, per_writer_mb // 2)}MB'"
+        session["hive.orc_optimized_writer_max_stripe_size"] = f"'{per_writer_mb}MB'"
+        session["hive.orc_optimized_writer_max_dictionary_memory"] = f"'{per_writer_mb}MB'"
     return session
 
 

@@ -148,7 +148,10 @@ def test_bucketed_layouts_get_small_stripes_that_trino_accepts():
     for layout in bucketed:
         session = write_session(layout)
         lo, hi = (_size(session[f"hive.orc_optimized_writer_{k}_stripe_size"]) for k in ("min", "max"))
+        dictionary = _size(session["hive.orc_optimized_writer_max_dictionary_memory"])
         # Trino refuses a max below the min (its default min is 32 MB), as a medium build found out.
-        assert lo <= hi <= 16 * 1024 ** 2
+        assert 0 < lo <= hi <= 16 * 1024 ** 2
+        # All the bucket writers' buffers together stay well inside Trino's 1 GB per-node query memory.
+        assert layout.bucket_count * (hi + dictionary) <= 512 * 1024 ** 2
     plain = write_session(c.layouts["orc_zstd"])
     assert not any("stripe" in k for k in plain)
