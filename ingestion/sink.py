@@ -164,9 +164,9 @@ class RawSink:
         committed = {tp.partition: tp.offset for tp in
                      consumer.committed([TopicPartition(tp.topic, tp.partition) for tp in partitions], timeout=30)}
         # Partitions recover independently (each its own HDFS calls): at once, not one after another.
-        with ThreadPoolExecutor(max_workers=max(1, min(8, len(partitions))), thread_name_prefix="recover") as pool:
-            recovered = dict(zip([tp.partition for tp in partitions],
-                                 pool.map(self.recover, [tp.partition for tp in partitions])))
+        numbers = [tp.partition for tp in partitions]
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(numbers))), thread_name_prefix="recover") as pool:
+            recovered = dict(zip(numbers, pool.map(self.recover, numbers)))
         for tp in partitions:
             landed_next = recovered[tp.partition]
             start = max(committed.get(tp.partition, -1), landed_next)
@@ -234,12 +234,9 @@ class RawSink:
                 if lines is None:
                     lines = buf.pending[buf.seg] = []
             buf.last = offset
-            value = msg.value()
-            if plain(value):
-                lines.append(value)
-                buf.size += len(value) + 1
-                continue
-            value, reason = check_payload(value)
+            value, reason = msg.value(), None
+            if not plain(value):
+                value, reason = check_payload(value)
             if reason is None:
                 lines.append(value)
                 buf.size += len(value) + 1

@@ -219,9 +219,10 @@ def point_latest(out_dir: Path, name: str = "ingest-latest") -> Path:
 def _hdfs_site(name: str, default: str) -> str:
     """A property of the lake's hdfs-site.xml template (the value every HDFS client here runs with)."""
     import xml.etree.ElementTree as ET
-    from pathlib import Path
 
-    f = Path(__file__).resolve().parents[2] / "hadoop-cluster" / "etc" / "hadoop" / "hdfs-site.xml"
+    from lake.settings import ROOT
+
+    f = ROOT / "hadoop-cluster" / "etc" / "hadoop" / "hdfs-site.xml"
     try:
         for prop in ET.parse(f).getroot().iter("property"):
             if prop.findtext("name") == name:
