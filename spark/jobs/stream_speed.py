@@ -76,18 +76,20 @@ def ingest_meta(topic: str, partition: int, offset: int, ts_ms: int) -> dict:
 
 
 def convert_partition(pii: pii_mod.Pii):
+    """Kafka records (topic, partition, offset, value, ts_ms), as tuples or Rows, to
+    (speed row, None) or (None, rejected row) tuples in SPEED_SCHEMA/REJECTED_SCHEMA order."""
     t_cols, r_cols = SPEED_SCHEMA.fieldNames(), REJECTED_SCHEMA.fieldNames()
 
     def run(records):
-        for rec in records:
-            meta = ingest_meta(rec.topic, rec.partition, rec.offset, rec.ts_ms)
-            value = rec.value if rec.value is not None else b""
-            row, rej = parse.to_bronze(bytes(value), meta, pii)
+        for topic, partition, offset, value, ts_ms in records:
+            meta = ingest_meta(topic, partition, offset, ts_ms)
+            value = bytes(value) if value is not None else b""
+            row, rej = parse.to_bronze(value, meta, pii)
             if rej is None:
                 out = silver.enrich(row)
                 yield (tuple(out[c] for c in t_cols), None)
             else:
-                rr = parse.reject_row(rej, bytes(value), meta)
+                rr = parse.reject_row(rej, value, meta)
                 yield (None, tuple(rr[c] for c in r_cols))
 
     return run
@@ -95,6 +97,7 @@ def convert_partition(pii: pii_mod.Pii):
 
 REJ_PARTITION = REJECTED_SCHEMA.fieldNames().index("kafka_partition")
 REJ_OFFSET = REJECTED_SCHEMA.fieldNames().index("kafka_offset")
+RECORD_COLUMNS = ("topic", "partition", "offset", "value", "ts_ms")
 
 
 def rows_only(pii: pii_mod.Pii, rejects_acc, rows_acc):
@@ -112,6 +115,32 @@ def rows_only(pii: pii_mod.Pii, rejects_acc, rows_acc):
         rows_acc.add(n)
         if bad:
             rejects_acc.add(bad)
+
+    return run
+
+
+def arrow_rows(pii: pii_mod.Pii, rejects_acc, rows_acc):
+    """rows_only for DataFrame.mapInArrow: Arrow batches of Kafka records in, Arrow batches of
+    SPEED_SCHEMA rows out. The per-record code is the same; what changes is the hand-off. The RDD
+    path pickled every record to a Row and back, and createDataFrame then checked and converted each
+    row's 47 fields in Python: 4,600-5,800 rows/s on two cores where the transforms alone do ~13,000
+    (2026-11-24, /tmp experiment in docs/serving.md). Here columns cross as Arrow buffers and each
+    output column is built by one pa.array call in C++."""
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    schema = to_arrow_schema(SPEED_SCHEMA)
+    types = [f.type for f in schema]
+    convert = rows_only(pii, rejects_acc, rows_acc)
+
+    def run(batches):
+        for batch in batches:
+            cols = [batch.column(c).to_pylist() for c in RECORD_COLUMNS]
+            rows = list(convert(zip(*cols)))
+            if not rows:
+                continue
+            columns = zip(*rows)
+            yield pa.RecordBatch.from_arrays([pa.array(c, type=t) for c, t in zip(columns, types)], schema=schema)
 
     return run
 
@@ -219,7 +248,7 @@ class SpeedBatch:
         self.tweets, self.rejected = f"{args.speed_db}.tweets", f"{args.speed_db}.tweets_rejected"
 
     def __call__(self, df, batch_id: int) -> None:
-        """One Spark job per batch: Kafka records -> Python (parse + enrich) -> Parquet in staging.
+        """One Spark job per batch: Kafka records -> Python (parse + enrich, Arrow in and out) -> Parquet in staging.
         Rejects are few: they travel back to the driver in an accumulator and are written only when
         there are any (deduplicated by Kafka offset: a retried task adds its rejects again)."""
         t0 = time.monotonic()
@@ -230,11 +259,9 @@ class SpeedBatch:
                             (F.unix_millis(F.col("timestamp"))).alias("ts_ms"))
         # One task per core, not one per Kafka partition: each Python task costs a fixed ~0.2-0.3 s here
         # (worker hand-off, Parquet file open and close), which dominated small batches (2026-11-23).
-        rdd = records.rdd
-        if rdd.getNumPartitions() > sc.defaultParallelism:
-            rdd = rdd.coalesce(sc.defaultParallelism)
-        tweets = self.spark.createDataFrame(rdd.mapPartitions(rows_only(self.pii, rejects_acc, rows_acc)),
-                                            SPEED_SCHEMA)
+        # (coalesce never raises the count.)
+        tweets = records.coalesce(sc.defaultParallelism).mapInArrow(
+            arrow_rows(self.pii, rejects_acc, rows_acc), SPEED_SCHEMA)
         replaced = self.publisher.unpublish(self.tweets, batch_id) + self.publisher.unpublish(self.rejected, batch_id)
         base = f"{self.staging}/{batch_name(batch_id)}"
         tweets.write.mode("overwrite").option("compression", "zstd").partitionBy("ingest_date").parquet(f"{base}/tweets")

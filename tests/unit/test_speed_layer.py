@@ -59,6 +59,40 @@ def test_bad_records_get_the_batch_layers_reasons(value, reason):
     assert got["kafka_offset"] == 7 and got["source_file"] == "kafka:t" and got["ingest_date"] == "1970-01-01"
 
 
+class _Acc:
+    """The add() of a Spark accumulator, for calling a mapInArrow function outside Spark."""
+
+    def __init__(self, zero):
+        self.value = zero
+
+    def add(self, v):
+        self.value = self.value + v
+
+
+def test_arrow_hand_off_carries_the_same_rows_and_rejects():
+    pa = pytest.importorskip("pyarrow")
+    payloads = [r.payload for r in synthetic.generate(30, seed=5)]
+    values = payloads[:10] + [b"not json {", None] + payloads[10:] + [b'{"foo": 1}']
+    ts = int(datetime(2026, 1, 2, 13, 5, tzinfo=timezone.utc).timestamp() * 1000)
+    recs = [Rec("t", 2, i, v, ts) for i, v in enumerate(values)]
+    kafka = pa.schema([("topic", pa.string()), ("partition", pa.int32()), ("offset", pa.int64()),
+                       ("value", pa.binary()), ("ts_ms", pa.int64())])
+    batches = [pa.RecordBatch.from_pylist([r._asdict() for r in part], schema=kafka)
+               for part in (recs[:7], recs[7:], [])]
+    rejects, rows = _Acc([]), _Acc(0)
+    out = list(stream_speed.arrow_rows(KEY, rejects, rows)(iter(batches)))
+    # Spark checks each batch against the declared schema: names and types must be SPEED_SCHEMA's
+    from pyspark.sql.pandas.types import to_arrow_schema
+    assert all(b.schema.equals(to_arrow_schema(stream_speed.SPEED_SCHEMA)) for b in out)
+    got = [r for b in out for r in b.to_pylist()]
+    expected = [dict(zip(stream_speed.SPEED_SCHEMA.fieldNames(), row))
+                for row, rej in stream_speed.convert_partition(KEY)(recs) if rej is None]
+    assert len(got) == len(payloads) == rows.value
+    assert got == expected  # created_at is tz-aware UTC on both sides, created_date a date
+    reasons = {r[REJECTED_SCHEMA.fieldNames().index("kafka_offset")]: r[0] for r in rejects.value}
+    assert reasons == {10: parse.INVALID_JSON, 11: parse.INVALID_JSON, len(values) - 1: parse.NOT_A_TWEET}
+
+
 def test_speed_table_has_silvers_columns_partitioned_by_ingest_date():
     cols = ddl_columns(ROOT / "hive/ddl/speed/tweets.sql")
     assert cols == [c for c in SILVER_SCHEMA.fieldNames() if c != "ingest_date"]
