@@ -14,11 +14,12 @@ classification (pii.Pii.protect) and adds the ingest metadata.
 """
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 from urllib.parse import unquote
+
+import msgspec
 
 from spark.transforms import pii as pii_mod
 
@@ -216,12 +217,18 @@ def _tweet_of(obj: Any) -> tuple[str, dict, dict]:
     return V2, obj, {}
 
 
+# msgspec, not json: a third faster here (22 vs 33 us on an 840-byte tweet, 2026-11-24), and the same
+# strict RFC 8259 grammar as the raw sink's check (ingestion/sink_check.py), so bronze and the speed
+# layer refuse what the sink refuses: NaN/Infinity, lone surrogates, a BOM, UTF-16. json.loads took all four.
+_decode = msgspec.json.Decoder().decode
+
+
 def extract(json_text: str | bytes) -> dict[str, Any]:
     """The row as plain values, identifiers still in clear (pii.Pii.protect comes next)."""
     try:
-        obj = json.loads(json_text)
-    except (ValueError, RecursionError) as e:
-        raise _Bad(INVALID_JSON, f"not valid JSON ({type(e).__name__})") from None
+        obj = _decode(json_text)
+    except (ValueError, RecursionError):  # msgspec.DecodeError is a ValueError
+        raise _Bad(INVALID_JSON, "not valid JSON (RFC 8259)") from None
     fmt, tweet, includes = _tweet_of(obj)
     return _v1(tweet) if fmt == V1 else _v2(tweet, includes)
 

@@ -282,6 +282,20 @@ def test_rejects_carry_a_reason_and_no_content(payload, reason, p):
     assert not any(v in rejected["detail"] for v in ("many", "yesterday", "#x", "no author"))  # never values
 
 
+@pytest.mark.parametrize("payload", [
+    b'{"id": "1500000000000000001", "author_id": "42", "text": "ok", "created_at": "2022-03-05T10:00:00.000Z", '
+    b'"score": NaN}',
+    b'{"id": "1500000000000000001", "author_id": "42", "text": "\\ud800", "created_at": "2022-03-05T10:00:00.000Z"}',
+    b"\xef\xbb\xbf" + json.dumps(GOOD_V2).encode(),
+    json.dumps(GOOD_V2).encode("utf-16"),
+])
+def test_what_the_raw_sink_refuses_as_json_bronze_refuses_too(payload, p):
+    """The speed layer reads Kafka, not the raw zone: it must not take what the sink rejected."""
+    assert sink.check_payload(payload)[1] in ("invalid_json", "invalid_utf8")
+    row, rej = parse.to_bronze(payload, META, p)
+    assert row is None and rej.reason == parse.INVALID_JSON
+
+
 def test_a_good_minimal_tweet_is_not_rejected(p):
     row = row_of(json.dumps(GOOD_V2), p)
     assert row["tweet_id"] == 1500000000000000001 and row["created_date"] == date(2022, 3, 5)
