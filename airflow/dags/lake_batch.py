@@ -21,13 +21,14 @@ from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from lake_dags import (DEFAULT_ARGS, LAKE_PYTHON, LAKE_ROOT, SCHEMA_PREFIX, SPARK_CONN, TRINO_CONN, WEBHDFS_CONN,
-                       ingest_date, run_lake, settings, trino_run)
+                       build_gates_filter, ingest_date, run_lake, settings, trino_run)
 
 DATE = "{{ data_interval_start.strftime('%Y-%m-%d') }}"
 # Run parameters, so a run carries where it builds (tests: `airflow dags test ... -c '{"schema_prefix": ...}'`);
 # whoever executes the run's tasks, dags test or the scheduler, then uses the same schemas.
 PARAMS = {"schema_prefix": SCHEMA_PREFIX, "raw_root": os.environ.get("LAKE_RAW_ROOT", "/lake/raw/tweets")}
 PREFIX = "{{ params.schema_prefix }}"
+BUILD_TASKS = ("bronze", "silver", "gold")  # their return values are `lake build`'s summary lines
 
 
 def prefix(context) -> str:
@@ -42,6 +43,7 @@ with DAG(
     max_active_runs=1,  # one build at a time: builds of different dates may share created_date partitions
     default_args=DEFAULT_ARGS,
     params=PARAMS,
+    user_defined_macros={"build_gates_filter": build_gates_filter},
     tags=["lake", "batch"],
     doc_md=__doc__,
 ) as dag:
@@ -83,14 +85,14 @@ with DAG(
         return run_lake(["lake", "build", "--date", ingest_date(context), "--layers", "gold",
                          "--schema-prefix", prefix(context)])
 
-    # 4. the gates, read back: every gate the build recorded for this run's partitions passed
+    # 4. the gates, read back: each of this run's three builds recorded gates, and every one passed
     quality_gates = SQLCheckOperator(
         task_id="quality_gates",
         conn_id=TRINO_CONN,
-        sql=(f"SELECT count(*) > 0 AS gates_recorded, count_if(NOT passed) = 0 AS all_passed "
+        sql=(f"SELECT count(DISTINCT run_id) = {len(BUILD_TASKS)} AS every_build_recorded_gates, "
+             f"count_if(NOT passed) = 0 AS all_passed "
              f"FROM hive.{PREFIX}ops.quality_checks "
-             f"WHERE check_date >= CAST('{{{{ dag_run.start_date.strftime('%Y-%m-%d') }}}}' AS date) "
-             f"AND checked_at >= CAST('{{{{ dag_run.start_date.strftime('%Y-%m-%d %H:%M:%S') }}}}' AS timestamp)"),
+             f"WHERE {{{{ build_gates_filter(ti.xcom_pull(task_ids={list(BUILD_TASKS)})) }}}}"),
         retries=0,
     )
 

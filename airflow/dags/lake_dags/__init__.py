@@ -8,6 +8,7 @@ stdlib-only parts of the `lake` package (settings, SQL rendering) themselves. Th
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -80,3 +81,24 @@ def settings():
     from lake import settings as settings_mod
 
     return settings_mod.get()
+
+
+# `lake build`'s last line (lake/build.py): "== build <run id> done in ...". The run id is
+# lake/quality.py new_run_id(): a UTC stamp and a random suffix, carried by every gate the build records.
+_BUILD_DONE = re.compile(r"== build (\d{8}T\d{6}Z-[0-9a-f]+) done")
+
+
+def build_gates_filter(summaries) -> str:
+    """The WHERE clause on ops.quality_checks that selects the gates of the builds whose summary
+    lines are given (the layer tasks' return values, from XCom); "false" when none is.
+
+    By the builds' own run ids, not by a time window from the run's start: `airflow dags test` gives a
+    run its logical date as start date, which for today's interval (the demo) is tomorrow, so a window
+    found no gates; and a window would also take the gates of anything else built meanwhile."""
+    ids = sorted({m.group(1) for line in (summaries or ()) if isinstance(line, str)
+                  for m in [_BUILD_DONE.search(line)] if m})
+    if not ids:
+        return "false"
+    day = ids[0][:8]  # the earliest build's UTC date: no gate of these builds was recorded before it
+    quoted = ", ".join(f"'{i}'" for i in ids)  # safe: the pattern allows digits, letters T, Z and '-'
+    return f"check_date >= DATE '{day[:4]}-{day[4:6]}-{day[6:]}' AND run_id IN ({quoted})"
