@@ -56,6 +56,16 @@ def fresh_tweets(s: Settings, n: int) -> tuple[list[int], float]:
     return ids, time.monotonic()
 
 
+def failure_lines(output: str, keep: int = 30) -> str:
+    """What failed in an `airflow dags test` run: its error lines and exceptions. The run's last lines only
+    say that it failed; the failing task's exception comes minutes of log earlier."""
+    marks = ("[error", "Exception:", "Error:", "quality gate failed")
+    lines = output.splitlines()
+    picked = sorted({j for i, ln in enumerate(lines) if any(m in ln for m in marks)
+                     for j in range(i, min(i + 4, len(lines)))})  # a marked line and what follows it
+    return "\n".join(lines[j] for j in picked[-keep:]) or output[-3000:]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lake.lambda_demo", description=__doc__.split("\n\n")[0])
     ap.add_argument("--fresh", type=int, default=200)
@@ -83,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{today + timedelta(days=1)}); a few minutes", flush=True)
             r = airflow_env.dags_test(s, "lake_batch", (today + timedelta(days=1)).isoformat())
             if r.returncode != 0:
-                raise LakeError("demo: the lake_batch run failed", (r.stdout + r.stderr)[-3000:])
+                raise LakeError("demo: the lake_batch run failed", failure_lines(r.stdout + r.stderr))
             print("   lake_batch succeeded: bronze, silver, gold, gates, compaction, ANALYZE, watermark")
             after = show(s, "serving.tweets after the batch run (the same query)")
             total_before = next(r for r in before if r[0] is None)

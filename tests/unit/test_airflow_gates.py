@@ -38,3 +38,17 @@ def test_a_build_that_returned_nothing_is_left_out_so_the_count_check_fails():
 def test_only_run_ids_reach_the_sql():
     where = build_gates_filter(["== build 20261124T014804Z-6651e9' OR 1=1 -- done in 1s"])
     assert where == "false"
+
+
+def test_the_demo_names_what_failed_in_a_long_dags_test_log():
+    from lake.lambda_demo import failure_lines
+
+    log = "\n".join(
+        ["[info] Command exited with return code 99", "[info] Skipping task."]
+        + ["[info] Task started"]
+        + ["[error    ] Task failed with exception", "Traceback (most recent call last):",
+           "airflow.exceptions.AirflowException: Test failed.", "Query:", "SELECT 1", "Results:", "(False,)"]
+        + [f"[info] line {i}" for i in range(200)] + ["DagRun failed"])
+    shown = failure_lines(log)
+    assert "Test failed." in shown and "SELECT 1" in shown and "[error    ] Task failed" in shown
+    assert "Skipping task" not in shown and "line 150" not in shown
