@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import time
 
 import pytest
 
@@ -17,6 +18,11 @@ def test_start_marks_pid_and_stop_kills(tmp_path):
     pid = d.start(argv, env={})
     assert d.pid() == pid and process.is_ours(pid, "sleeper")
     assert not process.is_ours(pid, "other")
+    # Measured right after the fork, the child may not have exec'd the interpreter yet (0.5 MiB seen
+    # once in CI): probe until it has, for up to 10 s.
+    deadline = time.monotonic() + 10
+    while (process.rss_mb(pid) or 0) <= 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert (process.rss_mb(pid) or 0) > 1
     assert d.stop(timeout=5)
     assert d.pid() is None
