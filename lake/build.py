@@ -56,6 +56,14 @@ class Report:
     gates: list[quality.Gate] = field(default_factory=list)
     seconds: float = 0.0
 
+    def summary(self) -> str:
+        """The build's last line. lake_batch's layer tasks return it, and its quality_gates task reads the
+        run id from it (airflow/dags/lake_dags build_gates_filter)."""
+        dates = ", ".join(self.ingest_dates) or "-"
+        passed = sum(g.passed for g in self.gates)
+        return (f"== build {self.run_id} done in {self.seconds:.0f}s: ingest dates {dates}; "
+                f"{len(self.created_dates)} created date(s); {passed}/{len(self.gates)} gates passed")
+
     def as_dict(self) -> dict:
         return {"run_id": self.run_id, "ingest_dates": self.ingest_dates, "created_dates": self.created_dates,
                 "steps": self.steps, "seconds": round(self.seconds, 1),
@@ -174,6 +182,5 @@ def run(s: Settings, dates: list[str] | None = None, pending: bool = False, laye
         step("gold: quality gates")
         gates("gold", res["created_dates"])
     rep.seconds = time.monotonic() - t0
-    echo(f"== build {rep.run_id} done in {rep.seconds:.0f}s: ingest dates {', '.join(rep.ingest_dates) or '-'}; "
-         f"{len(rep.created_dates)} created date(s); {sum(g.passed for g in rep.gates)}/{len(rep.gates)} gates passed")
+    echo(rep.summary())
     return rep
