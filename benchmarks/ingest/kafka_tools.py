@@ -62,16 +62,18 @@ def parse_consumer_summary(stdout: str) -> dict:
     raise ToolError("no ConsumerPerformance header (start.time, end.time, ...) and data row in its output")
 
 
-def java_command(java: Path, kafka_lib: Path, heap: str, main_class: str, args: list[str]) -> list[str]:
+def java_command(java: Path, kafka_lib: Path, heap: str, main_class: str, args: list[str],
+                 classpath: str | None = None) -> list[str]:
     # An English locale keeps the decimal point a dot in the tools' printf output.
     return [str(java), f"-Xmx{heap}", "-Duser.language=en", "-Duser.country=US",
-            "-cp", f"{kafka_lib}/*", main_class, *args]
+            "-cp", classpath or f"{kafka_lib}/*", main_class, *args]
 
 
 def run(java: Path, kafka_lib: Path, heap: str, main_class: str, args: list[str], log: Path,
-        timeout: float) -> str:
-    """Run one tool to completion; its whole output goes to `log`. Returns stdout."""
-    cmd = java_command(java, kafka_lib, heap, main_class, args)
+        timeout: float, classpath: str | None = None) -> str:
+    """Run one tool to completion; its whole output goes to `log`. Returns stdout.
+    classpath: instead of the Kafka jars (Hadoop's FsShell runs the same way)."""
+    cmd = java_command(java, kafka_lib, heap, main_class, args, classpath)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:

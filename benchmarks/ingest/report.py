@@ -5,7 +5,7 @@ import json
 import os
 from pathlib import Path
 
-from benchmarks.ingest import consumers, producers, sink_drain, stats
+from benchmarks.ingest import consumers, hdfs_put, producers, sink_drain, stats
 
 
 HDFS_LEFT = {True: "still there", False: "gone"}
@@ -61,6 +61,28 @@ def _throughput_table(section: dict, reference: str, first_col: str) -> list[str
         rows.append(f"| {name} | {_n(r['median'])} | {_n(r['min'])} – {_n(r['max'])} | "
                     f"{_n(s['mib_per_s']['median'], 1)} | {_pct(section['ratio_to_kafka'].get(name))} |")
     return rows
+
+
+def _mib(nbytes: int) -> str:
+    return f"{nbytes / 2**20:g}"
+
+
+def hdfs_ceiling(cons: dict, goal: float) -> list[str]:
+    """The sink against HDFS's own write rate on this host (benchmarks/ingest/hdfs_put.py)."""
+    put = cons["summary"].get(hdfs_put.NAME)
+    sink = cons["summary"].get(sink_drain.NAME)
+    if not put or not sink:
+        return []
+    put_rate, put_share = put["records_per_s"]["median"], cons["ratio_to_kafka"].get(hdfs_put.NAME)
+    text = (f"Ceiling: Hadoop's own client (FsShell -put, Java, no Kafka) wrote the same bytes into HDFS at "
+            f"{_n(put_rate)} records/s ({_n(put['mib_per_s']['median'], 1)} MiB/s; median of marginal rates, JVM "
+            f"start excluded), {_pct(put_share)} of ConsumerPerformance. The sink, which also reads them from Kafka "
+            f"on the same cores, landed them at {_pct(stats.ratio(sink['records_per_s']['median'], put_rate))} of "
+            f"HDFS's own rate.")
+    if put_share is not None and put_share < goal:
+        text += (f" HDFS alone stays below the sink goal ({_pct(goal)} of ConsumerPerformance) on this host, so no "
+                 f"sink, in any language, could meet it here.")
+    return ["", text]
 
 
 def _runs_table(runs: list[dict]) -> list[str]:
@@ -119,8 +141,10 @@ def render(res: dict) -> str:
                 f"its first partition assignment (its log) until its committed offsets reach the high watermarks "
                 f"(files renamed into place). The readers without HDFS are timed from assignment to the last "
                 f"record (ConsumerPerformance: its fetch.* figures, which leave out the group join). All use the "
-                f"sink's fetch sizes (fetch.max.bytes 64 MiB, max.partition.fetch.bytes 8 MiB).", ""]
+                f"sink's fetch sizes (fetch.max.bytes {_mib(case['consumer']['fetch_max_bytes'])} MiB, "
+                f"max.partition.fetch.bytes {_mib(case['consumer']['max_partition_fetch_bytes'])} MiB).", ""]
         out += _throughput_table(cons, consumers.KAFKA_TOOL, "reader")
+        out += hdfs_ceiling(cons, case["goals"]["sink_ratio"])
         sink_runs = [r for r in cons["runs"] if r["client"] == sink_drain.NAME and not r["warmup"]]
         if sink_runs:
             r0 = sink_runs[0]

@@ -22,8 +22,8 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks.ingest import cases, consumers, kafka_tools, latency, machine, payloads, producers, report, \
-    sink_drain, stats
+from benchmarks.ingest import cases, consumers, hdfs_put, kafka_tools, latency, machine, payloads, producers, \
+    report, sink_drain, stats
 from benchmarks.ingest.progress import bar as progress_bar
 from benchmarks.ingest.sandbox import Sandbox, kafka_cluster_id
 from ingestion import producer as lake_producer
@@ -172,7 +172,9 @@ class Bench:
         value_bytes = filled.bytes
         probe = self.hdfs_small_write_probe(box)
         validation = self.validation_rate(records[:n])
-        readers = (consumers.KAFKA_TOOL, consumers.CONFLUENT, consumers.KAFKA_PYTHON, sink_drain.NAME)
+        lines_file = self.work / "sink-values.jsonl"   # what the sink lands, for HDFS's own client (untimed)
+        payloads.write_payload_file(records[:n], lines_file)
+        readers = (consumers.KAFKA_TOOL, consumers.CONFLUENT, consumers.KAFKA_PYTHON, sink_drain.NAME, hdfs_put.NAME)
         rounds = self.case.warmup_runs + self.case.runs
         timeout = max(300, n / 200)
         runs = []
@@ -190,6 +192,10 @@ class Bench:
                                                         box.group(f"confluent-drain-{k}"), csettings, timeout)
                     elif reader == consumers.KAFKA_PYTHON:
                         fig = consumers.drain_kafka_python(self.bootstrap, topic, n, value_bytes, csettings, timeout)
+                    elif reader == hdfs_put.NAME:
+                        fig = hdfs_put.run_put(self.java, self.s.lib_dir / "hadoop", self.s.hadoop_conf_dir, self.heap,
+                                               lines_file, n, value_bytes, self.hdfs, box.hdfs_dir, self.logs,
+                                               f"round{k}")
                     else:
                         base = f"{box.hdfs_dir}/sink-round{k}"
                         fig = sink_drain.drain(self.bootstrap, topic, n, value_bytes, box.group(f"sink-{k}"), base,
