@@ -49,3 +49,55 @@ def test_report_names_the_producer_maximum_and_its_source():
 def test_no_probe_seen_is_reported_as_missed():
     text = run.report(result(fresh_p95=None, batch_p95=1.0, seen=0))
     assert "| no probe was seen | | | | | | **missed** |" in text
+
+
+# ---- capacity: what the throughput goal asks of the shared transforms ---------------------------
+def test_capacity_needs_input_rate_over_the_goal_ratio_against_cores_times_one_core():
+    cap = run.capacity(10_000, 0.5, {"rows_per_cpu_second": 9_000.0}, cores=2)
+    assert cap["needed_rows_per_s"] == 20_000 and cap["ceiling_rows_per_s"] == 18_000
+    assert cap["reachable"] is False
+    assert run.capacity(10_000, 0.5, {"rows_per_cpu_second": 11_000.0}, cores=2)["reachable"] is True
+
+
+def with_alone(rows_per_cpu_second: float) -> dict:
+    res = result(fresh_p95=10.0, batch_p95=17.0)
+    res.update(goal_ratio=0.5, cores=2, transforms_alone={"records": 20_000, "rows": 20_000, "cpu_seconds": 2.2,
+                                                          "rows_per_cpu_second": rows_per_cpu_second,
+                                                          "us_per_record": 1e6 / rows_per_cpu_second})
+    return res
+
+
+def test_report_says_when_the_goal_is_out_of_reach_of_the_transforms_themselves():
+    text = run.report(with_alone(9_000.0))
+    assert "ran at 9,000 records per CPU-second" in text
+    assert "must be processed within 5 s, so at 20,000 rows/s. 2 cores running nothing but this code would do " \
+           "18,000/s; the stream processed 4,500/s (25% of that" in text
+    assert "out of reach on this host" in text
+
+
+def test_report_makes_no_such_claim_when_the_cores_would_suffice():
+    text = run.report(with_alone(12_000.0))
+    assert "would do 24,000/s" in text and "out of reach" not in text
+
+
+def test_report_without_the_measurement_has_no_capacity_section():
+    assert "Capacity" not in run.report(result(fresh_p95=10.0, batch_p95=1.0))
+
+
+def test_fresh_payloads_recycle_the_same_tweets_with_new_ids():
+    import itertools
+    import json
+
+    got = [(k, json.loads(v)) for k, v in itertools.islice(run.fresh_payloads(seed=41, distinct=3), 7)]
+    ids = [o["id"] for _, o in got]
+    assert len(set(ids)) == 7 and all(k.decode() == o["id"] for k, o in got)
+    strip = [{k: v for k, v in o.items() if k != "id"} for _, o in got]
+    assert strip[0] == strip[3] == strip[6] and strip[0] != strip[1]
+
+
+def test_transforms_alone_runs_the_streams_own_code_and_counts_rows():
+    from spark.transforms import pii as pii_mod
+
+    fig = run.transforms_alone(300, seed=41, pii=pii_mod.Pii("k" * 32))
+    assert fig["records"] == 300 and fig["rows"] == 300   # synthetic tweets are all valid
+    assert fig["rows_per_cpu_second"] > 0 and fig["us_per_record"] > 0
