@@ -10,7 +10,7 @@ def result(fresh_p95: float | None, batch_p95: float | None, drained: bool = Tru
         "master": "local[2]", "machine": "2 cores",
         "producer_max_rps": 50_000.0, "producer_max_source": "median of 3 timed runs in this run",
         "freshness": {"probes": 30, "seen": seen, "p50_s": 5.0, "p95_s": fresh_p95, "max_s": 25.0},
-        "throughput": [{"name": "goal-20pct", "rate_target": 10_000.0, "rate_achieved": 9_990.0, "batches": 4,
+        "throughput": [{"name": "goal-20pct", "fraction": 0.2, "rate_target": 10_000.0, "rate_achieved": 9_990.0, "batches": 4,
                         "batch_p50_s": 3.0, "batch_p95_s": batch_p95, "batch_max_s": batch_p95,
                         "rows_per_s_processing": 4_500.0, "drained": drained}],
     }
@@ -78,6 +78,13 @@ def test_report_says_when_the_goal_is_out_of_reach_of_the_transforms_themselves(
 def test_report_makes_no_such_claim_when_the_cores_would_suffice():
     text = run.report(with_alone(12_000.0))
     assert "would do 24,000/s" in text and "out of reach" not in text
+
+
+def test_capacity_speaks_only_of_the_goal_cases_not_of_a_fixed_low_rate():
+    res = with_alone(9_000.0)
+    res["throughput"].append({**res["throughput"][0], "name": "fixed-200", "fraction": None, "rate_target": 200.0})
+    text = run.report(res)
+    assert "- goal-20pct:" in text and "- fixed-200:" not in text
 
 
 def test_report_without_the_measurement_has_no_capacity_section():
