@@ -26,9 +26,12 @@ FS_SHELL = "org.apache.hadoop.fs.FsShell"
 
 def _put(java: Path, classpath: str, heap: str, sources: list[Path], target: str, log: Path,
          timeout: float) -> float:
+    # The lake's log4j.properties logs to ${hadoop.log.dir}/${hadoop.log.file}, by default ./hadoop.log:
+    # keep the client's log beside the run's other logs, not in the working directory.
+    jvm_args = (f"-Dhadoop.log.dir={log.parent}", f"-Dhadoop.log.file={log.stem}.log4j.log")
     t0 = time.monotonic()
     kafka_tools.run(java, Path(), heap, FS_SHELL, ["-put", "-f", *map(str, sources), target], log, timeout,
-                    classpath=classpath)
+                    classpath=classpath, jvm_args=jvm_args)
     return time.monotonic() - t0
 
 

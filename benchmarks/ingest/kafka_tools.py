@@ -63,17 +63,17 @@ def parse_consumer_summary(stdout: str) -> dict:
 
 
 def java_command(java: Path, kafka_lib: Path, heap: str, main_class: str, args: list[str],
-                 classpath: str | None = None) -> list[str]:
+                 classpath: str | None = None, jvm_args: tuple[str, ...] = ()) -> list[str]:
     # An English locale keeps the decimal point a dot in the tools' printf output.
-    return [str(java), f"-Xmx{heap}", "-Duser.language=en", "-Duser.country=US",
+    return [str(java), f"-Xmx{heap}", "-Duser.language=en", "-Duser.country=US", *jvm_args,
             "-cp", classpath or f"{kafka_lib}/*", main_class, *args]
 
 
 def run(java: Path, kafka_lib: Path, heap: str, main_class: str, args: list[str], log: Path,
-        timeout: float, classpath: str | None = None) -> str:
+        timeout: float, classpath: str | None = None, jvm_args: tuple[str, ...] = ()) -> str:
     """Run one tool to completion; its whole output goes to `log`. Returns stdout.
-    classpath: instead of the Kafka jars (Hadoop's FsShell runs the same way)."""
-    cmd = java_command(java, kafka_lib, heap, main_class, args, classpath)
+    classpath, jvm_args: instead of the Kafka jars, and more -D options (Hadoop's FsShell runs the same way)."""
+    cmd = java_command(java, kafka_lib, heap, main_class, args, classpath, jvm_args)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:

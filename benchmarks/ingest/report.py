@@ -72,7 +72,8 @@ def hdfs_ceiling(cons: dict, goal: float) -> list[str]:
     put = cons["summary"].get(hdfs_put.NAME)
     sink = cons["summary"].get(sink_drain.NAME)
     if not put or not sink:
-        return []
+        errors = cons.get("hdfs_put_errors")
+        return ["", f"No HDFS ceiling this run: {errors[-1]}"] if errors else []
     put_rate, put_share = put["records_per_s"]["median"], cons["ratio_to_kafka"].get(hdfs_put.NAME)
     text = (f"Ceiling: Hadoop's own client (FsShell -put, Java, no Kafka) wrote the same bytes into HDFS at "
             f"{_n(put_rate)} records/s ({_n(put['mib_per_s']['median'], 1)} MiB/s; median of marginal rates, JVM "

@@ -52,3 +52,12 @@ def test_report_has_no_ceiling_line_without_the_put_figure():
     cons = _cons(put_rate=1, sink_rate=1, kafka_rate=1)
     del cons["summary"][hdfs_put.NAME]
     assert report.hdfs_ceiling(cons, 0.5) == []
+
+
+def test_report_names_why_there_is_no_ceiling_when_every_put_failed():
+    cons = _cons(put_rate=1, sink_rate=1, kafka_rate=1)
+    del cons["summary"][hdfs_put.NAME]
+    cons["hdfs_put_errors"] = ["round 0: FsShell -put of three copies (1.51 s) was not slower than of one (1.56 s)"]
+    assert report.hdfs_ceiling(cons, 0.5) == [
+        "", "No HDFS ceiling this run: round 0: FsShell -put of three copies (1.51 s) was not slower than of one "
+            "(1.56 s)"]
