@@ -102,6 +102,17 @@ def test_fresh_payloads_recycle_the_same_tweets_with_new_ids():
     assert strip[0] == strip[3] == strip[6] and strip[0] != strip[1]
 
 
+def test_fresh_payloads_are_the_bytes_json_dumps_gives_for_the_tweet_with_its_new_id():
+    import itertools
+    import json
+
+    from benchmarks.speed.sandbox import tweet_payloads
+
+    base = [json.loads(v) for _, v in tweet_payloads(3, 41)]
+    for i, (key, value) in enumerate(itertools.islice(run.fresh_payloads(seed=41, distinct=3), 6)):
+        assert value == json.dumps({**base[i % 3], "id": key.decode()}).encode()
+
+
 def test_transforms_alone_runs_the_streams_own_code_and_counts_rows():
     from spark.transforms import pii as pii_mod
 
