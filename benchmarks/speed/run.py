@@ -257,9 +257,13 @@ def report(res: dict) -> str:
         fmt = (lambda v: f"{v:.1f} s" if v is not None else "-")
         lines.append(f"| {c['name']} | {c['rate_target']:,.0f}/s | {c['rate_achieved']:,.0f}/s | {c['batches']} | "
                      f"{fmt(c['batch_p50_s'])} | {fmt(c['batch_p95_s'])} | {fmt(c['batch_max_s'])} | "
-                     f"{c['rows_per_s_processing'] or '-'} | {c['drained']} | {limit:g} s | "
+                     f"{fmt_rate(c['rows_per_s_processing'])} | {c['drained']} | {limit:g} s | "
                      f"{'yes' if met else '**missed**'} |")
     return "\n".join(lines + capacity_lines(res)) + "\n"
+
+
+def fmt_rate(v: float | None) -> str:
+    return f"{v:,.0f}" if v else "-"
 
 
 def capacity_lines(res: dict) -> list[str]:
