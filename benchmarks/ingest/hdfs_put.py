@@ -30,8 +30,9 @@ def _put(java: Path, classpath: str, heap: str, sources: list[Path], target: str
     # keep the client's log beside the run's other logs, not in the working directory.
     jvm_args = (f"-Dhadoop.log.dir={log.parent}", f"-Dhadoop.log.file={log.stem}.log4j.log")
     t0 = time.monotonic()
-    kafka_tools.run(java, Path(), heap, FS_SHELL, ["-put", "-f", *map(str, sources), target], log, timeout,
-                    classpath=classpath, jvm_args=jvm_args)
+    kafka_tools.run_command(kafka_tools.jvm_command(java, classpath, heap, FS_SHELL,
+                                                    ["-put", "-f", *map(str, sources), target], jvm_args),
+                            FS_SHELL, log, timeout)
     return time.monotonic() - t0
 
 

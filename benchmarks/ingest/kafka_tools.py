@@ -62,18 +62,25 @@ def parse_consumer_summary(stdout: str) -> dict:
     raise ToolError("no ConsumerPerformance header (start.time, end.time, ...) and data row in its output")
 
 
-def java_command(java: Path, kafka_lib: Path, heap: str, main_class: str, args: list[str],
-                 classpath: str | None = None, jvm_args: tuple[str, ...] = ()) -> list[str]:
+def jvm_command(java: Path, classpath: str, heap: str, main_class: str, args: list[str],
+                jvm_args: tuple[str, ...] = ()) -> list[str]:
     # An English locale keeps the decimal point a dot in the tools' printf output.
     return [str(java), f"-Xmx{heap}", "-Duser.language=en", "-Duser.country=US", *jvm_args,
-            "-cp", classpath or f"{kafka_lib}/*", main_class, *args]
+            "-cp", classpath, main_class, *args]
+
+
+def java_command(java: Path, kafka_lib: Path, heap: str, main_class: str, args: list[str]) -> list[str]:
+    return jvm_command(java, f"{kafka_lib}/*", heap, main_class, args)
 
 
 def run(java: Path, kafka_lib: Path, heap: str, main_class: str, args: list[str], log: Path,
-        timeout: float, classpath: str | None = None, jvm_args: tuple[str, ...] = ()) -> str:
-    """Run one tool to completion; its whole output goes to `log`. Returns stdout.
-    classpath, jvm_args: instead of the Kafka jars, and more -D options (Hadoop's FsShell runs the same way)."""
-    cmd = java_command(java, kafka_lib, heap, main_class, args, classpath, jvm_args)
+        timeout: float) -> str:
+    """Run one Kafka tool to completion; its whole output goes to `log`. Returns stdout."""
+    return run_command(java_command(java, kafka_lib, heap, main_class, args), main_class, log, timeout)
+
+
+def run_command(cmd: list[str], main_class: str, log: Path, timeout: float) -> str:
+    """Run one JVM tool (jvm_command) to completion; its whole output goes to `log`. Returns stdout."""
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:

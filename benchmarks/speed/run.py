@@ -251,8 +251,8 @@ def report(res: dict) -> str:
              f"| case | target rate | achieved | batches | p50 | p95 | max | rows/s while processing | drained | "
              f"goal p95 <= {res.get('goal_ratio', 0.5):g}T | met |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"]
+    limit = res.get("goal_ratio", 0.5) * T
     for c in res["throughput"]:
-        limit = res.get("goal_ratio", 0.5) * T
         met = c["batch_p95_s"] is not None and c["batch_p95_s"] <= limit and c["drained"]
         fmt = (lambda v: f"{v:.1f} s" if v is not None else "-")
         lines.append(f"| {c['name']} | {c['rate_target']:,.0f}/s | {c['rate_achieved']:,.0f}/s | {c['batches']} | "

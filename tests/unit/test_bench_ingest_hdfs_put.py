@@ -21,8 +21,7 @@ def test_marginal_rate_refuses_a_three_copy_put_that_was_not_slower():
 
 
 def test_fs_shell_runs_on_the_hadoop_classpath_not_the_kafka_jars():
-    cmd = kafka_tools.java_command("java", "/kafka/libs", "512m", hdfs_put.FS_SHELL, ["-put", "a", "/b"],
-                                   classpath="/conf/hadoop:/lib/hadoop/*")
+    cmd = kafka_tools.jvm_command("java", "/conf/hadoop:/lib/hadoop/*", "512m", hdfs_put.FS_SHELL, ["-put", "a", "/b"])
     assert cmd[cmd.index("-cp") + 1] == "/conf/hadoop:/lib/hadoop/*"
     assert cmd[-4:] == [hdfs_put.FS_SHELL, "-put", "a", "/b"]
 
