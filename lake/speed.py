@@ -38,7 +38,8 @@ def extra_jars(s: Settings) -> list[Path]:
 
 def submit_argv(s: Settings, status_file: Path, service: str | None = "speed-layer", topic: str = "tweets.raw",
                 speed_db: str = "speed", checkpoint: str | None = None, trigger: float | None = None,
-                ui_port: int | None = None, master: str | None = None, extra_args: list[str] = ()) -> list[str]:
+                ui_port: int | None = None, master: str | None = None, extra_args: list[str] = (),
+                job: Path = JOB) -> list[str]:
     master = master or os.environ.get("LAKE_SPEED_MASTER", "local[2]")
     argv = spark.submit_base(s, master=master, name=f"lake-speed-{speed_db}", service=service,
                              driver_memory_mb=s.heaps_mb.get("speed-layer", 1024))
@@ -50,7 +51,7 @@ def submit_argv(s: Settings, status_file: Path, service: str | None = "speed-lay
              "--conf", f"spark.ui.port={ui}" if ui else "spark.ui.enabled=false",
              "--conf", "spark.ui.retainedJobs=200", "--conf", "spark.sql.ui.retainedExecutions=50",
              "--conf", "spark.sql.streaming.ui.retainedQueries=5",
-             str(JOB), "--bootstrap", s.kafka_bootstrap, "--topic", topic, "--speed-db", speed_db,
+             str(job), "--bootstrap", s.kafka_bootstrap, "--topic", topic, "--speed-db", speed_db,
              "--checkpoint", checkpoint or checkpoint_uri(s), "--trigger-seconds", str(trigger or trigger_seconds()),
              "--status-file", str(status_file), *extra_args]
     return argv

@@ -44,7 +44,8 @@ def drain_confluent(bootstrap: str, topic: str, count: int, value_bytes: int, gr
 
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
                   "fetch.max.bytes": settings["fetch_max_bytes"],
-                  "max.partition.fetch.bytes": settings["max_partition_fetch_bytes"]})
+                  "max.partition.fetch.bytes": settings["max_partition_fetch_bytes"],
+                  "queued.max.messages.kbytes": settings["queued_max_messages_kbytes"]})
     try:
         parts = c.list_topics(topic, timeout=30).topics[topic].partitions
         c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])

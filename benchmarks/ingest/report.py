@@ -143,7 +143,10 @@ def render(res: dict) -> str:
                 f"(files renamed into place). The readers without HDFS are timed from assignment to the last "
                 f"record (ConsumerPerformance: its fetch.* figures, which leave out the group join). All use the "
                 f"sink's fetch sizes (fetch.max.bytes {_mib(case['consumer']['fetch_max_bytes'])} MiB, "
-                f"max.partition.fetch.bytes {_mib(case['consumer']['max_partition_fetch_bytes'])} MiB).", ""]
+                f"max.partition.fetch.bytes {_mib(case['consumer']['max_partition_fetch_bytes'])} MiB)"
+                + (f"; the two librdkafka readers (the sink and the bare confluent-kafka consumer) also its local "
+                   f"queue of {_mib(case['consumer']['queued_max_messages_kbytes'] * 1024)} MiB"
+                   if "queued_max_messages_kbytes" in case["consumer"] else "") + ".", ""]
         out += _throughput_table(cons, consumers.KAFKA_TOOL, "reader")
         out += hdfs_ceiling(cons, case["goals"]["sink_ratio"])
         sink_runs = [r for r in cons["runs"] if r["client"] == sink_drain.NAME and not r["warmup"]]

@@ -89,12 +89,14 @@ class SpeedSandbox:
     def progress_file(self) -> Path:
         return self.run_dir / "speed.progress.jsonl"
 
-    def start_speed(self, trigger_seconds: float | None = None, extra_args: list[str] = ()) -> None:
+    def start_speed(self, trigger_seconds: float | None = None, extra_args: list[str] = (),
+                    job: Path = speed.JOB) -> None:
+        """The speed layer's streaming job on the sandbox's topic (`job`: bench-speed's floor swaps it)."""
         self.speed_status.unlink(missing_ok=True)
         argv = speed.submit_argv(self.s, self.speed_status, service=None, topic=self.topic,
                                  speed_db=self.dbs["SPEED_DB"], checkpoint=self.checkpoint,
                                  trigger=trigger_seconds or self.trigger_seconds, ui_port=0,
-                                 extra_args=["--progress-file", str(self.progress_file), *extra_args])
+                                 extra_args=["--progress-file", str(self.progress_file), *extra_args], job=job)
         env = spark.submit_env(self.s)
         env["PYTHONUNBUFFERED"] = "1"
         self.procs["speed"] = subprocess.Popen(argv, env=env, cwd=self.s.root, start_new_session=True,
@@ -109,15 +111,16 @@ class SpeedSandbox:
         os.killpg(p.pid, signal.SIGKILL)
         p.wait(timeout=30)
 
-    def stop(self) -> None:
-        for name, p in list(self.procs.items()):
+    def stop(self, names: tuple[str, ...] | None = None) -> None:
+        """SIGTERM (the stream stops gracefully, its checkpoint intact), SIGKILL after 60 s; all by default."""
+        for name in list(self.procs if names is None else names):
+            p = self.procs.pop(name)
             if p.poll() is None:
                 try:
                     os.killpg(p.pid, signal.SIGTERM)
                     p.wait(timeout=60)
                 except (subprocess.TimeoutExpired, ProcessLookupError):
                     os.killpg(p.pid, signal.SIGKILL)
-            self.procs.pop(name)
 
     def destroy(self) -> None:
         self.stop()

@@ -210,3 +210,17 @@ def test_client_choice_is_derived_from_both_ratios():
     assert "would miss the producer goal" in c["text"]
     assert choice(_results(10, 60, 50, 20, 120, 100, 10, 9))["pick"] == "kafka-python"
     assert choice(_results(60, 10, 50, 20, 120, 100, 10, 9))["pick"] == "split"
+
+
+def test_bench_readers_fetch_like_the_sink():
+    """cases.yaml spells the sink's librdkafka fetch settings for the readers it is compared with;
+    a change to one without the other would compare the sink with differently tuned readers."""
+    from pathlib import Path
+
+    import yaml
+
+    from ingestion.sink import FETCH_SETTINGS
+
+    cases = yaml.safe_load((Path(__file__).parents[2] / "benchmarks/ingest/cases.yaml").read_text())
+    spelled = {k.replace("_", "."): v for k, v in cases["common"]["consumer"].items()}
+    assert spelled == FETCH_SETTINGS

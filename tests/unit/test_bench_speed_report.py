@@ -119,3 +119,57 @@ def test_transforms_alone_runs_the_streams_own_code_and_counts_rows():
     fig = run.transforms_alone(300, seed=41, pii=pii_mod.Pii("k" * 32))
     assert fig["records"] == 300 and fig["rows"] == 300   # synthetic tweets are all valid
     assert fig["rows_per_cpu_second"] > 0 and fig["us_per_record"] > 0
+
+
+# ---- floor: the same stream with its transforms taken out ---------------------------------------
+def with_floor(floor_p95: float) -> dict:
+    res = result(fresh_p95=10.0, batch_p95=17.0)
+    res["throughput"].append({"name": "floor-20pct", "fraction": 0.2, "floor": True, "rate_target": 10_000.0,
+                              "rate_achieved": 9_990.0, "batches": 7, "batch_p50_s": 3.0, "batch_p95_s": floor_p95,
+                              "batch_max_s": floor_p95, "rows_per_s_processing": 31_000.0, "drained": True})
+    return res
+
+
+def test_a_floor_above_the_goal_says_no_transform_speed_up_can_meet_it():
+    text = run.report(with_floor(6.3))
+    assert "| floor-20pct |" in text and "n/a: floor, no transforms |" in text
+    assert "p95 6.3 s (7 batches), 31,000 rows/s while processing" in text
+    assert "no speed-up of the transforms can meet the goal on this host" in text
+    # the goal's own row is still judged, and the floor is not mistaken for it
+    assert verdicts(text) == ["yes", "**missed**"]
+
+
+def test_a_floor_below_the_goal_says_how_much_the_transforms_may_take():
+    text = run.report(with_floor(3.5))
+    assert "could meet it: they may take 1.5 s of a p95 batch" in text
+    assert "no speed-up" not in text
+
+
+def test_capacity_lines_leave_the_floor_out():
+    res = with_floor(6.3)
+    res.update(goal_ratio=0.5, cores=2, transforms_alone={"records": 20_000, "rows": 20_000, "cpu_seconds": 2.2,
+                                                          "rows_per_cpu_second": 9_000.0, "us_per_record": 111.0})
+    assert [ln for ln in run.capacity_lines(res) if ln.startswith("- ")][0].startswith("- goal-20pct:")
+    assert len([ln for ln in run.capacity_lines(res) if ln.startswith("- ")]) == 1
+
+
+def test_floor_convert_emits_one_pair_per_record_and_converts_only_until_a_row():
+    from benchmarks.speed import floor_stream
+
+    calls = []
+
+    def fake_real(pii):
+        def run_(records):
+            for rec in records:
+                calls.append(rec)
+                yield (None, ("rejected", rec)) if rec == "bad" else ((("row", rec)), None)
+        return run_
+
+    original = floor_stream._real_convert
+    floor_stream._real_convert = fake_real
+    try:
+        out = list(floor_stream.convert_floor(pii=None)(["bad", "a", "b", "c"]))
+    finally:
+        floor_stream._real_convert = original
+    assert calls == ["bad", "a"]   # a reject is converted for real, then the first good record; no more
+    assert out == [(None, ("rejected", "bad")), (("row", "a"), None), (("row", "a"), None), (("row", "a"), None)]
