@@ -153,23 +153,39 @@ def test_capacity_lines_leave_the_floor_out():
     assert len([ln for ln in run.capacity_lines(res) if ln.startswith("- ")]) == 1
 
 
-def test_floor_convert_emits_one_pair_per_record_and_converts_only_until_a_row():
-    from benchmarks.speed import floor_stream
-
-    calls = []
-
-    def fake_real(pii):
+def counting_convert(calls: list):
+    """A stand-in for stream_speed.convert_partition that records what it converts."""
+    def convert(pii):
         def run_(records):
             for rec in records:
                 calls.append(rec)
-                yield (None, ("rejected", rec)) if rec == "bad" else ((("row", rec)), None)
+                yield (None, ("rejected", rec)) if rec == "bad" else (("row", rec), None)
         return run_
+    return convert
 
-    original = floor_stream._real_convert
-    floor_stream._real_convert = fake_real
-    try:
-        out = list(floor_stream.convert_floor(pii=None)(["bad", "a", "b", "c"]))
-    finally:
-        floor_stream._real_convert = original
+
+def test_floor_convert_emits_one_pair_per_record_and_converts_only_until_a_row(monkeypatch):
+    from benchmarks.speed import floor_stream
+
+    calls: list = []
+    monkeypatch.setattr(floor_stream, "_real_convert", counting_convert(calls))
+    out = list(floor_stream.convert_floor(pii=None)(["bad", "a", "b", "c"]))
     assert calls == ["bad", "a"]   # a reject is converted for real, then the first good record; no more
     assert out == [(None, ("rejected", "bad")), (("row", "a"), None), (("row", "a"), None), (("row", "a"), None)]
+
+
+def test_the_floor_patch_reaches_the_function_the_stream_ships_to_its_workers(monkeypatch):
+    """floor_stream.py patches stream_speed.convert_partition before main(): that only works while
+    rows_only (what arrow_rows wraps) looks convert_partition up when it is called."""
+    from types import SimpleNamespace
+
+    from benchmarks.speed import floor_stream
+    from spark.jobs import stream_speed
+
+    calls: list = []
+    monkeypatch.setattr(floor_stream, "_real_convert", counting_convert(calls))
+    monkeypatch.setattr(stream_speed, "convert_partition", floor_stream.convert_floor)
+    added: list = []
+    acc = SimpleNamespace(add=added.append)
+    rows = list(stream_speed.rows_only(None, acc, acc)(["a", "b", "c"]))
+    assert rows == [("row", "a")] * 3 and calls == ["a"] and added == [3]
