@@ -8,6 +8,9 @@
 2. Throughput: input sustained at a fraction of the producer's measured maximum rate; Spark's
    own per-batch durations (durationMs.triggerExecution, from the job's progress listener).
    Goal: p95 micro-batch duration <= 50 % of the trigger at >= 20 % of the producer's max.
+   Each case may first run untimed at its own rate (warmup_seconds: the JVM's JIT compilation).
+3. Floor: the same job restarted without its per-record transforms (floor_stream.py), at the
+   goal's rate: what Spark, Kafka, Parquet and the producer leave of the goal for the transforms.
 
 Results: benchmarks/results/speed-<stamp>/{results.json,report.md} (and speed-latest).
 """
