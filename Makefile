@@ -135,7 +135,7 @@ airflow: install ## Start only Airflow (api-server on 127.0.0.1:8090, scheduler,
 airflow-batch: venv ## Run the lake_batch DAG once for DATE=YYYY-MM-DD (an ingest date) with `airflow dags test`
 	$(PY) -m lake.airflow_env run-batch --date $(DATE)
 
-bench-speed: venv ## Speed-layer benchmark: freshness through serving.tweets and micro-batch durations (docs/serving.md)
+bench-speed: venv ## Speed-layer benchmark: freshness through serving.tweets, micro-batch durations, and the stream's floor without transforms (docs/serving.md)
 	$(PY) -m benchmarks.speed.run $(BENCH_SPEED_ARGS)
 
 smoke: up ## End-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beeline
