@@ -400,12 +400,18 @@ def main(argv: list[str] | None = None) -> int:
         print("bench-speed: freshness ...", flush=True)
         res["freshness"] = freshness(box, cfg["freshness"])
         print(f"  {res['freshness']}", flush=True)
-        for case in cfg["throughput"]["cases"]:
+        def timed(case: dict, floor: bool = False) -> None:
             rate = case.get("rate") or case["fraction"] * max_rps
-            print(f"bench-speed: throughput {case['name']} at {rate:,.0f} tweets/s for {case['seconds']} s ...", flush=True)
+            print(f"bench-speed: {'floor' if floor else 'throughput'} {case['name']} at {rate:,.0f} tweets/s "
+                  f"for {case['seconds']} s ...", flush=True)
             r = throughput(box, case, rate, cfg["throughput"]["drain_timeout"])
+            if floor:
+                r["floor"] = True
             res["throughput"].append(r)
             print(f"  {r}", flush=True)
+
+        for case in cfg["throughput"]["cases"]:
+            timed(case)
         floor_cases = cfg["throughput"].get("floor_cases") or []
         if floor_cases:
             print("bench-speed: restarting the stream without its transforms (floor_stream.py) ...", flush=True)
@@ -413,12 +419,7 @@ def main(argv: list[str] | None = None) -> int:
             box.start_speed(T, job=FLOOR_JOB)
             warm_up(box, cfg["warmup_tweets"])
         for case in floor_cases:
-            rate = case["fraction"] * max_rps
-            print(f"bench-speed: floor {case['name']} at {rate:,.0f} tweets/s for {case['seconds']} s ...", flush=True)
-            r = throughput(box, case, rate, cfg["throughput"]["drain_timeout"])
-            r["floor"] = True
-            res["throughput"].append(r)
-            print(f"  {r}", flush=True)
+            timed(case, floor=True)
     finally:
         res["load_avg_end"] = os.getloadavg()[0]
         (out_dir / "results.json").write_text(json.dumps(res, indent=2, default=str))
