@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from ingestion import topics
+from ingestion import proc_cpu, topics
 from ingestion.sink_check import check_payload, is_plain_object
 from ingestion.sink_inflight import InFlight
 from ingestion.sink_roll import Landed, Layout, OpenRoll, RollStore, Segment, SinkError, file_name, parse_file_name
@@ -164,6 +164,8 @@ class RawSink:
         self._consumer = None
         self._stop = threading.Event()
         self._slots: dict[int, tuple[str, str]] = {}  # hour since epoch -> (ingest_date, ingest_hour)
+        # CPU counters at the first assignment: the final status says what consuming used (bench-ingest prints it).
+        self._cpu_at_assign: dict | None = None
 
     # ---------------------------------------------------------------- recovery
     def recover(self, partition: int) -> int:
@@ -190,6 +192,8 @@ class RawSink:
             self.buffers[tp.partition] = _Buffer()
             log.info("partition %d: resuming at offset %s", tp.partition, start if start >= 0 else "beginning")
         consumer.assign(partitions)
+        if self._cpu_at_assign is None:
+            self._cpu_at_assign = proc_cpu.snapshot()
 
     def _on_revoke(self, consumer, partitions) -> None:
         # Rolls in flight finish and commit (the next owner's recovery must not race them);
@@ -365,10 +369,13 @@ class RawSink:
             return
         import os
 
+        status = {"state": state, "heartbeat": time.time(), "topic": self.cfg.topic, "landed": self.landed,
+                  **self.stats}
+        if state == "stopped" and self._cpu_at_assign:
+            status["cpu_since_assigned"] = proc_cpu.since(self._cpu_at_assign, proc_cpu.snapshot())
         tmp = f"{self.cfg.status_file}.tmp"
         with open(tmp, "w") as fh:
-            json.dump({"state": state, "heartbeat": time.time(), "topic": self.cfg.topic,
-                       "landed": self.landed, **self.stats}, fh)
+            json.dump(status, fh)
         os.replace(tmp, self.cfg.status_file)
 
     def stop(self) -> None:

@@ -86,6 +86,35 @@ def hdfs_ceiling(cons: dict, goal: float) -> list[str]:
     return ["", text]
 
 
+def sink_cpu(sink_runs: list[dict]) -> list[str]:
+    """The sink process's CPU from its first assignment to its stop (ingestion/proc_cpu.py), median of the runs."""
+    runs = [r for r in sink_runs if r.get("sink_cpu")]
+    if not runs:
+        return []
+    med = stats.median
+
+    def group(key: str, name: str) -> float:
+        return med([r["sink_cpu"]["threads"].get(name, {}).get(key, 0.0) for r in runs])
+
+    def rdk(key: str) -> float:
+        return med([sum(g[key] for n, g in r["sink_cpu"]["threads"].items() if n.startswith("rdk:")) for r in runs])
+
+    drain = med([r["seconds"] for r in runs])
+    main_cpu, main_wait = group("cpu_s", "main"), group("runq_wait_s", "main")
+    text = (f"The sink's CPU from its first assignment to its stop (Linux /proc, median of {len(runs)} timed runs; "
+            f"the drain itself took {drain:.2f} s): {med([r['sink_cpu']['process_cpu_s'] for r in runs]):.2f} s in "
+            f"all. Its main thread (consuming, the record check, buffering) was on a CPU for {main_cpu:.2f} s and "
+            f"runnable but waiting for a core for {main_wait:.2f} s; librdkafka's threads (fetching, zstd) used "
+            f"{rdk('cpu_s'):.2f} s and waited {rdk('runq_wait_s'):.2f} s; the other Python threads still alive at "
+            f"the stop (HDFS uploads and rolls end with their roll, and count only in the total) "
+            f"{group('cpu_s', 'python threads'):.2f} s.")
+    if main_wait >= 0.2 * drain:
+        text += (f" Waiting for a core took {main_wait / drain:.0%} of the drain's time from the main thread: "
+                 f"the host's cores were all busy (the DataNode and the broker run "
+                 f"beside the sink), so the rate is bounded by the host's CPU, not by the sink waiting on Kafka or HDFS.")
+    return ["", text]
+
+
 def _runs_table(runs: list[dict]) -> list[str]:
     rows = ["| round | client | timed | records | seconds | records/s | MiB/s |", "|---:|---|---|---:|---:|---:|---:|"]
     for r in runs:
@@ -168,6 +197,7 @@ def render(res: dict) -> str:
                     f"{_med(sink_runs, 'roll_seconds_max'):.2f} s) and "
                     f"{_n(_med(sink_runs, 'rolling_wall_seconds'), 1)} s of wall time: rolls of different "
                     f"partitions run at once, in worker threads, while the sink goes on consuming."]
+            out += sink_cpu(sink_runs)
         probe = cons.get("hdfs_small_write_s")
         if probe:
             out += ["", f"Context: a 1 KiB WebHDFS create on this HDFS takes median {probe['median']:.3f} s, "

@@ -59,6 +59,8 @@ def drain(bootstrap: str, topic: str, count: int, value_bytes: int, group: str, 
             # Correctness beside speed: the sink's own counters after it stopped.
             "sink_records": final.get("records"), "sink_rejected": final.get("rejected"),
             "sink_files": final.get("files"), "sink_rolls": final.get("rolls"),
+            # CPU from the first assignment to the stop, per thread group: on CPU, and waiting for a core.
+            "sink_cpu": final.get("cpu_since_assigned"),
             # Where the time went, from the sink's log: consuming until a roll is due, then rolls (which overlap).
             "first_roll_after_assignment_seconds": rolls[0][0] - assigned_at if rolls else None,
             "rolling_seconds": sum(took), "rolling_wall_seconds": busy_seconds(rolls), "roll_seconds_median": stats.median(took) if took else None,

@@ -224,3 +224,22 @@ def test_bench_readers_fetch_like_the_sink():
     cases = yaml.safe_load((Path(__file__).parents[2] / "benchmarks/ingest/cases.yaml").read_text())
     spelled = {k.replace("_", "."): v for k, v in cases["common"]["consumer"].items()}
     assert spelled == FETCH_SETTINGS
+
+
+def _sink_run(seconds: float, main_cpu: float, main_wait: float) -> dict:
+    return {"seconds": seconds, "sink_cpu": {"process_cpu_s": main_cpu + 1.0, "threads": {
+        "main": {"cpu_s": main_cpu, "runq_wait_s": main_wait},
+        "rdk:broker1": {"cpu_s": 0.8, "runq_wait_s": 0.3}, "rdk:main": {"cpu_s": 0.01, "runq_wait_s": 0.0}}}}
+
+
+def test_sink_cpu_line_names_the_wait_for_a_core_only_when_it_is_large():
+    from benchmarks.ingest.report import sink_cpu
+
+    busy = " ".join(sink_cpu([_sink_run(3.0, 1.7, 0.9), _sink_run(3.2, 1.8, 0.8), _sink_run(2.9, 1.6, 1.0)]))
+    assert "on a CPU for 1.70 s" in busy and "waiting for a core for 0.90 s" in busy
+    assert "used 0.81 s" in busy and "drain itself took 3.00 s" in busy
+    assert "bounded by the host's CPU" in busy
+    idle = " ".join(sink_cpu([_sink_run(3.0, 1.7, 0.1)]))
+    assert "waiting for a core for 0.10 s" in idle and "bounded by the host's CPU" not in idle
+    # Results from before the sink reported its CPU render as before.
+    assert sink_cpu([{"seconds": 3.0}]) == [] and sink_cpu([{"seconds": 3.0, "sink_cpu": {}}]) == []
