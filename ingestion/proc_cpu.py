@@ -20,21 +20,27 @@ from pathlib import Path
 _PROC = Path("/proc/self")
 
 
+def _cpu_seconds(stat: Path, tick: float) -> float:
+    """utime + stime of a process or thread (the name in parentheses may hold spaces: split after it)."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / tick
+
+
 def _thread(task: Path, tick: float) -> tuple[str, float, float] | None:
     try:
         name = (task / "comm").read_text().strip()
-        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        cpu = _cpu_seconds(task / "stat", tick)
         wait_ns = int((task / "schedstat").read_text().split()[1])
     except (OSError, IndexError, ValueError):   # the thread ended while being read, or no schedstat
         return None
-    return name, (int(fields[11]) + int(fields[12])) / tick, wait_ns / 1e9
+    return name, cpu, wait_ns / 1e9
 
 
 def snapshot(proc: Path = _PROC) -> dict:
     """{"process_cpu_s": s, "threads": {tid: (name, cpu_s, runq_wait_s)}}; {} without /proc."""
     try:
         tick = float(os.sysconf("SC_CLK_TCK"))
-        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        process_cpu = _cpu_seconds(proc / "stat", tick)
         tasks = list((proc / "task").iterdir())
     except (OSError, ValueError, IndexError):
         return {}
@@ -43,7 +49,7 @@ def snapshot(proc: Path = _PROC) -> dict:
         got = _thread(task, tick)
         if got is not None:
             threads[task.name] = got
-    return {"process_cpu_s": (int(fields[11]) + int(fields[12])) / tick, "threads": threads, "pid": proc.resolve().name}
+    return {"process_cpu_s": process_cpu, "threads": threads, "pid": proc.resolve().name}
 
 
 def group_name(tid: str, name: str, pid: str) -> str:

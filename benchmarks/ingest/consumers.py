@@ -38,14 +38,17 @@ def run_consumer_performance(java: Path, kafka_lib: Path, heap: str, topic: str,
             "join_seconds": row["rebalance.time.ms"] / 1000, "tool": row}
 
 
+def librdkafka_settings(settings: dict) -> dict:
+    """cases.yaml's consumer settings as librdkafka spells them (fetch_max_bytes -> fetch.max.bytes)."""
+    return {k.replace("_", "."): v for k, v in settings.items()}
+
+
 def drain_confluent(bootstrap: str, topic: str, count: int, value_bytes: int, group: str, settings: dict,
                     timeout: float) -> dict:
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
-                  "fetch.max.bytes": settings["fetch_max_bytes"],
-                  "max.partition.fetch.bytes": settings["max_partition_fetch_bytes"],
-                  "queued.max.messages.kbytes": settings["queued_max_messages_kbytes"]})
+                  **librdkafka_settings(settings)})
     try:
         parts = c.list_topics(topic, timeout=30).topics[topic].partitions
         c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])

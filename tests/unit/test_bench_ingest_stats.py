@@ -219,10 +219,11 @@ def test_bench_readers_fetch_like_the_sink():
 
     import yaml
 
+    from benchmarks.ingest.consumers import librdkafka_settings
     from ingestion.sink import FETCH_SETTINGS
 
     cases = yaml.safe_load((Path(__file__).parents[2] / "benchmarks/ingest/cases.yaml").read_text())
-    spelled = {k.replace("_", "."): v for k, v in cases["common"]["consumer"].items()}
+    spelled = librdkafka_settings(cases["common"]["consumer"])
     assert spelled == FETCH_SETTINGS
 
 
