@@ -1,4 +1,5 @@
-"""`make build`: raw -> bronze -> silver -> gold, each step followed by its quality gates.
+"""`make build`: raw -> bronze -> silver -> gold, each step followed by its quality gates, in one
+Spark application (spark/jobs/build.py) on YARN.
 
 The logical partition of a build is the raw INGEST date (the raw sink's
 ingest_date= folder: what landed that day), given as one date, a range, or
@@ -7,13 +8,12 @@ today's date implicitly. Bronze reports which tweet CREATED dates it touched;
 silver and gold rebuild exactly those partitions. Each step overwrites only
 the partitions it owns, so a rerun gives the same tables.
 
-    bronze  spark/jobs/build_bronze.py (YARN)   -> gates hive/quality/bronze
-    silver  spark/jobs/build_silver.py (YARN) + Trino publish into the bucketed table
-                                                -> gates hive/quality/silver
-    gold    spark/jobs/build_gold.py (YARN)     -> gates hive/quality/gold
+    bronze  raw -> bronze.tweets                       -> gates hive/quality/bronze
+    silver  bronze -> silver (+ Trino publish into the bucketed table) -> gates hive/quality/silver
+    gold    silver -> star schema and marts            -> gates hive/quality/gold
 
-Gate results go to ops.quality_checks; the first failed gate stops the build
-(exit 6) with one line naming it.
+Gate results go to ops.quality_checks; the first layer with a failed gate stops the build
+(exit 6) with one line naming the gate.
 """
 from __future__ import annotations
 
@@ -21,30 +21,13 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from lake import clients, config, ddl, quality, spark
+from lake import ddl, quality, spark
 from lake.errors import LakeError
+from lake.layers import LAYERS, Databases
 from lake.settings import Settings
 
-LAYERS = ("bronze", "silver", "gold")
-SILVER_PUBLISH_SESSION = {
-    # replace exactly the partitions written: the build owns them
-    "hive.insert_existing_partitions_behavior": "OVERWRITE",
-    "hive.compression_codec": "ZSTD",
-}
-
-
-@dataclass(frozen=True)
-class Databases:
-    """Schema names of one lake; tests use a prefix so their tables never meet the user's."""
-    prefix: str = ""
-
-    def __getattr__(self, layer: str) -> str:  # dbs.bronze -> "bronze" / "it_x_bronze"
-        if layer in ("raw", "bronze", "silver", "gold", "ops"):
-            return f"{self.prefix}{layer}"
-        raise AttributeError(layer)
-
-    def params(self) -> dict[str, str]:
-        return {f"{k.upper()}_DB": getattr(self, k) for k in ("raw", "bronze", "silver", "gold", "ops")}
+__all__ = ["LAYERS", "Databases", "Report", "run"]
+ENGINE_ENV = "LAKE_BUILD_ENGINE"  # columnar (default) | rows: the per-row path, until bench-build retires it
 
 
 @dataclass
@@ -54,6 +37,8 @@ class Report:
     created_dates: list[str] = field(default_factory=list)
     steps: dict[str, dict] = field(default_factory=dict)
     gates: list[quality.Gate] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -66,7 +51,7 @@ class Report:
 
     def as_dict(self) -> dict:
         return {"run_id": self.run_id, "ingest_dates": self.ingest_dates, "created_dates": self.created_dates,
-                "steps": self.steps, "seconds": round(self.seconds, 1),
+                "steps": self.steps, "stages": self.stages, "timings": self.timings, "seconds": round(self.seconds, 1),
                 "gates": [{"layer": g.layer, "name": g.name, "passed": g.passed, "observed": g.observed,
                            "expected": g.expected} for g in self.gates]}
 
@@ -78,10 +63,20 @@ def _job_result(out: str, tag: str) -> dict:
     raise LakeError(f"spark job printed no {tag} line; see its output above or the YARN application log")
 
 
-def _sql_file(s: Settings, rel: str, params: dict[str, str]) -> str:
-    path = s.root / "hive" / rel
-    text = config.render_text(path.read_text(), params, origin=str(path))
-    return "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("--")).strip().rstrip(";")
+def _job_results(out: str) -> dict[str, object]:
+    """tag -> JSON of every `<TAG> {json}` line the job printed (GATES lines keyed `GATES <layer>`)."""
+    found: dict[str, object] = {}
+    for line in out.splitlines():
+        head, _, rest = line.partition(" ")
+        if head == "GATES":
+            layer, _, rest = rest.partition(" ")
+            head = f"GATES {layer}"
+        if head.endswith("_RESULT") or head.startswith("GATES "):
+            try:
+                found[head] = json.loads(rest)
+            except ValueError:
+                continue
+    return found
 
 
 def apply_ddl(s: Settings, dbs: Databases) -> None:
@@ -91,96 +86,61 @@ def apply_ddl(s: Settings, dbs: Databases) -> None:
 
 def sync_raw_partitions(s: Settings, dbs: Databases) -> None:
     """Register raw folders the sink landed but could not register (e.g. Thrift Server was down)."""
+    from lake import clients
+
     clients.trino(s, f"CALL system.sync_partition_metadata('{dbs.raw}', 'tweets', 'ADD')")
 
 
-def created_dates_of(s: Settings, dbs: Databases, ingest_dates: list[str]) -> list[str]:
-    """Created dates of the bronze rows that came from these ingest dates (when bronze is not rebuilt)."""
-    rows = clients.trino(s, f"SELECT DISTINCT created_date FROM hive.{dbs.bronze}.tweets "
-                            f"WHERE ingest_date IN ({quality.sql_dates(ingest_dates, typed=False)})")
-    return sorted(str(r[0]) for r in rows)
-
-
-def publish_silver(s: Settings, dbs: Databases, written: list[str], emptied: list[str]) -> None:
-    from tqdm import tqdm
-
-    params = dbs.params()
-    # one day per statement: each (day, bucket) writer holds a sort buffer, so a month at once
-    # would need hundreds of them in Trino's heap
-    for day in tqdm(written, desc="publish silver.tweets", unit="day", disable=len(written) < 2):
-        clients.trino(s, _sql_file(s, "dml/silver/publish_tweets.sql",
-                                   {**params, "CREATED_DATES": quality.sql_dates([day], typed=True)}),
-                      session=SILVER_PUBLISH_SESSION)
-    if emptied:
-        clients.trino(s, _sql_file(s, "dml/silver/drop_emptied.sql",
-                                   {**params, "EMPTIED_DATES": quality.sql_dates(emptied, typed=True)}))
-
-
 def run(s: Settings, dates: list[str] | None = None, pending: bool = False, layers=LAYERS,
-        dbs: Databases = Databases(), master: str | None = None, echo=print) -> Report:
+        dbs: Databases = Databases(), master: str | None = None, echo=print, engine: str | None = None) -> Report:
+    import os
+
     if not dates and not pending:
         raise LakeError("make build needs DATE=YYYY-MM-DD, FROM=... TO=..., or PENDING=1 (never today's date "
                         "by default)")
     unknown = set(layers) - set(LAYERS)
     if unknown:
         raise LakeError(f"unknown layer(s) {', '.join(sorted(unknown))}; choose from {', '.join(LAYERS)}")
+    if pending and "bronze" not in layers:
+        raise LakeError("PENDING needs the bronze layer (pending is defined by raw files bronze has not loaded)")
+    engine = engine or os.environ.get(ENGINE_ENV, "columnar")
     t0 = time.monotonic()
     rep = Report(quality.new_run_id())
-    params = dbs.params()
-    jobs = s.root / "spark" / "jobs"
 
-    def step(name: str):
-        echo(f"== {name} ({time.monotonic() - t0:.0f}s)")
-
-    def gates(layer: str, created: list[str]) -> None:
-        found = quality.run_layer(s, layer, params, rep.ingest_dates, created)
-        quality.record(s, dbs.ops, rep.run_id, found, created or rep.ingest_dates)
-        rep.gates += found
-        for g in found:
-            echo(g.line())
-        quality.enforce(found)
-
-    step("DDL: bronze, silver, gold, ops tables (idempotent)")
+    echo("== DDL: bronze, silver, gold, ops tables (idempotent)")
     apply_ddl(s, dbs)
     if "bronze" in layers:
-        step("bronze: raw -> bronze.tweets (Spark)")
         sync_raw_partitions(s, dbs)
-        which = ["--pending"] if pending else ["--dates", ",".join(sorted(dates))]
-        out = spark.submit(s, jobs / "build_bronze.py", [*which, "--raw-table", f"{dbs.raw}.tweets",
-                                                         "--bronze-db", dbs.bronze], master=master)
-        res = _job_result(out, "BRONZE_RESULT")
-        rep.steps["bronze"] = res
-        rep.ingest_dates, rep.created_dates = res["ingest_dates"], res["created_dates"]
-        echo(f"  raw {res['raw_records']} = bronze {res['bronze_rows']} + duplicates {res['duplicates']} "
-             f"+ rejects {res['rejects']} {res['rejects_by_reason'] or ''}")
-        step("bronze: quality gates")
-        gates("bronze", rep.created_dates)
-    else:
-        if pending:
-            raise LakeError("PENDING needs the bronze layer (pending is defined by raw files bronze has not loaded)")
-        rep.ingest_dates = sorted(dates)
-        rep.created_dates = created_dates_of(s, dbs, rep.ingest_dates)
-    if "silver" in layers:
-        step(f"silver: enrich {len(rep.created_dates)} created date(s) (Spark)")
-        out = spark.submit(s, jobs / "build_silver.py", ["--dates", ",".join(rep.created_dates),
-                                                         "--bronze-db", dbs.bronze, "--silver-db", dbs.silver],
-                           master=master)
-        res = _job_result(out, "SILVER_RESULT")
-        rep.steps["silver"] = res
-        written = res.get("created_dates_written", [])
-        step("silver: publish bucketed silver.tweets (Trino)")
-        publish_silver(s, dbs, written, sorted(set(rep.created_dates) - set(written)))
-        step("silver: quality gates")
-        gates("silver", rep.created_dates)
-    if "gold" in layers:
-        step("gold: star schema and marts (Spark)")
-        out = spark.submit(s, jobs / "build_gold.py", ["--dates", ",".join(rep.created_dates),
-                                                       "--silver-db", dbs.silver, "--gold-db", dbs.gold],
-                           master=master)
-        res = _job_result(out, "GOLD_RESULT")
-        rep.steps["gold"] = res
-        step("gold: quality gates")
-        gates("gold", res["created_dates"])
+    which = ["--pending"] if pending else ["--dates", ",".join(sorted(dates))]
+    ordered = [x for x in LAYERS if x in layers]
+    echo(f"== Spark: {', '.join(ordered)} in one application ({engine} engine)")
+    rc, out = spark.submit(s, s.root / "spark" / "jobs" / "build.py",
+                           [*which, "--layers", ",".join(ordered), "--prefix", dbs.prefix, "--run-id", rep.run_id,
+                            "--engine", engine],
+                           master=master, name="lake-build", ok_codes=(0, 6), return_code=True)
+    found = _job_results(out)
+    result = found.get("BUILD_RESULT") or {}
+    for layer in ordered:
+        if f"{layer.upper()}_RESULT" in found:
+            rep.steps[layer] = found[f"{layer.upper()}_RESULT"]
+        for g in found.get(f"GATES {layer}", []):
+            gate = quality.Gate(g["layer"], g["name"], g["description"], g["target"], g["observed"], g["expected"])
+            rep.gates.append(gate)
+            echo(gate.line())
+    if "bronze" in rep.steps:
+        b = rep.steps["bronze"]
+        echo(f"  raw {b['raw_records']} = bronze {b['bronze_rows']} + duplicates {b['duplicates']} "
+             f"+ rejects {b['rejects']} {b['rejects_by_reason'] or ''}")
+    rep.ingest_dates = result.get("ingest_dates", sorted(dates or []))
+    rep.created_dates = result.get("created_dates", [])
+    rep.stages = result.get("stages", {})
+    rep.timings = result.get("steps", {})
     rep.seconds = time.monotonic() - t0
+    if rc == 6 or any(not g.passed for g in rep.gates):
+        quality.enforce(rep.gates)  # raises GateFailed: exit 6 with the failed gate's line
+    if not result:
+        raise LakeError("spark job build.py printed no BUILD_RESULT line; see its output above or the YARN log")
+    for name, secs in rep.stages.items():
+        echo(f"  {secs:7.1f}s  {name}")
     echo(rep.summary())
     return rep

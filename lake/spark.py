@@ -107,10 +107,14 @@ def session(app_name: str, master: str | None = None, extra: dict[str, str] | No
 
 
 def submit(s: Settings, script: Path, args: list[str] = (), master: str | None = None,
-           name: str | None = None, timeout: float = 1800, extra_conf: dict[str, str] | None = None) -> str:
-    """spark-submit a Python job (YARN by default); returns its stdout. Output
-    streams to the terminal too so progress is visible on long jobs."""
+           name: str | None = None, timeout: float = 1800, extra_conf: dict[str, str] | None = None,
+           ok_codes: tuple[int, ...] = (0,), return_code: bool = False, echo_prefix: str = "== "):
+    """spark-submit a Python job (YARN by default); returns its stdout (with return_code: (exit code,
+    stdout)). The job's own step lines (starting with echo_prefix) are printed as they come, so a long
+    build shows where it is; an exit code outside ok_codes raises with the tail of its stderr."""
     import subprocess
+    import tempfile
+    import threading
 
     from lake.errors import LakeError
 
@@ -119,13 +123,27 @@ def submit(s: Settings, script: Path, args: list[str] = (), master: str | None =
     for k, v in (extra_conf or {}).items():
         argv += ["--conf", f"{k}={v}"]
     argv += [str(script), *args]
-    proc = subprocess.Popen(argv, env=submit_env(s), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise LakeError(f"spark job {script.name} on {master} did not finish within {timeout:.0f}s") from None
-    if proc.returncode != 0:
-        tail = "\n".join(err.strip().splitlines()[-25:])
-        raise LakeError(f"spark job {script.name} on {master} failed (exit {proc.returncode})", tail)
-    return out
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(argv, env=submit_env(s), stdout=subprocess.PIPE, stderr=err, text=True)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        lines = []
+        try:
+            for line in proc.stdout:
+                lines.append(line)
+                if echo_prefix and line.startswith(echo_prefix):
+                    print(line, end="", flush=True)
+            proc.wait()
+        finally:
+            timed_out = not timer.is_alive() and proc.returncode not in ok_codes
+            timer.cancel()
+        if timed_out and proc.returncode < 0:
+            raise LakeError(f"spark job {script.name} on {master} did not finish within {timeout:.0f}s")
+        if proc.returncode not in ok_codes:
+            err.seek(0)
+            # the console progress bar ("[Stage 3:==>  (1 + 1) / 2]") is not what a reader of a failure needs
+            tail = "\n".join([ln for ln in err.read().splitlines()
+                               if ln.strip() and not ln.lstrip().startswith("[Stage")][-25:])
+            raise LakeError(f"spark job {script.name} on {master} failed (exit {proc.returncode})", tail)
+    out = "".join(lines)
+    return (proc.returncode, out) if return_code else out

@@ -111,18 +111,26 @@ def latest_per_tweet(df):
     return df.withColumn("_rank", F.row_number().over(w)).where("_rank = 1").drop("_rank")
 
 
-def parse_raw(spark: SparkSession, paths: list[str], pii: pii_mod.Pii):
+PAIR = StructType([StructField("b", BRONZE_SCHEMA), StructField("r", REJECTED_SCHEMA)])
+
+
+def parse_raw(spark: SparkSession, paths: list[str], pii: pii_mod.Pii, engine: str = "columnar"):
     """(raw line count, parsed DataFrame of (b: bronze row | null, r: reject row | null), cached).
 
     Files are read whole, so each line's index (= Kafka offset - first offset) is known; the
-    sink caps files at 64 MiB. The line count comes from Spark's own line reader, independently."""
-    pair = StructType([StructField("b", BRONZE_SCHEMA), StructField("r", REJECTED_SCHEMA)])
+    sink caps files at 64 MiB. The line count comes from Spark's own line reader, independently.
+    engine "rows" is the per-row path (RDD of pickled rows), kept to compare in make bench-build."""
     if not paths:
-        return 0, spark.createDataFrame([], pair)
+        return 0, spark.createDataFrame([], PAIR)
     raw_records = spark.read.text(paths).count()
     # wholetext as text()'s argument: its default (False) would override an .option("wholetext")
     content = spark.read.text(paths, wholetext=True).select(F.col("_metadata.file_path").alias("path"), "value")
-    parsed = spark.createDataFrame(content.rdd.mapPartitions(parse_partitions(pii)), pair)
+    if engine == "rows":
+        parsed = spark.createDataFrame(content.rdd.mapPartitions(parse_partitions(pii)), PAIR)
+    else:
+        from spark.transforms import columnar
+
+        parsed = content.mapInArrow(columnar.bronze_arrow(pii), PAIR)
     return raw_records, parsed.persist(StorageLevel.MEMORY_AND_DISK)
 
 
@@ -135,15 +143,18 @@ def per_file_counts(parsed) -> dict[tuple[str, str], tuple[int, int]]:
     return {(r.ingest_date, r.source_file): (r.ok, r.bad) for r in rows.collect()}
 
 
-def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_mod.Pii) -> dict:
+def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_mod.Pii,
+          engine: str = "columnar") -> dict:
     t0 = time.monotonic()
     tweets, rejected, loaded = f"{db}.tweets", f"{db}.tweets_rejected", f"{db}.tweets_loaded_files"
     day_set = set(dates)
     mine_filter = F.col("ingest_date").isin(dates)
 
     # 1. parse every line of every file once (Python); refuse to write if a line went missing
-    raw_records, parsed = parse_raw(spark, sorted(p for (d, _), (p, _) in files.items() if d in day_set), pii)
-    counts = per_file_counts(parsed)
+    with common.timed("bronze.parse"):
+        raw_records, parsed = parse_raw(spark, sorted(p for (d, _), (p, _) in files.items() if d in day_set), pii,
+                                        engine)
+        counts = per_file_counts(parsed)
     parsed_ok, n_rejects = sum(ok for ok, _ in counts.values()), sum(bad for _, bad in counts.values())
     if parsed_ok + n_rejects != raw_records:
         raise SystemExit(f"build_bronze: parsed {parsed_ok + n_rejects} records but Spark reads {raw_records} "
@@ -153,25 +164,30 @@ def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_
 
     # 2. the created_date partitions this run owns: where its rows go, and where earlier loads
     #    of the same ingest dates put rows (so a raw date that shrank leaves nothing behind)
-    table = spark.table(tweets)
-    touched = {r[0] for r in new_rows.select("created_date").distinct().collect()}
-    touched |= {r[0] for r in table.where(mine_filter).select("created_date").distinct().collect()}
-    others = table.where(F.col("created_date").isin(sorted(touched)) & ~mine_filter) if touched else table.limit(0)
+    with common.timed("bronze.owned_partitions"):
+        table = spark.table(tweets)
+        touched = {r[0] for r in new_rows.select("created_date").distinct().collect()}
+        touched |= {r[0] for r in table.where(mine_filter).select("created_date").distinct().collect()}
+        others = table.where(F.col("created_date").isin(sorted(touched)) & ~mine_filter) if touched \
+            else table.limit(0)
 
     # 3. the latest ingest per tweet over this run's rows and the other dates' rows in those
     #    partitions, materialised before the overwrite: the plan reads the partitions it replaces
-    final = latest_per_tweet(new_rows.unionByName(others)).select(*BRONZE_SCHEMA.fieldNames())
-    final = final.localCheckpoint(eager=True)
-    kept = {(r.ingest_date, r.source_file): r[2]
-            for r in final.where(mine_filter).groupBy("ingest_date", "source_file").count().collect()}
-    written = {r.created_date: r[1] for r in final.groupBy("created_date").count().collect()}
-    others_before = others.count() if touched else 0
+    with common.timed("bronze.dedupe"):
+        final = latest_per_tweet(new_rows.unionByName(others)).select(*BRONZE_SCHEMA.fieldNames())
+        final = final.localCheckpoint(eager=True)
+        kept = {(r.ingest_date, r.source_file): r[2]
+                for r in final.where(mine_filter).groupBy("ingest_date", "source_file").count().collect()}
+        written = {r.created_date: r[1] for r in final.groupBy("created_date").count().collect()}
+        others_before = others.count() if touched else 0
 
     # 4. overwrite exactly the owned partitions (dynamic overwrite), drop the ones left empty;
     #    tweets_loaded_files last, so a run that dies midway stays pending
-    final.write.insertInto(tweets, overwrite=True)
+    with common.timed("bronze.write tweets"):
+        final.write.insertInto(tweets, overwrite=True)
     common.drop_partitions(spark, tweets, "created_date", touched - set(written))
-    rejects.write.insertInto(rejected, overwrite=True)
+    with common.timed("bronze.write rejects+files"):
+        rejects.write.insertInto(rejected, overwrite=True)
     common.drop_partitions(spark, rejected, "ingest_date", day_set - {d for (d, _), (_, bad) in counts.items() if bad})
     file_rows = [(name, size, sum(counts.get((d, name), (0, 0))), kept.get((d, name), 0),
                   counts.get((d, name), (0, 0))[0] - kept.get((d, name), 0), counts.get((d, name), (0, 0))[1], d)
@@ -180,6 +196,7 @@ def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_
     common.drop_partitions(spark, loaded, "ingest_date", day_set - {row[-1] for row in file_rows})
 
     # 5. reconcile against what the tables now hold, read back
+    reconcile = common.timed("bronze.reconcile").__enter__()
     for t in (tweets, rejected):
         spark.catalog.refreshTable(t)
     in_table = spark.table(tweets).where(F.col("created_date").isin(sorted(written)) & mine_filter).count() \
@@ -187,6 +204,7 @@ def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_
     by_reason = dict(sorted((r.reason, r[1]) for r in
                             spark.table(rejected).where(mine_filter).groupBy("reason").count().collect()))
     parsed.unpersist()
+    reconcile.__exit__(None, None, None)
     bronze_rows, rows_written = sum(kept.values()), sum(written.values())
     return {
         "ingest_dates": dates,

@@ -24,7 +24,6 @@ if str(REPO) not in sys.path:  # spark-submit puts only this file's folder on sy
 
 from pyspark.sql import DataFrame, SparkSession, Window  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
-from pyspark.sql.types import ArrayType, StringType  # noqa: E402
 
 from spark.jobs import common  # noqa: E402
 
@@ -58,8 +57,9 @@ def dim_dates(silver: DataFrame) -> DataFrame:
         F.weekofyear("full_date").alias("iso_week"), iso_dow.isin(6, 7).alias("is_weekend"))
 
 
-def dim_authors(silver: DataFrame, location_country) -> DataFrame:
-    """SCD2: a version per run of consecutive tweets (by created_at, tweet_id) with equal tracked attributes."""
+def dim_authors(silver: DataFrame, locations: DataFrame) -> DataFrame:
+    """SCD2: a version per run of consecutive tweets (by created_at, tweet_id) with equal tracked attributes.
+    `locations`: (author_location, location_country) for every distinct author location."""
     obs = silver.select("author_key", "author_handle_key", "author_followers_count", "created_at", "tweet_id",
                         *TRACKED)
     order = Window.partitionBy("author_key").orderBy("created_at", "tweet_id")
@@ -75,12 +75,12 @@ def dim_authors(silver: DataFrame, location_country) -> DataFrame:
                  F.struct("created_at", "tweet_id")).alias("v"))
     nxt = Window.partitionBy("author_key").orderBy("version")
     valid_to = F.coalesce(F.lead("valid_from").over(nxt), F.lit(OPEN_END).cast("timestamp"))
-    return by_version.select(
+    versions = by_version.select("*", F.col("v.author_location").alias("author_location"))
+    return versions.join(F.broadcast(locations), "author_location", "left").select(
         F.xxhash64("author_key", F.col("valid_from").cast("string")).alias("author_sk"), "author_key",
         F.col("v.author_handle_key").alias("author_handle_key"), F.col("version").cast("int").alias("version"),
         F.col("v.author_tier").alias("author_tier"), F.col("v.author_verified").alias("verified"),
-        F.col("v.author_location").alias("location"), location_country(F.col("v.author_location")).alias(
-            "location_country"),
+        F.col("v.author_location").alias("location"), "location_country",
         F.col("v.author_followers_count").alias("followers_count"), "valid_from", valid_to.alias("valid_to"),
         (valid_to == F.lit(OPEN_END).cast("timestamp")).alias("is_current"))
 
@@ -140,9 +140,12 @@ def mart_sentiment(silver: DataFrame, country_name) -> DataFrame:
                 "positive", "neutral", "negative", "created_date")
 
 
-def mart_top_words(silver: DataFrame, tokens) -> DataFrame:
+def mart_top_words(silver: DataFrame) -> DataFrame:
+    from spark.transforms import columnar
+
     lang = F.coalesce(F.col("lang"), F.lit("und"))
-    words = silver.select("created_date", lang.alias("lang"), F.explode(tokens("text", "lang")).alias("word"))
+    words = silver.select("created_date", lang.alias("lang"), "text") \
+        .mapInArrow(columnar.words_arrow, "created_date date, lang string, word string")
     counted = words.groupBy("created_date", "lang", "word").agg(F.count(F.lit(1)).alias("occurrences"))
     rank = F.row_number().over(Window.partitionBy("created_date", "lang")
                                .orderBy(F.desc("occurrences"), F.asc("word")))
@@ -158,42 +161,46 @@ def mart_engagement_by_tier(silver: DataFrame) -> DataFrame:
         .select("author_tier", "tweets", "authors", "engagement", "avg_engagement", "likes", "retweets", "created_date")
 
 
+def common_timed(name: str, fn):
+    with common.timed(name):
+        return fn()
+
+
 # ---- the build -----------------------------------------------------------------------------------
-def udfs():
-    """Python UDFs over the shared enrichment code (executors import it from the shipped zip)."""
-    def _country(loc):
-        from spark.enrich import geo
-        return geo.resolve_location(loc)[0]
+def country_names():
+    """ISO 3166-1 alpha-2 -> common name, as a literal map column (250 entries; no Python UDF)."""
+    import pycountry
 
-    def _name(cc):
-        if not cc:
-            return None
-        import pycountry
-        c = pycountry.countries.get(alpha_2=cc)
-        return getattr(c, "common_name", None) or (c.name if c else None)
+    pairs = []
+    for c in pycountry.countries:
+        pairs += [F.lit(c.alpha_2), F.lit(getattr(c, "common_name", None) or c.name)]
+    names = F.create_map(*pairs)
+    return lambda cc: F.try_element_at(names, cc)
 
-    def _tokens(text, lang):
-        from spark.enrich import words
-        return words.tokens(text, lang)
 
-    return (F.udf(_country, StringType()), F.udf(_name, StringType()), F.udf(_tokens, ArrayType(StringType())))
+def location_countries(silver: DataFrame) -> DataFrame:
+    """(author_location, location_country) of every distinct author location, resolved once each."""
+    from spark.transforms import columnar
+
+    return silver.select("author_location").where("author_location IS NOT NULL").distinct() \
+        .mapInArrow(columnar.location_countries_arrow, "author_location string, location_country string")
 
 
 def build(spark: SparkSession, dates: list[str], silver_db: str, gold_db: str) -> dict:
     t0 = time.monotonic()
     g = lambda t: f"{gold_db}.{t}"  # noqa: E731
-    location_country, country_name, tokens = udfs()
+    country_name = country_names()
     silver_all = spark.table(f"{silver_db}.tweets")
     tags_all = spark.table(f"{silver_db}.tweet_hashtags")
 
     # 1. dimensions, whole; materialised first: the fact joins dim_authors, and later steps count them
     dims = {
         "dim_dates": dim_dates(silver_all),
-        "dim_authors": dim_authors(silver_all, location_country),
+        "dim_authors": dim_authors(silver_all, location_countries(silver_all)),
         "dim_places": dim_places(silver_all, country_name),
         "dim_hashtags": dim_hashtags(tags_all),
     }
-    dims = {k: v.localCheckpoint(eager=True) for k, v in dims.items()}
+    dims = {k: common_timed(f"gold.{k} compute", lambda v=v: v.localCheckpoint(eager=True)) for k, v in dims.items()}
 
     # 2. fact partitions whose author keys the new dim_authors no longer has (a version moved): redo them too
     old_fact = spark.table(g("fact_tweets"))
@@ -209,20 +216,23 @@ def build(spark: SparkSession, dates: list[str], silver_db: str, gold_db: str) -
         "bridge_tweet_hashtags": tags.select("tweet_id", F.xxhash64("hashtag").alias("hashtag_key"), "created_date"),
         "mart_hashtag_daily": mart_hashtag_daily(tags),
         "mart_sentiment_daily_country": mart_sentiment(silver, country_name),
-        "mart_top_words": mart_top_words(silver, tokens),
+        "mart_top_words": mart_top_words(silver),
         "mart_engagement_by_tier": mart_engagement_by_tier(silver),
     }
     counts = {}
     for name, df in dims.items():
-        df.write.insertInto(g(name), overwrite=True)
-        counts[name] = df.count()
+        with common.timed(f"gold.{name} write"):
+            df.write.insertInto(g(name), overwrite=True)
+            counts[name] = df.count()
     with_rows = {str(r.created_date) for r in silver.select("created_date").distinct().collect()}
     for name, df in per_date.items():
-        df = df.localCheckpoint(eager=True)  # compute once: written, then counted
-        df.write.insertInto(g(name), overwrite=True)
-        present = {str(r.created_date) for r in df.select("created_date").distinct().collect()}
-        common.drop_partitions(spark, g(name), "created_date", set(owned) - present)
-        counts[name] = df.count()
+        with common.timed(f"gold.{name} compute"):
+            df = df.localCheckpoint(eager=True)  # compute once: written, then counted
+        with common.timed(f"gold.{name} write"):
+            df.write.insertInto(g(name), overwrite=True)
+        per_day = {str(r.created_date): r[1] for r in df.groupBy("created_date").count().collect()}
+        common.drop_partitions(spark, g(name), "created_date", set(owned) - set(per_day))
+        counts[name] = sum(per_day.values())
     return {
         "created_dates": owned,
         "healed_dates": sorted(healed),

@@ -80,6 +80,28 @@ def drop_partitions(spark, table: str, column: str, values) -> None:
         spark.sql(f"ALTER TABLE {table} DROP IF EXISTS PARTITION ({column}='{v}')")
 
 
+TIMINGS: dict[str, float] = {}  # step -> wall seconds, filled by timed() (BUILD_RESULT's `steps`)
+
+
+class timed:
+    """with timed("bronze.parse"): ... adds the block's wall seconds to TIMINGS[name]."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        import time
+
+        self.t = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        import time
+
+        TIMINGS[self.name] = round(TIMINGS.get(self.name, 0.0) + time.monotonic() - self.t, 2)
+        return False
+
+
 def emit(tag: str, result: dict) -> None:
     """The job's result as one line `<TAG> {json}` on stdout, for lake/build.py."""
     print(f"{tag} " + json.dumps(result, sort_keys=True, default=str), flush=True)

@@ -33,16 +33,13 @@ if str(REPO) not in sys.path:  # spark-submit puts only this file's folder on sy
 
 from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
-from pyspark.sql.types import StructType  # noqa: E402
 
 from spark.jobs.common import code_zip  # noqa: E402
 from spark.transforms import parse, silver  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
-from spark.transforms.schema import REJECTED_SCHEMA, SILVER_SCHEMA  # noqa: E402
+from spark.transforms.schema import REJECTED_SCHEMA, SPEED_SCHEMA_OF_STREAM  # noqa: E402
 
-# speed.tweets: silver's columns, the partition column (ingest_date) last (hive/ddl/speed/tweets.sql).
-SPEED_SCHEMA = StructType([f for f in SILVER_SCHEMA.fields if f.name != "ingest_date"]
-                          + [SILVER_SCHEMA["ingest_date"]])
+SPEED_SCHEMA = SPEED_SCHEMA_OF_STREAM
 BATCH_PREFIX = "b"
 
 
@@ -119,28 +116,47 @@ def rows_only(pii: pii_mod.Pii, rejects_acc, rows_acc):
     return run
 
 
-def arrow_rows(pii: pii_mod.Pii, rejects_acc, rows_acc):
-    """rows_only for DataFrame.mapInArrow: Arrow batches of Kafka records in, Arrow batches of
-    SPEED_SCHEMA rows out. The per-record code is the same; what changes is the hand-off. The RDD
-    path pickled every record to a Row and back, and createDataFrame then checked and converted each
-    row's 47 fields in Python: 4,600-5,800 rows/s on two cores where the transforms alone do ~13,000
-    (2026-11-24, /tmp experiment in docs/serving.md). Here columns cross as Arrow buffers and each
-    output column is built by one pa.array call in C++."""
+def convert_batch(pii: pii_mod.Pii):
+    """Kafka records (topic, partition, offset, value, ts_ms) of one Arrow batch -> (SPEED_SCHEMA
+    table, rejected tuples): parse.to_bronze per record, then the batch layer's own columnar
+    silver (spark/transforms/columnar.py), so both layers run one implementation."""
     import pyarrow as pa
-    from pyspark.sql.pandas.types import to_arrow_schema
 
-    schema = to_arrow_schema(SPEED_SCHEMA)
-    types = [f.type for f in schema]
-    convert = rows_only(pii, rejects_acc, rows_acc)
+    from spark.transforms import columnar
+
+    speed_schema = columnar.arrow_schema("SPEED_SCHEMA_OF_STREAM")
+    r_cols = REJECTED_SCHEMA.fieldNames()
+
+    def run(records: list[tuple]) -> tuple[pa.Table, list[tuple]]:
+        lines, metas = [], []
+        for topic, partition, offset, value, ts_ms in records:
+            metas.append(ingest_meta(topic, partition, offset, ts_ms))
+            lines.append(bytes(value) if value is not None else b"")
+        bronze, rejected = columnar.bronze_batch(lines, metas, pii)
+        rows = columnar.silver_batch(bronze).select(speed_schema.names)
+        rejects = [tuple(r[c] for c in r_cols) for r in rejected.to_pylist()]
+        return rows.cast(speed_schema), rejects
+
+    return run
+
+
+def arrow_rows(pii: pii_mod.Pii, rejects_acc, rows_acc):
+    """DataFrame.mapInArrow: Arrow batches of Kafka records in, Arrow batches of SPEED_SCHEMA rows
+    out (convert_batch); rejects go to an accumulator. Columns cross as Arrow buffers: the RDD path
+    pickled every record to a Row and back, and createDataFrame then checked each row's 47 fields
+    in Python (4,600-5,800 rows/s on two cores, docs/serving.md)."""
+    convert = convert_batch(pii)  # looked up now: bench-speed's floor patches it (floor_stream.py)
 
     def run(batches):
+        from spark.transforms import columnar
+
         for batch in batches:
             cols = [batch.column(c).to_pylist() for c in RECORD_COLUMNS]
-            rows = list(convert(zip(*cols)))
-            if not rows:
-                continue
-            columns = zip(*rows)
-            yield pa.RecordBatch.from_arrays([pa.array(c, type=t) for c, t in zip(columns, types)], schema=schema)
+            rows, bad = convert(list(zip(*cols)))
+            rows_acc.add(rows.num_rows)
+            if bad:
+                rejects_acc.add(bad)
+            yield from columnar.batches(rows)
 
     return run
 

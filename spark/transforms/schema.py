@@ -115,3 +115,7 @@ SILVER_SCHEMA = StructType([
     *INGEST_FIELDS,
     _f("created_date", DateType(), False),  # partition
 ])
+
+# speed.tweets (hive/ddl/speed/tweets.sql): silver's columns, its partition column (ingest_date) last.
+SPEED_SCHEMA_OF_STREAM = StructType([f for f in SILVER_SCHEMA.fields if f.name != "ingest_date"]
+                                    + [SILVER_SCHEMA["ingest_date"]])

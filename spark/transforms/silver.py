@@ -7,8 +7,9 @@ Plain Python on one row (no Spark), deterministic, so the batch job
 and give the same answer for the same tweet.
 
 What silver adds to bronze:
-* hashtags normalised: NFKC, accents folded, case-folded, distinct, order kept
-  ("#Santánder", "#SANTANDER" -> "santander"), so one topic is one key;
+* hashtags normalised: NFKC, case-folded, Latin accents folded, distinct, order kept
+  ("#Santánder", "#SANTANDER" -> "santander"), so one topic is one key; Thai vowels, Japanese
+  voicing marks, Devanagari signs are never stripped (spark/enrich/textnorm.py);
 * country and region resolved from the place, else from the author's free-text
   location (spark/enrich/geo.py, gazetteer shipped in PyPI wheels), with the
   source of the answer ("place" | "user_location");
@@ -20,10 +21,7 @@ What silver adds to bronze:
 """
 from __future__ import annotations
 
-import unicodedata
-from functools import lru_cache
-
-from spark.enrich import geo, sentiment
+from spark.enrich import geo, sentiment, textnorm
 from spark.transforms.schema import SILVER_SCHEMA
 
 SILVER_FIELDS = tuple(SILVER_SCHEMA.fieldNames())
@@ -33,14 +31,9 @@ TIERS = ((1_000, "nano"), (10_000, "micro"), (100_000, "mid"), (1_000_000, "macr
 TOP_TIER = "mega"
 TIER_ORDER = tuple(name for _, name in TIERS) + (TOP_TIER,)
 
-@lru_cache(maxsize=1 << 14)  # a pure function of a few thousand distinct tags: two normalisations saved per tag
-def normalize_hashtag(tag: str | None) -> str | None:
-    """One key per topic: NFKC (full-width and ligatures), accents dropped, case-folded; None if empty."""
-    if not tag:
-        return None
-    t = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", tag.strip().lstrip("#＃")))
-    t = "".join(c for c in t if not unicodedata.combining(c)).casefold()
-    return t or None
+# One key per topic (None if empty): NFKC, case-folded, Latin accents folded; the marks of every other
+# script kept (docs/text-normalisation.md). lru_cached there: a few thousand distinct tags.
+normalize_hashtag = textnorm.hashtag_key
 
 
 def normalize_hashtags(tags) -> list[str]:

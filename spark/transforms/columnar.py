@@ -1,0 +1,204 @@
+"""The build's transforms over Arrow batches: the one implementation the batch build and the speed
+layer run (spark/jobs/build.py through DataFrame.mapInArrow, spark/jobs/stream_speed.py).
+
+    bronze_batch(lines, metas, pii) -> (bronze table, rejected table)   BRONZE_SCHEMA / REJECTED_SCHEMA
+    silver_batch(bronze)            -> silver table                      SILVER_SCHEMA
+
+Why batches and not rows: the per-row path (parse.to_bronze, then silver.enrich on a dict per row,
+handed to Spark as pickled Rows) spent as much time moving 50 fields in and out of Python objects
+as on the transforms. Here:
+* silver's 40 pass-through columns never become Python objects: they are bronze's Arrow columns;
+* flags, engagement, counts and follower tiers are Arrow/numpy kernels over whole columns;
+* sentiment is spark/enrich/sentiment_batch.py: the per-row scorer's rules as numpy kernels over the
+  batch's flat token arrays (the same scores, docs/sentiment-batch.md);
+* hashtags and geo are computed once per DISTINCT value in the batch (authors repeat a location,
+  tags repeat) and spread back;
+* bronze's JSON parse and masking still run per record (parse.to_bronze), then the rows become
+  Arrow columns in one C++ conversion. That parse is the remaining per-record Python
+  (docs/build-engine.md has its profile and the next step).
+The results are the per-row path's, column for column (tests/unit/test_columnar.py).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from spark.enrich import geo, sentiment_batch
+from spark.transforms import parse, silver
+from spark.transforms import pii as pii_mod
+
+ENGAGEMENT_COLUMNS = ("retweet_count", "reply_count", "like_count", "quote_count")
+
+
+@lru_cache(maxsize=None)
+def arrow_schema(name: str) -> pa.Schema:
+    """The Arrow schema of BRONZE/REJECTED/SILVER_SCHEMA (Spark's own conversion, so mapInArrow agrees)."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    from spark.transforms import schema
+
+    return to_arrow_schema(getattr(schema, name))
+
+
+# ---- bronze ---------------------------------------------------------------------------------------
+def bronze_batch(lines: Iterable[str | bytes], metas: Iterable[dict[str, Any]],
+                 pii: pii_mod.Pii) -> tuple[pa.Table, pa.Table]:
+    """(bronze rows, rejected rows) of raw records with their ingest metadata (parse.to_bronze each)."""
+    rows, rejects = [], []
+    for line, meta in zip(lines, metas):
+        row, rej = parse.to_bronze(line, meta, pii)
+        if rej is None:
+            rows.append(row)
+        else:
+            rejects.append(parse.reject_row(rej, line, meta))
+    return (pa.Table.from_pylist(rows, schema=arrow_schema("BRONZE_SCHEMA")),
+            pa.Table.from_pylist(rejects, schema=arrow_schema("REJECTED_SCHEMA")))
+
+
+def file_lines(path: str, content: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """The lines of one raw-sink file and each line's ingest metadata (parse.parse_file's rule:
+    line i of <topic>+<p>+<first>+<last>.jsonl is Kafka offset first + i)."""
+    base = parse.meta_for_file(path)
+    first = base.pop("first_offset")
+    lines = parse.lines_of(content)
+    return lines, [{**base, "kafka_offset": first + i if first is not None else i} for i in range(len(lines))]
+
+
+# ---- silver ---------------------------------------------------------------------------------------
+def _per_distinct(fn, *columns: pa.ChunkedArray | pa.Array) -> list:
+    """fn(*values) for every row, computed once per distinct tuple of values."""
+    keys = list(zip(*(c.to_pylist() for c in columns)))
+    cache: dict = {}
+    out = []
+    for k in keys:
+        v = cache.get(k, cache)
+        if v is cache:
+            v = cache[k] = fn(*k)
+        out.append(v)
+    return out
+
+
+def _hashtag_keys(column: pa.ChunkedArray) -> list[list[str]]:
+    """silver.normalize_hashtags per row, once per distinct list of tags (most rows repeat a few lists)."""
+    cache: dict[tuple, list[str]] = {}
+    out = []
+    for tags in column.to_pylist():
+        key = tuple(tags) if tags else ()
+        v = cache.get(key)
+        if v is None:
+            v = cache[key] = silver.normalize_hashtags(tags)
+        out.append(v)
+    return out
+
+
+def _tiers(followers: pa.ChunkedArray) -> pa.Array:
+    """silver.follower_tier over a column: numpy's searchsorted over the tier bounds."""
+    names = np.array([name for _, name in silver.TIERS] + [silver.TOP_TIER], dtype=object)
+    bounds = np.array([b for b, _ in silver.TIERS], dtype=np.int64)
+    arr = pa.chunked_array(followers).combine_chunks() if isinstance(followers, pa.ChunkedArray) else followers
+    values = arr.fill_null(0).to_numpy(zero_copy_only=False)
+    out = names[np.searchsorted(bounds, values, side="right")]
+    return pa.array(out, type=pa.string(), mask=arr.is_null().to_numpy(zero_copy_only=False))
+
+
+def silver_batch(bronze: pa.Table) -> pa.Table:
+    """silver.enrich over a table of bronze rows (at least the columns SILVER_SCHEMA takes from bronze)."""
+    schema = arrow_schema("SILVER_SCHEMA")
+    n = bronze.num_rows
+    kind = bronze.column("tweet_type")
+    tags = _hashtag_keys(bronze.column("hashtags"))
+    places = _per_distinct(geo.resolve, bronze.column("country"), bronze.column("place_full_name"),
+                           bronze.column("author_location"))
+    compound, labels = sentiment_batch.scores(bronze.column("text").to_pylist(), bronze.column("lang").to_pylist())
+    engagement = pa.array(np.zeros(n, dtype=np.int64))
+    for c in ENGAGEMENT_COLUMNS:
+        engagement = pc.add(engagement, pc.fill_null(bronze.column(c), 0))
+    computed = {
+        "hashtags": pa.array(tags, type=schema.field("hashtags").type),
+        "mention_count": pc.fill_null(pc.list_value_length(bronze.column("mentions")), 0).cast(pa.int32()),
+        "url_count": pc.fill_null(pc.list_value_length(bronze.column("urls")), 0).cast(pa.int32()),
+        "country": pa.array([p[0] for p in places], type=pa.string()),
+        "region": pa.array([p[1] for p in places], type=pa.string()),
+        "country_source": pa.array([p[2] for p in places], type=pa.string()),
+        "sentiment_score": pa.array(compound, type=pa.float64()),
+        "sentiment_label": pa.array(labels, type=pa.string()),
+        "is_retweet": pc.fill_null(pc.equal(kind, "retweet"), False),
+        "is_reply": pc.fill_null(pc.equal(kind, "reply"), False),
+        "is_quote": pc.fill_null(pc.or_(pc.equal(kind, "quote"),
+                                        pc.and_(pc.equal(kind, "reply"),
+                                                pc.is_valid(bronze.column("quoted_tweet_id")))), False),
+        "engagement": engagement,
+        "author_tier": _tiers(bronze.column("author_followers_count")),
+    }
+    columns = []
+    for f in schema:
+        col = computed[f.name] if f.name in computed else bronze.column(f.name)
+        columns.append(col.cast(f.type) if col.type != f.type else col)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def batches(table: pa.Table, rows: int = 10_000) -> Iterable[pa.RecordBatch]:
+    """mapInArrow's output: record batches of at most `rows` rows (Spark's own batch size)."""
+    for b in table.to_batches(max_chunksize=rows):
+        if b.num_rows:
+            yield b
+
+
+# ---- DataFrame.mapInArrow functions (module-level here, so executors import them from the shipped zip)
+def bronze_arrow(pii: pii_mod.Pii):
+    """Whole raw files (path, value) -> batches of (b: bronze struct, r: rejected struct): each
+    file's lines through bronze_batch; bronze rows come with r null, then rejects with b null."""
+    b_type, r_type = (pa.struct(list(arrow_schema(n))) for n in ("BRONZE_SCHEMA", "REJECTED_SCHEMA"))
+
+    def pair(table: pa.Table, bronze_side: bool):
+        for batch in batches(table):
+            struct = pa.StructArray.from_arrays(batch.columns, fields=list(batch.schema))
+            nulls = pa.nulls(batch.num_rows, type=r_type if bronze_side else b_type)
+            yield pa.RecordBatch.from_arrays([struct, nulls] if bronze_side else [nulls, struct], names=["b", "r"])
+
+    def run(files):
+        for batch in files:
+            for path, value in zip(batch.column("path").to_pylist(), batch.column("value").to_pylist()):
+                lines, metas = file_lines(path, value)
+                rows, rejects = bronze_batch(lines, metas, pii)
+                yield from pair(rows, True)
+                yield from pair(rejects, False)
+
+    return run
+
+
+def silver_arrow(bronze_batches):
+    """Bronze batches -> silver batches through silver_batch."""
+    for batch in bronze_batches:
+        if batch.num_rows:
+            yield from batches(silver_batch(pa.Table.from_batches([batch])))
+
+
+def location_countries_arrow(location_batches):
+    """Distinct author locations -> (author_location, location_country): gold.dim_authors' lookup."""
+    for batch in location_batches:
+        locs = batch.column("author_location").to_pylist()
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(locs, type=pa.string()), pa.array([geo.resolve_location(x)[0] for x in locs], type=pa.string())],
+            names=["author_location", "location_country"])
+
+
+def words_arrow(tweet_batches):
+    """(created_date, lang, text) -> one (created_date, lang, word) row per content word (gold.mart_top_words);
+    a text repeated in the batch (retweets) is segmented once."""
+    from spark.enrich import words
+
+    for batch in tweet_batches:
+        per_text = words.tokens_batch(batch.column("text").to_pylist(), batch.column("lang").to_pylist())
+        counts = np.fromiter((len(w) for w in per_text), dtype=np.int64, count=len(per_text))
+        if not counts.sum():
+            continue
+        rows = np.repeat(np.arange(len(per_text)), counts)
+        yield pa.RecordBatch.from_arrays(
+            [batch.column("created_date").take(pa.array(rows)), batch.column("lang").take(pa.array(rows)),
+             pa.array([w for ws in per_text for w in ws], type=pa.string())],
+            names=["created_date", "lang", "word"])

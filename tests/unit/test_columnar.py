@@ -1,0 +1,129 @@
+"""Parity: the columnar transforms (spark/transforms/columnar.py) give the per-row path's rows,
+column for column, on the shared v1.1/v2 payloads (broken ones included), CJK and long notes,
+and a seeded synthetic month."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from ingestion import synthetic
+from ingestion.records import Record
+from ingestion.replay import replay
+from spark.transforms import columnar, parse, pii, silver
+from spark.transforms.schema import BRONZE_SCHEMA, REJECTED_SCHEMA, SILVER_SCHEMA
+
+KEY = "unit-test-key-columnar-0123456789"
+
+
+def meta(i: int) -> dict:
+    return {"ingest_date": "2024-01-02", "ingest_hour": "07", "source_file": "tweets.raw+0+0+9.jsonl",
+            "kafka_partition": 0, "kafka_offset": i}
+
+
+@pytest.fixture(scope="module")
+def p() -> pii.Pii:
+    return pii.Pii(KEY)
+
+
+@pytest.fixture(scope="module")
+def payloads(shared_data) -> list[bytes]:
+    """Every record ingestion takes from the shared files, every raw line of the broken files,
+    and a synthetic month in both formats."""
+    out = [r.payload for r in replay([shared_data / "tweets"]) if isinstance(r, Record)]
+    for f in sorted((shared_data / "tweets").rglob("*")):
+        if f.is_file() and ("broken" in str(f) or f.suffix == ".jsonl"):
+            out += [ln for ln in f.read_bytes().split(b"\n") if ln.strip()][:200]
+    out += [r.payload for r in synthetic.generate(1500, seed=11, days=30)]
+    out += [r.payload for r in synthetic.generate(500, seed=12, days=30, fmt="v1")]
+    out += [b"{not json", b"[]", b'{"data": []}', "{\"id\": \"1\", \"text\": \"\u00e9\"}".encode()]
+    return out
+
+
+def same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    return a == b
+
+
+def per_row(payloads, p):
+    rows, rejects = [], []
+    for i, line in enumerate(payloads):
+        row, rej = parse.to_bronze(line, meta(i), p)
+        if rej is None:
+            rows.append(row)
+        else:
+            rejects.append(parse.reject_row(rej, line, meta(i)))
+    return rows, rejects
+
+
+def test_the_shared_data_has_what_the_parity_needs(payloads, p):
+    rows, rejects = per_row(payloads, p)
+    langs = {r["lang"] for r in rows}
+    assert {"ja", "en", "pt", "es"} <= langs, langs
+    assert len(rejects) >= 10 and {r["reason"] for r in rejects} >= {"invalid_json", "not_a_tweet"}
+    assert any(len(r["text"] or "") > 280 for r in rows), "a long note_tweet"
+
+
+def test_bronze_batch_equals_to_bronze_row_by_row(payloads, p):
+    rows, rejects = per_row(payloads, p)
+    bronze, rejected = columnar.bronze_batch(payloads, [meta(i) for i in range(len(payloads))], p)
+    assert bronze.schema == columnar.arrow_schema("BRONZE_SCHEMA")
+    assert rejected.schema == columnar.arrow_schema("REJECTED_SCHEMA")
+    got = bronze.to_pylist()
+    assert len(got) == len(rows)
+    for want, have in zip(rows, got):
+        for c in BRONZE_SCHEMA.fieldNames():
+            w = want[c]
+            assert same(w, have[c]), (c, want["tweet_id"], w, have[c])
+    assert rejected.to_pylist() == [{c: r[c] for c in REJECTED_SCHEMA.fieldNames()} for r in rejects]
+
+
+def test_silver_batch_equals_enrich_row_by_row(payloads, p):
+    rows, _ = per_row(payloads, p)
+    bronze, _ = columnar.bronze_batch(payloads, [meta(i) for i in range(len(payloads))], p)
+    out = columnar.silver_batch(bronze)
+    assert out.schema == columnar.arrow_schema("SILVER_SCHEMA")
+    have = out.to_pylist()
+    assert len(have) == len(rows)
+    mismatches = []
+    for row, h in zip(rows, have):
+        want = silver.enrich(row)
+        for c in SILVER_SCHEMA.fieldNames():
+            w = want[c]
+            if not same(w, h[c]):
+                mismatches.append((c, row["tweet_id"], w, h[c]))
+    assert not mismatches, mismatches[:10]
+
+
+def test_silver_batch_of_nothing_and_of_nulls():
+    empty = pa.Table.from_pylist([], schema=columnar.arrow_schema("BRONZE_SCHEMA"))
+    assert columnar.silver_batch(empty).num_rows == 0
+    row = {f: None for f in BRONZE_SCHEMA.fieldNames()}
+    row.update(tweet_id=1, tweet_type="reply", quoted_tweet_id=5, author_key="u_x", source_format="v2",
+               ingest_date="2024-01-01", ingest_hour="00", source_file="f")
+    import datetime as dt
+    row.update(created_at=dt.datetime(2024, 1, 1), created_date=dt.date(2024, 1, 1))
+    out = columnar.silver_batch(pa.Table.from_pylist([row], schema=columnar.arrow_schema("BRONZE_SCHEMA")))
+    got = out.to_pylist()[0]
+    assert got["is_reply"] and got["is_quote"] and not got["is_retweet"]
+    assert got["engagement"] == 0 and got["author_tier"] is None and got["hashtags"] == []
+    assert got["mention_count"] == 0 and got["sentiment_label"] == "neutral"
+
+
+@pytest.mark.parametrize("followers,tier", [(0, "nano"), (999, "nano"), (1_000, "micro"), (99_999, "mid"),
+                                            (100_000, "macro"), (999_999, "macro"), (1_000_000, "mega")])
+def test_tiers_match_follower_tier(followers, tier):
+    assert silver.follower_tier(followers) == tier
+    assert columnar._tiers(pa.chunked_array([[followers, None]])).to_pylist() == [tier, None]
+
+
+def test_file_lines_number_lines_from_the_first_offset():
+    lines, metas = columnar.file_lines(
+        "hdfs://x/lake/raw/tweets/ingest_date=2024-01-02/ingest_hour=07/tweets.raw+3+100+102.jsonl",
+        '{"a":1}\n{"b":2}\r\n{"c":3}\n')
+    assert lines == ['{"a":1}', '{"b":2}', '{"c":3}']
+    assert [m["kafka_offset"] for m in metas] == [100, 101, 102]
+    assert {m["kafka_partition"] for m in metas} == {3} and metas[0]["ingest_hour"] == "07"
