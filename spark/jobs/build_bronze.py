@@ -114,33 +114,63 @@ def latest_per_tweet(df):
 PAIR = StructType([StructField("b", BRONZE_SCHEMA), StructField("r", REJECTED_SCHEMA)])
 
 
+# Raw files are read as lines, each file whole inside one task (so a line's place in its file, its
+# Kafka offset, is its order in the task): a file opens at a cost larger than the sink's largest file
+# (it rolls at 64 MiB), so Spark neither splits a file nor packs two into one split.
+UNSPLIT_FILES = {"spark.sql.files.openCostInBytes": str(256 << 20), "spark.sql.files.maxPartitionBytes": str(256 << 20)}
+
+
 def parse_raw(spark: SparkSession, paths: list[str], pii: pii_mod.Pii, engine: str = "columnar"):
     """(raw line count, parsed DataFrame of (b: bronze row | null, r: reject row | null), cached).
 
-    Files are read whole, so each line's index (= Kafka offset - first offset) is known; the
-    sink caps files at 64 MiB. The line count comes from Spark's own line reader, independently.
-    engine "rows" is the per-row path (RDD of pickled rows), kept to compare in make bench-build."""
+    columnar: the files' lines stream through columnar.bronze_arrow in Arrow batches. rows (the
+    per-row path, kept for make bench-build): each file read whole (wholetext), an RDD of pickled
+    rows. The line count comes from Spark's own line reader, independently."""
     if not paths:
         return 0, spark.createDataFrame([], PAIR)
     raw_records = spark.read.text(paths).count()
-    # wholetext as text()'s argument: its default (False) would override an .option("wholetext")
-    content = spark.read.text(paths, wholetext=True).select(F.col("_metadata.file_path").alias("path"), "value")
     if engine == "rows":
+        # wholetext as text()'s argument: its default (False) would override an .option("wholetext")
+        content = spark.read.text(paths, wholetext=True).select(F.col("_metadata.file_path").alias("path"), "value")
         parsed = spark.createDataFrame(content.rdd.mapPartitions(parse_partitions(pii)), PAIR)
     else:
         from spark.transforms import columnar
 
-        parsed = content.mapInArrow(columnar.bronze_arrow(pii), PAIR)
+        before = {k: spark.conf.get(k) for k in UNSPLIT_FILES}
+        for k, v in UNSPLIT_FILES.items():
+            spark.conf.set(k, v)
+        try:
+            lines = spark.read.text(paths).select(F.col("_metadata.file_path").alias("path"), "value")
+            parsed = lines.mapInArrow(columnar.bronze_arrow(pii), PAIR).persist(StorageLevel.MEMORY_AND_DISK)
+            parsed.count()  # plans and runs the scan while the settings hold; cached from here
+        finally:
+            for k, v in before.items():
+                spark.conf.set(k, v)
+        return raw_records, parsed
     return raw_records, parsed.persist(StorageLevel.MEMORY_AND_DISK)
 
 
 def per_file_counts(parsed) -> dict[tuple[str, str], tuple[int, int]]:
-    """(ingest_date, file) -> (bronze rows parsed, rejects)."""
+    """(ingest_date, file) -> (bronze rows parsed, rejects). Refuses a file whose lines did not get
+    the consecutive offsets first..first+n-1 exactly once (a file split across tasks would)."""
     is_row = F.col("b").isNotNull().cast("long")
+    offset = F.coalesce("b.kafka_offset", "r.kafka_offset")
     rows = parsed.select(F.coalesce("b.ingest_date", "r.ingest_date").alias("ingest_date"),
-                         F.coalesce("b.source_file", "r.source_file").alias("source_file"), is_row.alias("ok")) \
-        .groupBy("ingest_date", "source_file").agg(F.sum("ok").alias("ok"), F.sum(1 - F.col("ok")).alias("bad"))
-    return {(r.ingest_date, r.source_file): (r.ok, r.bad) for r in rows.collect()}
+                         F.coalesce("b.source_file", "r.source_file").alias("source_file"), is_row.alias("ok"),
+                         offset.alias("offset")) \
+        .groupBy("ingest_date", "source_file").agg(
+            F.sum("ok").alias("ok"), F.sum(1 - F.col("ok")).alias("bad"), F.min("offset").alias("lo"),
+            F.max("offset").alias("hi"), F.countDistinct("offset").alias("offsets"))
+    out = {}
+    for r in rows.collect():
+        n = r.ok + r.bad
+        m = parse.SINK_FILE.match(r.source_file)
+        first = int(m["first"]) if m else 0
+        if r.offsets != n or r.lo != first or r.hi != first + n - 1:
+            raise SystemExit(f"build_bronze: {r.source_file}: {n} lines got offsets {r.lo}..{r.hi} ({r.offsets} "
+                             f"distinct), not {first}..{first + n - 1}; nothing written")
+        out[(r.ingest_date, r.source_file)] = (r.ok, r.bad)
+    return out
 
 
 def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_mod.Pii,

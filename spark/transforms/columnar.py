@@ -150,8 +150,9 @@ def batches(table: pa.Table, rows: int = 10_000) -> Iterable[pa.RecordBatch]:
 
 # ---- DataFrame.mapInArrow functions (module-level here, so executors import them from the shipped zip)
 def bronze_arrow(pii: pii_mod.Pii):
-    """Whole raw files (path, value) -> batches of (b: bronze struct, r: rejected struct): each
-    file's lines through bronze_batch; bronze rows come with r null, then rejects with b null."""
+    """Raw lines (path, value), each file's lines in order inside one task (build_bronze.parse_raw
+    reads files unsplit) -> batches of (b: bronze struct, r: rejected struct). Line i of a file is
+    Kafka offset first + i (parse.parse_file's rule), counted across the task's batches."""
     b_type, r_type = (pa.struct(list(arrow_schema(n))) for n in ("BRONZE_SCHEMA", "REJECTED_SCHEMA"))
 
     def pair(table: pa.Table, bronze_side: bool):
@@ -160,13 +161,21 @@ def bronze_arrow(pii: pii_mod.Pii):
             nulls = pa.nulls(batch.num_rows, type=r_type if bronze_side else b_type)
             yield pa.RecordBatch.from_arrays([struct, nulls] if bronze_side else [nulls, struct], names=["b", "r"])
 
-    def run(files):
-        for batch in files:
-            for path, value in zip(batch.column("path").to_pylist(), batch.column("value").to_pylist()):
-                lines, metas = file_lines(path, value)
-                rows, rejects = bronze_batch(lines, metas, pii)
-                yield from pair(rows, True)
-                yield from pair(rejects, False)
+    def run(line_batches):
+        files: dict[str, tuple[dict, int | None, int]] = {}  # path -> (its metadata, first offset, lines seen)
+        for batch in line_batches:
+            metas = []
+            for path in batch.column("path").to_pylist():
+                known = files.get(path)
+                if known is None:
+                    base = parse.meta_for_file(path)
+                    known = (base, base.pop("first_offset"), 0)
+                base, first, seen = known
+                metas.append({**base, "kafka_offset": first + seen if first is not None else seen})
+                files[path] = (base, first, seen + 1)
+            rows, rejects = bronze_batch(batch.column("value").to_pylist(), metas, pii)
+            yield from pair(rows, True)
+            yield from pair(rejects, False)
 
     return run
 

@@ -22,7 +22,7 @@ import pytest
 from ingestion import synthetic
 from ingestion.records import Record
 from ingestion.replay import replay
-from lake import build, clients, hdfs_client
+from lake import build, clients, ddl, hdfs_client
 from spark.transforms import pii
 from tests.pii_identifiers import identifiers, strings
 from tests.raw_landing import Landed, tweet_id
@@ -66,12 +66,14 @@ def snowflake_day(line: str) -> str | None:
 
 
 def scd_tweets() -> list[str]:
-    """Three v2 tweets of one author: same location and badge twice, then both change."""
+    """Four v2 tweets of one author, all built in one run: same location and badge twice, then both
+    change, then the location changes again the same day (two changes inside one batch)."""
     out = []
     # on the synthetic set's days (2023-12-29..31): no extra partitions to build
     for i, (when, loc, verified) in enumerate((("2023-12-29T10:00:00.000Z", "Lisboa (scd test)", False),
                                                ("2023-12-30T10:00:00.000Z", "Lisboa (scd test)", False),
-                                               ("2023-12-31T10:00:00.000Z", "Madrid (scd test)", True))):
+                                               ("2023-12-31T10:00:00.000Z", "Madrid (scd test)", True),
+                                               ("2023-12-31T20:00:00.000Z", "Porto (scd test)", True))):
         out.append(json.dumps({
             "data": {"id": f"17500000000000000{i}1", "author_id": SCD_AUTHOR, "created_at": when, "lang": "pt",
                      "text": f"Atendimento do #Santander hoje foi ótimo {i}",
@@ -92,6 +94,8 @@ class Built:
     second: build.Report
     snap_first: dict
     snap_second: dict
+    rows_dbs: build.Databases
+    rows_build: build.Report
 
 
 def snapshot(lake, dbs: build.Databases) -> dict[str, list]:
@@ -108,6 +112,7 @@ def snapshot(lake, dbs: build.Databases) -> dict[str, list]:
 def built(lake, shared_data):
     tag = uuid.uuid4().hex[:10]
     dbs = build.Databases(f"it_{tag}_")
+    rows_dbs = build.Databases(f"it_{tag}_rows_")
     base = f"/tmp/it-{tag}"
     root = f"{base}/raw/tweets"
     mp = pytest.MonkeyPatch()
@@ -125,15 +130,20 @@ def built(lake, shared_data):
         first = build.run(lake, dates=[DAY], dbs=dbs, master="yarn")
         snap_first = snapshot(lake, dbs)
         second = build.run(lake, dates=[DAY], dbs=dbs, master="yarn")
-        yield Built(dbs, landed.lines(), first, second, snap_first, snapshot(lake, dbs))
+        snap_second = snapshot(lake, dbs)
+        # the per-row path on the same raw files, into schemas of its own: the engines' parity
+        ddl.apply_layer(lake, "raw", RAW_DB=rows_dbs.raw, RAW_ROOT=f"{lake.hdfs_uri}{root}")
+        rows_build = build.run(lake, dates=[DAY], dbs=rows_dbs, master="yarn", engine="rows")
+        yield Built(dbs, landed.lines(), first, second, snap_first, snap_second, rows_dbs, rows_build)
     finally:
         mp.undo()
         hdfs_client.client(lake).delete(base, recursive=True)
         for layer in ("gold", "silver", "ops", "bronze", "raw"):
-            try:
-                clients.hive(lake, f"DROP DATABASE IF EXISTS {getattr(dbs, layer)} CASCADE")
-            except Exception:  # noqa: BLE001 - best-effort cleanup
-                pass
+            for d in (dbs, rows_dbs):
+                try:
+                    clients.hive(lake, f"DROP DATABASE IF EXISTS {getattr(d, layer)} CASCADE")
+                except Exception:  # noqa: BLE001 - best-effort cleanup
+                    pass
 
 
 def test_every_gate_passes_and_is_recorded(built, lake):
@@ -207,13 +217,14 @@ def test_scd2_author_versions_and_fact_links(built, lake):
                                    f"(SELECT author_key FROM hive.{built.dbs.silver}.tweets "
                                    f"WHERE author_location = 'Madrid (scd test)') ORDER BY a.version")
     assert [(v[0], v[1], v[2], v[5]) for v in versions] == [(1, "Lisboa (scd test)", False, False),
-                                                           (2, "Madrid (scd test)", True, True)]
-    assert versions[0][4] == versions[1][3]  # version 1 ends where version 2 starts
+                                                           (2, "Madrid (scd test)", True, False),
+                                                           (3, "Porto (scd test)", True, True)]
+    assert versions[0][4] == versions[1][3] and versions[1][4] == versions[2][3]  # each ends where the next starts
     links = clients.trino(lake, f"SELECT f.like_count, a.version FROM hive.{g}.fact_tweets f "
                                 f"JOIN hive.{g}.dim_authors a ON f.author_sk = a.author_sk "
                                 f"WHERE a.author_key = (SELECT author_key FROM hive.{built.dbs.silver}.tweets "
                                 f"WHERE author_location = 'Madrid (scd test)') ORDER BY f.like_count")
-    assert links == [(0, 1), (1, 1), (2, 2)]
+    assert links == [(0, 1), (1, 1), (2, 2), (3, 3)]
 
 
 def test_silver_is_bucketed_the_way_trino_reads_it(built, lake):
@@ -229,3 +240,23 @@ def test_silver_is_bucketed_the_way_trino_reads_it(built, lake):
                                      f"WHERE author_key = '{author}'")
     [(all_files,)] = clients.trino(lake, f'SELECT count(DISTINCT "$path") FROM hive.{built.dbs.silver}.tweets')
     assert files < all_files
+
+
+def test_one_spark_application_builds_every_layer(built):
+    for rep in (built.first, built.second, built.rows_build):
+        starts = [name for name in rep.stages if name.startswith("start")]
+        assert starts == ["start: Spark application"], rep.stages
+        assert {name.split(":")[0] for name in rep.stages} == {"start", "bronze", "silver", "gold"}
+        assert rep.timings.get("silver.enrich", 0) > 0 and rep.timings.get("bronze.parse", 0) > 0
+
+
+def test_columnar_and_per_row_engines_build_the_same_tables(built, lake):
+    """Every column of bronze, silver, tweet_hashtags and gold, as Trino reads them, for both engines."""
+    tables = ["bronze.tweets", "bronze.tweets_rejected", *SILVER_GOLD_CHECKS]
+    for name in tables:
+        layer, table = name.split(".")
+        col = sorted(clients.trino(lake, f"SELECT * FROM hive.{getattr(built.dbs, layer)}.{table}"), key=repr)
+        row = sorted(clients.trino(lake, f"SELECT * FROM hive.{getattr(built.rows_dbs, layer)}.{table}"), key=repr)
+        assert len(col) == len(row), name
+        assert col == row, f"{name}: the engines disagree"
+    assert built.rows_build.steps["bronze"]["bronze_rows"] == built.first.steps["bronze"]["bronze_rows"] > 0

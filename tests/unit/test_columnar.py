@@ -127,3 +127,22 @@ def test_file_lines_number_lines_from_the_first_offset():
     assert lines == ['{"a":1}', '{"b":2}', '{"c":3}']
     assert [m["kafka_offset"] for m in metas] == [100, 101, 102]
     assert {m["kafka_partition"] for m in metas} == {3} and metas[0]["ingest_hour"] == "07"
+
+
+def test_bronze_arrow_numbers_each_files_lines_across_batches(p):
+    """Line i of <topic>+<p>+<first>+<last>.jsonl is offset first + i, however the task's lines are batched."""
+    a = "hdfs://x/lake/raw/tweets/ingest_date=2024-01-02/ingest_hour=07/tweets.raw+0+100+102.jsonl"
+    b = "hdfs://x/lake/raw/tweets/ingest_date=2024-01-02/ingest_hour=08/tweets.raw+1+7+7.jsonl"
+    good = [r.payload.decode() for r in synthetic.generate(3, seed=3)]
+    schema = pa.schema([("path", pa.string()), ("value", pa.string())])
+    batches = [pa.RecordBatch.from_pylist([{"path": a, "value": good[0]}, {"path": a, "value": "{not json"}],
+                                          schema=schema),
+               pa.RecordBatch.from_pylist([{"path": a, "value": good[1]}, {"path": b, "value": good[2]}],
+                                          schema=schema)]
+    out = pa.Table.from_batches(list(columnar.bronze_arrow(p)(iter(batches))))
+    got = sorted((r["b"] or r["r"])["kafka_offset"] for r in out.to_pylist())
+    assert got == [7, 100, 101, 102]
+    rows = {r["b"]["kafka_offset"]: r["b"] for r in out.to_pylist() if r["b"]}
+    assert rows[7]["kafka_partition"] == 1 and rows[7]["ingest_hour"] == "08" and rows[102]["ingest_hour"] == "07"
+    [rej] = [r["r"] for r in out.to_pylist() if r["r"]]
+    assert rej["kafka_offset"] == 101 and rej["reason"] == parse.INVALID_JSON

@@ -1,0 +1,266 @@
+"""`make bench-build`: how fast `make build` turns landed tweets into tables, per engine and stage.
+
+    python -m benchmarks.build.run [--scale tiny|small|medium] [--engines columnar,rows]
+
+One run, side by side (cases in benchmarks/build/cases.yaml):
+1. transforms alone: CPU µs a tweet of the per-row path (parse.to_bronze, silver.enrich) and of the
+   columnar one (columnar.bronze_batch, columnar.silver_batch) on the same synthetic payloads and on
+   the shared v1.1/v2 files, in this process (setup untimed);
+2. a month: SCALE tweets over 30 created dates landed as raw-sink files on one ingest date in a
+   private raw root, built raw -> gold with gates by lake.build.run (the code behind `make build`)
+   once per engine, each into its own schemas: wall time, tweets/s, each stage's and step's seconds;
+3. one new hour on top of each built month: its own ingest date, built alone: the fixed cost.
+Results: benchmarks/results/build-<stamp>/{results.json,report.md,stages.png} (and build-latest).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = Path(__file__).with_name("cases.yaml")
+RESULTS_ROOT = ROOT / "benchmarks" / "results"
+MONTH_ANCHOR = datetime(2030, 2, 1, tzinfo=timezone.utc)
+MONTH_INGEST, HOUR_INGEST = "2030-02-01", "2030-02-02"
+
+
+def payloads(count: int, seed: int, days: int, anchor: datetime) -> list[bytes]:
+    from ingestion import synthetic
+
+    return [r.payload for r in synthetic.generate(count, seed=seed, days=days, anchor=anchor)]
+
+
+def shared_payloads() -> list[bytes]:
+    import os
+
+    from ingestion.records import Record
+    from ingestion.replay import replay
+
+    shared = Path(os.environ.get("LAKE_SHARED_DATA", ROOT.parent / "shared" / "data")) / "tweets"
+    return [r.payload for r in replay([shared]) if isinstance(r, Record)] if shared.is_dir() else []
+
+
+def transforms_alone(lines: list[bytes], key: str) -> dict:
+    """CPU µs a tweet per stage and engine (caches cleared before each engine)."""
+    from spark.enrich import sentiment
+    from spark.transforms import columnar, parse, silver
+    from spark.transforms import pii as pii_mod
+
+    pii = pii_mod.Pii(key)
+    metas = [{"ingest_date": MONTH_INGEST, "ingest_hour": "00", "source_file": "f", "kafka_partition": 0,
+              "kafka_offset": i} for i in range(len(lines))]
+    columnar.silver_batch(columnar.bronze_batch(lines[:50], metas[:50], pii)[0])  # loads lexicons, gazetteer
+
+    def cpu(fn):
+        sentiment._compound.cache_clear()
+        t = time.process_time()
+        out = fn()
+        return out, (time.process_time() - t) * 1e6 / max(1, len(lines))
+
+    rows, row_parse = cpu(lambda: [r for r in (parse.to_bronze(x, m, pii)[0] for x, m in zip(lines, metas)) if r])
+    _, row_enrich = cpu(lambda: [silver.enrich(r) for r in rows])
+    (bronze, _), col_parse = cpu(lambda: columnar.bronze_batch(lines, metas, pii))
+    _, col_enrich = cpu(lambda: [columnar.silver_batch(bronze.slice(i, 10_000))
+                                 for i in range(0, bronze.num_rows, 10_000)])
+    return {"tweets": len(lines),
+            "rows": {"parse_mask": round(row_parse, 1), "enrich": round(row_enrich, 1),
+                     "total": round(row_parse + row_enrich, 1)},
+            "columnar": {"parse_mask": round(col_parse, 1), "enrich": round(col_enrich, 1),
+                         "total": round(col_parse + col_enrich, 1)}}
+
+
+class Sandbox:
+    """A private raw root on HDFS and bench_build_<run>_<engine>_* schemas, removed by cleanup()."""
+
+    def __init__(self, s, run: str):
+        self.s, self.run = s, run
+        self.root = f"/lake/bench/build/{run}/raw"
+
+    def dbs(self, engine: str):
+        from lake.layers import Databases
+
+        return Databases(f"bench_build_{self.run}_{engine}_")
+
+    def land(self, engine: str, day: str, lines: list[bytes], per_file: int) -> None:
+        """Raw-sink files (topic+partition+first+last.jsonl) under <root>/<engine>/ingest_date=day/."""
+        from ingestion import sink
+        from lake import ddl, hdfs_client
+
+        c = hdfs_client.client(self.s)
+        for n, i in enumerate(range(0, len(lines), per_file)):
+            chunk = lines[i:i + per_file]
+            name = sink.file_name("tweets.raw", n, 0, len(chunk) - 1)
+            c.write(f"{self.root}/{engine}/ingest_date={day}/ingest_hour=00/{name}",
+                    data=b"\n".join(chunk) + b"\n", overwrite=True)
+        ddl.apply_layer(self.s, "raw", RAW_DB=self.dbs(engine).raw, RAW_ROOT=f"{self.s.hdfs_uri}{self.root}/{engine}")
+
+    def cleanup(self, engines) -> None:
+        from lake import clients, hdfs_client
+
+        for engine in engines:
+            for layer in ("gold", "silver", "ops", "bronze", "raw"):
+                try:
+                    clients.hive(self.s, f"DROP DATABASE IF EXISTS {getattr(self.dbs(engine), layer)} CASCADE")
+                except Exception as e:  # noqa: BLE001 - report and go on: the other schemas still go
+                    print(f"bench-build: could not drop {getattr(self.dbs(engine), layer)}: {e}")
+        hdfs_client.client(self.s).delete(f"/lake/bench/build/{self.run}", recursive=True)
+
+
+def build_case(box: Sandbox, engine: str, day: str, tweets: int) -> dict:
+    from lake import build
+
+    t = time.monotonic()
+    rep = build.run(box.s, dates=[day], dbs=box.dbs(engine), engine=engine)
+    wall = time.monotonic() - t
+    return {"engine": engine, "ingest_date": day, "tweets": tweets, "seconds": round(wall, 1),
+            "tweets_per_second": round(tweets / wall, 1), "created_dates": len(rep.created_dates),
+            "gates_passed": sum(g.passed for g in rep.gates), "gates": len(rep.gates),
+            "stages": rep.stages, "steps": rep.timings,
+            "driver_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
+
+
+def chart(res: dict, out: Path) -> str | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    months = [c for c in res["builds"] if c["case"] == "month"]
+    if not months:
+        return None
+    names = sorted({k for c in months for k in c["stages"]})
+    fig, ax = plt.subplots(figsize=(9, 0.5 + 0.9 * len(months)))
+    for i, c in enumerate(months):
+        left = 0.0
+        for j, n in enumerate(names):
+            v = c["stages"].get(n, 0.0)
+            ax.barh(i, v, left=left, color=plt.cm.tab10(j % 10), label=n if i == 0 else None)
+            left += v
+    ax.set_yticks(range(len(months)), [f"{c['engine']}" for c in months])
+    ax.set_xlabel("seconds (wall)")
+    ax.set_title(f"make build, {res['scale']['tweets']:,} tweets over {res['scale']['days']} days, by stage")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
+    fig.tight_layout()
+    fig.savefig(out / "stages.png", dpi=110)
+    plt.close(fig)
+    return "stages.png"
+
+
+def report(res: dict) -> str:
+    g = res["goals"]
+    t = res["transforms"]
+    lines = [f"# make bench-build {res['stamp']}", "",
+             f"SCALE={res['scale_name']}: {res['scale']['tweets']:,} synthetic tweets over {res['scale']['days']} "
+             f"created dates, one ingest date; then {res['hour_tweets']:,} tweets of one new hour on top. "
+             "Host: 2 cores, the whole stack running (speed layer included).", "",
+             "## Goals", "", "| measure | goal | measured | met |", "|---|---|---|---|"]
+    for c in res["builds"]:
+        if c["case"] == "month":
+            lines.append(f"| make build raw -> gold with gates, {c['engine']} | >= {g['tweets_per_second']:,} tweets/s "
+                         f"(at medium) | {c['tweets_per_second']:,.0f} tweets/s ({c['seconds']:.0f} s) | "
+                         f"{'yes' if c['tweets_per_second'] >= g['tweets_per_second'] else 'no'} |")
+    for engine in ("columnar", "rows"):
+        if engine in t.get("synthetic", {}):
+            v = t["synthetic"][engine]["total"]
+            lines.append(f"| transform CPU a tweet, {engine} (synthetic) | <= {g['transform_us_per_tweet']} µs | "
+                         f"{v} µs | {'yes' if v <= g['transform_us_per_tweet'] else 'no'} |")
+    for c in res["builds"]:
+        if c["case"] == "hour":
+            lines.append(f"| one new hour on a built month, {c['engine']} | <= {g['hour_on_month_seconds']} s | "
+                         f"{c['seconds']:.0f} s | {'yes' if c['seconds'] <= g['hour_on_month_seconds'] else 'no'} |")
+    lines += ["", "## Transforms alone (CPU µs a tweet, one core)", "",
+              "| data | engine | parse + mask | enrich (geo, sentiment, hashtags, flags) | total |", "|---|---|---|---|---|"]
+    for data, per in t.items():
+        for engine, v in per.items():
+            if isinstance(v, dict):
+                lines.append(f"| {data} ({per['tweets']:,}) | {engine} | {v['parse_mask']} | {v['enrich']} | "
+                             f"{v['total']} |")
+    lines += ["", "## Builds (wall seconds)", ""]
+    if res.get("chart"):
+        lines += [f"![stages]({res['chart']})", ""]
+    stage_names = sorted({k for c in res["builds"] for k in c["stages"]})
+    lines += ["| case | engine | tweets | total | " + " | ".join(stage_names) + " |",
+              "|---|---|---|---|" + "---|" * len(stage_names)]
+    for c in res["builds"]:
+        lines.append(f"| {c['case']} | {c['engine']} | {c['tweets']:,} | {c['seconds']:.1f} | "
+                     + " | ".join(f"{c['stages'].get(n, 0):.1f}" for n in stage_names) + " |")
+    lines += ["", "Steps inside the Spark application (seconds), month case:", ""]
+    for c in res["builds"]:
+        if c["case"] == "month":
+            top = sorted(c["steps"].items(), key=lambda kv: -kv[1])[:12]
+            lines.append(f"- {c['engine']}: " + ", ".join(f"{k} {v:.1f}" for k, v in top))
+    lines += ["", f"Driver peak RSS (spark-submit's JVM and Python, largest child): "
+                  f"{max(c['driver_peak_rss_mib'] for c in res['builds'])} MiB; executors run inside the "
+                  "stack's YARN budget (one 1.5 GiB executor, unchanged)."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from lake import settings
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", default="small")
+    ap.add_argument("--engines", default=None, help="comma-separated (default: cases.yaml's)")
+    ap.add_argument("--results-root", type=Path, default=RESULTS_ROOT)
+    args = ap.parse_args(argv)
+    cfg = yaml.safe_load(CASES.read_text())
+    if args.scale not in cfg["scales"]:
+        ap.error(f"SCALE={args.scale} is not one of {', '.join(cfg['scales'])}")
+    scale = cfg["scales"][args.scale]
+    engines = args.engines.split(",") if args.engines else cfg["engines"]
+    s = settings.get()
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out_dir = args.results_root / f"build-{stamp}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    key = "bench-build-pii-key-" + uuid.uuid4().hex  # the sandbox's own key: its tokens never meet the lake's
+
+    print(f"bench-build: generating {scale['tweets']:,} tweets over {scale['days']} days", flush=True)
+    month = payloads(scale["tweets"], cfg["seed"], scale["days"], MONTH_ANCHOR)
+    # the generator's smallest span is a day: the new hour's tweets fall on one new created date
+    hour = payloads(cfg["hour_tweets"], cfg["seed"] + 1, 1, MONTH_ANCHOR + timedelta(days=1))
+    sample = month[:cfg["transforms"]["records"]]
+    res = {"stamp": stamp, "scale_name": args.scale, "scale": scale, "hour_tweets": cfg["hour_tweets"],
+           "goals": cfg["goals"], "engines": engines, "builds": []}
+    print("bench-build: transforms alone", flush=True)
+    res["transforms"] = {"synthetic": transforms_alone(sample, key)}
+    shared = shared_payloads()
+    if shared:
+        res["transforms"]["shared"] = transforms_alone(shared, key)
+
+    import os
+
+    os.environ["LAKE_PII_KEY"] = key
+    box = Sandbox(s, stamp.lower())
+    try:
+        for engine in engines:
+            print(f"bench-build: month, {engine}", flush=True)
+            box.land(engine, MONTH_INGEST, month, cfg["file_lines"])
+            res["builds"].append({"case": "month", **build_case(box, engine, MONTH_INGEST, len(month))})
+            print(f"bench-build: one new hour on top, {engine}", flush=True)
+            box.land(engine, HOUR_INGEST, hour, cfg["file_lines"])
+            res["builds"].append({"case": "hour", **build_case(box, engine, HOUR_INGEST, len(hour))})
+    finally:
+        box.cleanup(engines)
+    res["chart"] = chart(res, out_dir)
+    (out_dir / "results.json").write_text(json.dumps(res, indent=2, default=str))
+    (out_dir / "report.md").write_text(report(res))
+    latest = args.results_root / "build-latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    latest.symlink_to(out_dir.name)
+    print(report(res))
+    print(f"bench-build: {out_dir / 'report.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
