@@ -114,10 +114,17 @@ class Sandbox:
 
 
 def build_case(box: Sandbox, engine: str, day: str, tweets: int) -> dict:
+    """One `make build` of an ingest date; a build that fails is a result too (its error's first line)."""
     from lake import build
+    from lake.errors import LakeError
 
     t = time.monotonic()
-    rep = build.run(box.s, dates=[day], dbs=box.dbs(engine), engine=engine)
+    try:
+        rep = build.run(box.s, dates=[day], dbs=box.dbs(engine), engine=engine)
+    except LakeError as e:
+        print(f"bench-build: {engine} build of {day} failed: {e}\n{e.details}", flush=True)
+        return {"engine": engine, "ingest_date": day, "tweets": tweets, "seconds": round(time.monotonic() - t, 1),
+                "error": str(e).splitlines()[0], "stages": {}, "steps": {}, "driver_peak_rss_mib": 0}
     wall = time.monotonic() - t
     return {"engine": engine, "ingest_date": day, "tweets": tweets, "seconds": round(wall, 1),
             "tweets_per_second": round(tweets / wall, 1), "created_dates": len(rep.created_dates),
@@ -134,7 +141,7 @@ def chart(res: dict, out: Path) -> str | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    months = [c for c in res["builds"] if c["case"] == "month"]
+    months = [c for c in res["builds"] if not c.get("error")]
     if not months:
         return None
     names = sorted({k for c in months for k in c["stages"]})
@@ -145,9 +152,9 @@ def chart(res: dict, out: Path) -> str | None:
             v = c["stages"].get(n, 0.0)
             ax.barh(i, v, left=left, color=plt.cm.tab10(j % 10), label=n if i == 0 else None)
             left += v
-    ax.set_yticks(range(len(months)), [f"{c['engine']}" for c in months])
+    ax.set_yticks(range(len(months)), [f"{c['engine']}, {c['case']}" for c in months])
     ax.set_xlabel("seconds (wall)")
-    ax.set_title(f"make build, {res['scale']['tweets']:,} tweets over {res['scale']['days']} days, by stage")
+    ax.set_title(f"make build by stage: a month of {res['scale']['tweets']:,} tweets, then one new hour")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
     fig.tight_layout()
     fig.savefig(out / "stages.png", dpi=110)
@@ -164,6 +171,10 @@ def report(res: dict) -> str:
              "Host: 2 cores, the whole stack running (speed layer included).", "",
              "## Goals", "", "| measure | goal | measured | met |", "|---|---|---|---|"]
     for c in res["builds"]:
+        if c.get("error"):
+            lines.append(f"| make build ({c['case']}), {c['engine']} | - | **failed** after {c['seconds']:.0f} s: "
+                         f"{c['error']} | no |")
+            continue
         if c["case"] == "month":
             lines.append(f"| make build raw -> gold with gates, {c['engine']} | >= {g['tweets_per_second']:,} tweets/s "
                          f"(at medium) | {c['tweets_per_second']:,.0f} tweets/s ({c['seconds']:.0f} s) | "
@@ -174,7 +185,7 @@ def report(res: dict) -> str:
             lines.append(f"| transform CPU a tweet, {engine} (synthetic) | <= {g['transform_us_per_tweet']} µs | "
                          f"{v} µs | {'yes' if v <= g['transform_us_per_tweet'] else 'no'} |")
     for c in res["builds"]:
-        if c["case"] == "hour":
+        if c["case"] == "hour" and not c.get("error"):
             lines.append(f"| one new hour on a built month, {c['engine']} | <= {g['hour_on_month_seconds']} s | "
                          f"{c['seconds']:.0f} s | {'yes' if c['seconds'] <= g['hour_on_month_seconds'] else 'no'} |")
     lines += ["", "## Transforms alone (CPU µs a tweet, one core)", "",
@@ -191,15 +202,17 @@ def report(res: dict) -> str:
     lines += ["| case | engine | tweets | total | " + " | ".join(stage_names) + " |",
               "|---|---|---|---|" + "---|" * len(stage_names)]
     for c in res["builds"]:
+        if c.get("error"):
+            continue
         lines.append(f"| {c['case']} | {c['engine']} | {c['tweets']:,} | {c['seconds']:.1f} | "
                      + " | ".join(f"{c['stages'].get(n, 0):.1f}" for n in stage_names) + " |")
-    lines += ["", "Steps inside the Spark application (seconds), month case:", ""]
+    lines += ["", "Slowest steps inside the Spark application (seconds):", ""]
     for c in res["builds"]:
-        if c["case"] == "month":
+        if not c.get("error"):
             top = sorted(c["steps"].items(), key=lambda kv: -kv[1])[:12]
-            lines.append(f"- {c['engine']}: " + ", ".join(f"{k} {v:.1f}" for k, v in top))
+            lines.append(f"- {c['case']}, {c['engine']}: " + ", ".join(f"{k} {v:.1f}" for k, v in top))
     lines += ["", f"Driver peak RSS (spark-submit's JVM and Python, largest child): "
-                  f"{max(c['driver_peak_rss_mib'] for c in res['builds'])} MiB; executors run inside the "
+                  f"{max([c['driver_peak_rss_mib'] for c in res['builds']] + [0])} MiB; executors run inside the "
                   "stack's YARN budget (one 1.5 GiB executor, unchanged)."]
     return "\n".join(lines) + "\n"
 
@@ -245,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench-build: month, {engine}", flush=True)
             box.land(engine, MONTH_INGEST, month, cfg["file_lines"])
             res["builds"].append({"case": "month", **build_case(box, engine, MONTH_INGEST, len(month))})
+            if "error" in res["builds"][-1]:
+                continue
             print(f"bench-build: one new hour on top, {engine}", flush=True)
             box.land(engine, HOUR_INGEST, hour, cfg["file_lines"])
             res["builds"].append({"case": "hour", **build_case(box, engine, HOUR_INGEST, len(hour))})

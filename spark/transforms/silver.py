@@ -86,3 +86,11 @@ def enrich(row: dict) -> dict:
     if len(out) != len(SILVER_FIELDS):  # update() added a key silver does not have: project it away
         out = {k: out[k] for k in SILVER_FIELDS}
     return out
+
+
+def enrich_partition(rows):
+    """enrich over Spark Rows, as tuples in SILVER_FIELDS order: the per-row path's silver
+    (build_silver --engine rows), kept until make bench-build has compared it with columnar.silver_batch."""
+    for r in rows:
+        out = enrich(r.asDict())
+        yield tuple(out[f] for f in SILVER_FIELDS)
