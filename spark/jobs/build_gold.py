@@ -74,6 +74,12 @@ def dim_authors(silver: DataFrame, locations: DataFrame) -> DataFrame:
         F.min_by(F.struct("author_handle_key", "author_followers_count", *TRACKED),
                  F.struct("created_at", "tweet_id")).alias("v"))
     nxt = Window.partitionBy("author_key").orderBy("version")
+    # A version that starts at the same instant as the next one (two tweets of one author in the same
+    # second, attributes changed between them) would last no time and share the next one's key: the
+    # later state at that instant wins, and versions are renumbered.
+    by_version = by_version.withColumn("_next_from", F.lead("valid_from").over(nxt)) \
+        .where(F.col("_next_from").isNull() | (F.col("_next_from") != F.col("valid_from"))) \
+        .withColumn("version", F.row_number().over(nxt)).drop("_next_from")
     valid_to = F.coalesce(F.lead("valid_from").over(nxt), F.lit(OPEN_END).cast("timestamp"))
     versions = by_version.select("*", F.col("v.author_location").alias("author_location"))
     return versions.join(F.broadcast(locations), "author_location", "left").select(

@@ -66,14 +66,16 @@ def snowflake_day(line: str) -> str | None:
 
 
 def scd_tweets() -> list[str]:
-    """Four v2 tweets of one author, all built in one run: same location and badge twice, then both
-    change, then the location changes again the same day (two changes inside one batch)."""
+    """Five v2 tweets of one author, all built in one run: same location and badge twice, then both
+    change, then the location changes again the same day (two changes inside one batch), and once
+    more in the same second (that state wins the instant)."""
     out = []
     # on the synthetic set's days (2023-12-29..31): no extra partitions to build
     for i, (when, loc, verified) in enumerate((("2023-12-29T10:00:00.000Z", "Lisboa (scd test)", False),
                                                ("2023-12-30T10:00:00.000Z", "Lisboa (scd test)", False),
                                                ("2023-12-31T10:00:00.000Z", "Madrid (scd test)", True),
-                                               ("2023-12-31T20:00:00.000Z", "Porto (scd test)", True))):
+                                               ("2023-12-31T20:00:00.000Z", "Porto (scd test)", True),
+                                               ("2023-12-31T20:00:00.000Z", "Faro (scd test)", True))):
         out.append(json.dumps({
             "data": {"id": f"17500000000000000{i}1", "author_id": SCD_AUTHOR, "created_at": when, "lang": "pt",
                      "text": f"Atendimento do #Santander hoje foi ótimo {i}",
@@ -218,13 +220,13 @@ def test_scd2_author_versions_and_fact_links(built, lake):
                                    f"WHERE author_location = 'Madrid (scd test)') ORDER BY a.version")
     assert [(v[0], v[1], v[2], v[5]) for v in versions] == [(1, "Lisboa (scd test)", False, False),
                                                            (2, "Madrid (scd test)", True, False),
-                                                           (3, "Porto (scd test)", True, True)]
+                                                           (3, "Faro (scd test)", True, True)]
     assert versions[0][4] == versions[1][3] and versions[1][4] == versions[2][3]  # each ends where the next starts
     links = clients.trino(lake, f"SELECT f.like_count, a.version FROM hive.{g}.fact_tweets f "
                                 f"JOIN hive.{g}.dim_authors a ON f.author_sk = a.author_sk "
                                 f"WHERE a.author_key = (SELECT author_key FROM hive.{built.dbs.silver}.tweets "
                                 f"WHERE author_location = 'Madrid (scd test)') ORDER BY f.like_count")
-    assert links == [(0, 1), (1, 1), (2, 2), (3, 3)]
+    assert links == [(0, 1), (1, 1), (2, 2), (3, 3), (4, 3)]  # Porto's tweet shares Faro's instant
 
 
 def test_silver_is_bucketed_the_way_trino_reads_it(built, lake):
