@@ -18,6 +18,7 @@ Gate results go to ops.quality_checks; the first layer with a failed gate stops 
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -56,13 +57,6 @@ class Report:
                            "expected": g.expected} for g in self.gates]}
 
 
-def _job_result(out: str, tag: str) -> dict:
-    for line in out.splitlines():
-        if line.startswith(tag + " "):
-            return json.loads(line[len(tag) + 1:])
-    raise LakeError(f"spark job printed no {tag} line; see its output above or the YARN application log")
-
-
 def _job_results(out: str) -> dict[str, object]:
     """tag -> JSON of every `<TAG> {json}` line the job printed (GATES lines keyed `GATES <layer>`)."""
     found: dict[str, object] = {}
@@ -93,8 +87,6 @@ def sync_raw_partitions(s: Settings, dbs: Databases) -> None:
 
 def run(s: Settings, dates: list[str] | None = None, pending: bool = False, layers=LAYERS,
         dbs: Databases = Databases(), master: str | None = None, echo=print, engine: str | None = None) -> Report:
-    import os
-
     if not dates and not pending:
         raise LakeError("make build needs DATE=YYYY-MM-DD, FROM=... TO=..., or PENDING=1 (never today's date "
                         "by default)")

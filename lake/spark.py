@@ -125,7 +125,8 @@ def submit(s: Settings, script: Path, args: list[str] = (), master: str | None =
     argv += [str(script), *args]
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(argv, env=submit_env(s), stdout=subprocess.PIPE, stderr=err, text=True)
-        timer = threading.Timer(timeout, proc.kill)
+        fired = threading.Event()
+        timer = threading.Timer(timeout, lambda: (fired.set(), proc.kill()))
         timer.start()
         lines = []
         try:
@@ -135,9 +136,8 @@ def submit(s: Settings, script: Path, args: list[str] = (), master: str | None =
                     print(line, end="", flush=True)
             proc.wait()
         finally:
-            timed_out = not timer.is_alive() and proc.returncode not in ok_codes
             timer.cancel()
-        if timed_out and proc.returncode < 0:
+        if fired.is_set():
             raise LakeError(f"spark job {script.name} on {master} did not finish within {timeout:.0f}s")
         if proc.returncode not in ok_codes:
             err.seek(0)

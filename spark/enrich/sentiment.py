@@ -115,6 +115,17 @@ def _split_hashtag(m: re.Match) -> str:
     return " " + _CAMEL_RE.sub(" ", m.group(1)) + " "
 
 
+def strip_links(text: str) -> str:
+    """URLs and mentions out, hashtags split on camelCase: what scoring reads of a text."""
+    if "http" in text or "www." in text:
+        text = _URL_RE.sub(" ", text)
+    if "@" in text:
+        text = _MENTION_RE.sub(" ", text)
+    if "#" in text:
+        text = _HASHTAG_RE.sub(_split_hashtag, text)
+    return text
+
+
 # ---------------------------------------------------------------- tables
 class _Tables:
     __slots__ = ("lex", "neg", "boost", "post", "but", "phrase", "phrase_first", "flags", "collapsed")
@@ -303,12 +314,7 @@ def compound(text: str | None, lang: str | None = None) -> float:
 @lru_cache(maxsize=COMPOUND_CACHE)
 def _compound(text: str, table: str) -> float:
     t = (_TABLES or _load())[table]
-    if "http" in text or "www." in text:
-        text = _URL_RE.sub(" ", text)
-    if "@" in text:
-        text = _MENTION_RE.sub(" ", text)
-    if "#" in text:
-        text = _HASHTAG_RE.sub(_split_hashtag, text)
+    text = strip_links(text)
     caps = None
     if not text.isupper() and _CAPS_PAIR.search(text):
         found = _CAPS_RE.findall(text)

@@ -40,8 +40,8 @@ import pyarrow.compute as pc
 from spark.enrich import sentiment as _s
 from spark.enrich.sentiment import (ALPHA, B_INCR, C_INCR, EXCLAIM_INCR, LABELS, N_SCALAR_NEG,
                                     N_SCALAR_POS, NEG_SCOPE, NEUTRAL_BAND, _F_BOOST, _F_BUT, _F_LEX,
-                                    _F_NEG, _F_PHRASE, _F_STOP, _CAPS_RE, _HASHTAG_RE, _MENTION_RE,
-                                    _REPEAT_RE, _URL_RE, _Tables, _split_hashtag, _table_key, fold)
+                                    _F_NEG, _F_PHRASE, _F_STOP, _CAPS_RE, _REPEAT_RE, _Tables, _table_key,
+                                    fold)
 
 __all__ = ["scores", "compounds", "labels"]
 
@@ -425,13 +425,7 @@ def _tokens_np(joined: str, nrows: int):
 def _tokens_re(joined: str, nrows: int):
     """The same as _tokens_np with sentiment's regexes over the joined text (reference, fallback)."""
     tok_re, caps_re = _regexes()
-    text = joined
-    if "http" in text or "www." in text:
-        text = _URL_RE.sub(" ", text)
-    if "@" in text:
-        text = _MENTION_RE.sub(" ", text)
-    if "#" in text:
-        text = _HASHTAG_RE.sub(_split_hashtag, text)
+    text = _s.strip_links(joined)
     caps_words = []
     found = caps_re.findall(text)
     if len(found) > nrows + 1:

@@ -19,7 +19,6 @@ the two in one run before the per-row path is deleted.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -32,10 +31,10 @@ if str(REPO) not in sys.path:  # spark-submit puts only this file's folder on sy
 
 from pyspark.sql import functions as F  # noqa: E402
 
+from lake.layers import LAYERS  # noqa: E402
 from spark.jobs import build_bronze, build_gold, build_silver, common  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
 
-LAYERS = ("bronze", "silver", "gold")
 ENGINES = ("columnar", "rows")
 GATE_FAILED_EXIT = 6
 
@@ -108,7 +107,6 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {"run_id": run_id, "engine": args.engine, "layers": args.layers}
     with stage("start: Spark application"):
         spark = common.session(f"lake-build-{args.prefix}{'-'.join(args.layers)}")
-    rc = 0
     try:
         with tempfile.TemporaryDirectory() as tmp:
             spark.sparkContext.addPyFile(str(common.code_zip(Path(tmp))))
@@ -159,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         result["seconds"] = round(time.monotonic() - stage.t0, 1)
         common.emit("BUILD_RESULT", result)
         spark.stop()
-    return rc
+    return 0
 
 
 def bronze(spark, args, dbs, pii) -> dict:

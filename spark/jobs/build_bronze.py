@@ -226,15 +226,14 @@ def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_
     common.drop_partitions(spark, loaded, "ingest_date", day_set - {row[-1] for row in file_rows})
 
     # 5. reconcile against what the tables now hold, read back
-    reconcile = common.timed("bronze.reconcile").__enter__()
-    for t in (tweets, rejected):
-        spark.catalog.refreshTable(t)
-    in_table = spark.table(tweets).where(F.col("created_date").isin(sorted(written)) & mine_filter).count() \
-        if written else 0
-    by_reason = dict(sorted((r.reason, r[1]) for r in
-                            spark.table(rejected).where(mine_filter).groupBy("reason").count().collect()))
-    parsed.unpersist()
-    reconcile.__exit__(None, None, None)
+    with common.timed("bronze.reconcile"):
+        for t in (tweets, rejected):
+            spark.catalog.refreshTable(t)
+        in_table = spark.table(tweets).where(F.col("created_date").isin(sorted(written)) & mine_filter).count() \
+            if written else 0
+        by_reason = dict(sorted((r.reason, r[1]) for r in
+                                spark.table(rejected).where(mine_filter).groupBy("reason").count().collect()))
+        parsed.unpersist()
     bronze_rows, rows_written = sum(kept.values()), sum(written.values())
     return {
         "ingest_dates": dates,

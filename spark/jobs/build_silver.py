@@ -60,15 +60,14 @@ def build(spark, dates: list[str], bronze_db: str, silver_db: str, engine: str =
         enriched = enriched.localCheckpoint(eager=True)  # enrichment is Python: run it once for both tables
 
     written = {str(r.created_date): r[1] for r in enriched.groupBy("created_date").count().collect()}
-    write = common.timed("silver.write stage+hashtags").__enter__()
-    enriched.write.insertInto(stage, overwrite=True)
-    common.drop_partitions(spark, stage, "created_date", set(dates) - set(written))
-    tags = enriched.select("*", F.explode("hashtags").alias("hashtag")).select(*HASHTAG_COLUMNS)
-    tag_rows = {str(r.created_date): r[1] for r in tags.groupBy("created_date").count().collect()}
-    tags.write.insertInto(hashtags, overwrite=True)
-    common.drop_partitions(spark, hashtags, "created_date", set(dates) - set(tag_rows))
+    with common.timed("silver.write stage+hashtags"):
+        enriched.write.insertInto(stage, overwrite=True)
+        common.drop_partitions(spark, stage, "created_date", set(dates) - set(written))
+        tags = enriched.select("*", F.explode("hashtags").alias("hashtag")).select(*HASHTAG_COLUMNS)
+        tag_rows = {str(r.created_date): r[1] for r in tags.groupBy("created_date").count().collect()}
+        tags.write.insertInto(hashtags, overwrite=True)
+        common.drop_partitions(spark, hashtags, "created_date", set(dates) - set(tag_rows))
 
-    write.__exit__(None, None, None)
     spark.catalog.refreshTable(stage)
     in_stage = spark.table(stage).where(F.col("created_date").isin(dates)).count()
     labels = {r.sentiment_label: r[1] for r in enriched.groupBy("sentiment_label").count().collect()}

@@ -31,9 +31,6 @@ from spark.enrich import geo, sentiment_batch
 from spark.transforms import parse, silver
 from spark.transforms import pii as pii_mod
 
-ENGAGEMENT_COLUMNS = ("retweet_count", "reply_count", "like_count", "quote_count")
-
-
 @lru_cache(maxsize=None)
 def arrow_schema(name: str) -> pa.Schema:
     """The Arrow schema of BRONZE/REJECTED/SILVER_SCHEMA (Spark's own conversion, so mapInArrow agrees)."""
@@ -57,15 +54,6 @@ def bronze_batch(lines: Iterable[str | bytes], metas: Iterable[dict[str, Any]],
             rejects.append(parse.reject_row(rej, line, meta))
     return (pa.Table.from_pylist(rows, schema=arrow_schema("BRONZE_SCHEMA")),
             pa.Table.from_pylist(rejects, schema=arrow_schema("REJECTED_SCHEMA")))
-
-
-def file_lines(path: str, content: str) -> tuple[list[str], list[dict[str, Any]]]:
-    """The lines of one raw-sink file and each line's ingest metadata (parse.parse_file's rule:
-    line i of <topic>+<p>+<first>+<last>.jsonl is Kafka offset first + i)."""
-    base = parse.meta_for_file(path)
-    first = base.pop("first_offset")
-    lines = parse.lines_of(content)
-    return lines, [{**base, "kafka_offset": first + i if first is not None else i} for i in range(len(lines))]
 
 
 # ---- silver ---------------------------------------------------------------------------------------
@@ -115,7 +103,7 @@ def silver_batch(bronze: pa.Table) -> pa.Table:
                            bronze.column("author_location"))
     compound, labels = sentiment_batch.scores(bronze.column("text").to_pylist(), bronze.column("lang").to_pylist())
     engagement = pa.array(np.zeros(n, dtype=np.int64))
-    for c in ENGAGEMENT_COLUMNS:
+    for c in silver.ENGAGEMENT_COLUMNS:
         engagement = pc.add(engagement, pc.fill_null(bronze.column(c), 0))
     computed = {
         "hashtags": pa.array(tags, type=schema.field("hashtags").type),

@@ -54,9 +54,12 @@ def follower_tier(followers: int | None) -> str | None:
     return TOP_TIER
 
 
+# Public interactions a tweet drew (impressions are reach, not engagement, and are v2-only).
+ENGAGEMENT_COLUMNS = ("retweet_count", "reply_count", "like_count", "quote_count")
+
+
 def engagement(row: dict) -> int:
-    """Public interactions the tweet drew (impressions are reach, not engagement, and are v2-only)."""
-    return sum(row.get(k) or 0 for k in ("retweet_count", "reply_count", "like_count", "quote_count"))
+    return sum(row.get(k) or 0 for k in ENGAGEMENT_COLUMNS)
 
 
 def enrich(row: dict) -> dict:

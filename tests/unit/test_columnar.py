@@ -4,7 +4,6 @@ and a seeded synthetic month."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -118,15 +117,6 @@ def test_silver_batch_of_nothing_and_of_nulls():
 def test_tiers_match_follower_tier(followers, tier):
     assert silver.follower_tier(followers) == tier
     assert columnar._tiers(pa.chunked_array([[followers, None]])).to_pylist() == [tier, None]
-
-
-def test_file_lines_number_lines_from_the_first_offset():
-    lines, metas = columnar.file_lines(
-        "hdfs://x/lake/raw/tweets/ingest_date=2024-01-02/ingest_hour=07/tweets.raw+3+100+102.jsonl",
-        '{"a":1}\n{"b":2}\r\n{"c":3}\n')
-    assert lines == ['{"a":1}', '{"b":2}', '{"c":3}']
-    assert [m["kafka_offset"] for m in metas] == [100, 101, 102]
-    assert {m["kafka_partition"] for m in metas} == {3} and metas[0]["ingest_hour"] == "07"
 
 
 def test_bronze_arrow_numbers_each_files_lines_across_batches(p):
