@@ -49,3 +49,21 @@ def expected_records(tweets_dir: Path) -> int:
         if path.is_file() and path.suffix in (".json", ".jsonl") and not path.name.startswith("."):
             total += sum(independent_units(path).values())
     return total - len(KNOWN_BAD)
+
+
+def parse_corpus(shared_data: Path) -> list[bytes]:
+    """What bronze's parity tests parse: every record ingestion takes from the shared files, every
+    raw line of the broken files and of the .jsonl files (the first 200 a file), a synthetic month
+    in both formats, and a few hand-made bad lines."""
+    from ingestion import synthetic
+    from ingestion.records import Record
+    from ingestion.replay import replay
+
+    out = [r.payload for r in replay([shared_data / "tweets"]) if isinstance(r, Record)]
+    for f in sorted((shared_data / "tweets").rglob("*")):
+        if f.is_file() and ("broken" in str(f) or f.suffix == ".jsonl"):
+            out += [ln for ln in f.read_bytes().split(b"\n") if ln.strip()][:200]
+    out += [r.payload for r in synthetic.generate(1500, seed=11, days=30)]
+    out += [r.payload for r in synthetic.generate(500, seed=12, days=30, fmt="v1")]
+    out += [b"{not json", b"[]", b'{"data": []}', "{\"id\": \"1\", \"text\": \"\u00e9\"}".encode()]
+    return out

@@ -20,6 +20,8 @@ The results are the per-row path's, column for column (tests/unit/test_columnar.
 """
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Iterable
 
@@ -41,19 +43,49 @@ def arrow_schema(name: str) -> pa.Schema:
     return to_arrow_schema(getattr(schema, name))
 
 
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off for one batch. A batch builds ~100 container objects a
+    tweet (decoded JSON, rows, column lists), all acyclic and freed by reference counting; with the
+    collector on, those allocations set off collections that re-scan everything alive, ~12 µs a tweet
+    of bronze's ~62 (measured on 20,000 synthetic tweets). Restored on exit, even on error."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 # ---- bronze ---------------------------------------------------------------------------------------
 def bronze_batch(lines: Iterable[str | bytes], metas: Iterable[dict[str, Any]],
                  pii: pii_mod.Pii) -> tuple[pa.Table, pa.Table]:
-    """(bronze rows, rejected rows) of raw records with their ingest metadata (parse.to_bronze each)."""
-    rows, rejects = [], []
+    """(bronze rows, rejected rows) of raw records with their ingest metadata: parse.to_bronze's rows,
+    built as columns. Each record is parsed alone (parse.extract: a bad one is a reject, never the
+    batch's failure); the classification then runs over whole columns (Pii.protect_columns)."""
+    with _collector_paused():
+        return _bronze_batch(lines, metas, pii)
+
+
+def _bronze_batch(lines, metas, pii: pii_mod.Pii) -> tuple[pa.Table, pa.Table]:
+    raws, kept, rejects = [], [], []
     for line, meta in zip(lines, metas):
-        row, rej = parse.to_bronze(line, meta, pii)
-        if rej is None:
-            rows.append(row)
-        else:
-            rejects.append(parse.reject_row(rej, line, meta))
-    return (pa.Table.from_pylist(rows, schema=arrow_schema("BRONZE_SCHEMA")),
-            pa.Table.from_pylist(rejects, schema=arrow_schema("REJECTED_SCHEMA")))
+        try:
+            raws.append(parse.extract(line))
+            kept.append(meta)
+        except parse.Bad as e:
+            rejects.append(parse.reject_row(e.reject(), line, meta))
+    schema = arrow_schema("BRONZE_SCHEMA")
+    rejected = pa.Table.from_pylist(rejects, schema=arrow_schema("REJECTED_SCHEMA"))
+    if not raws:
+        return schema.empty_table(), rejected
+    fields = list(raws[0])  # extract gives every row the same fields, in one order
+    columns = pii.protect_columns({f: [r[f] for r in raws] for f in fields})
+    columns["created_date"] = [t.date() for t in columns["created_at"]]
+    for k in parse.META_COLUMNS:
+        columns[k] = [m.get(k) for m in kept]
+    return pa.Table.from_pydict({f.name: columns[f.name] for f in schema}, schema=schema), rejected
 
 
 # ---- silver ---------------------------------------------------------------------------------------
@@ -95,6 +127,11 @@ def _tiers(followers: pa.ChunkedArray) -> pa.Array:
 
 def silver_batch(bronze: pa.Table) -> pa.Table:
     """silver.enrich over a table of bronze rows (at least the columns SILVER_SCHEMA takes from bronze)."""
+    with _collector_paused():
+        return _silver_batch(bronze)
+
+
+def _silver_batch(bronze: pa.Table) -> pa.Table:
     schema = arrow_schema("SILVER_SCHEMA")
     n = bronze.num_rows
     kind = bronze.column("tweet_type")

@@ -232,6 +232,63 @@ class Pii:
         # were a third of this function's time.
         return self._apply(self._plan, self._compile, raw)
 
+    def protect_columns(self, columns: dict[str, list]) -> dict[str, list]:
+        """protect() over a batch held as columns (field -> one value per row): the same steps, each
+        run once per distinct value of a column (a batch repeats authors, handles, locations and
+        retweeted texts) and no dict built per row. Elements of nested lists (mentions, urls) are
+        treated the same way, as columns of their own."""
+        return self._apply_columns(self._plan, self._compile, columns)
+
+    def _apply_columns(self, plan: dict[str, tuple], compile_step, columns: dict[str, list]) -> dict[str, list]:
+        out: dict[str, list] = {}
+        for name, values in columns.items():
+            step = plan.get(name)
+            if step is None:
+                step = plan[name] = compile_step(name)
+            op, column, arg = step
+            if op is _DROP:
+                continue
+            if op is _KEEP:
+                out[column] = values
+            elif op is _SUB:
+                out[column] = self._protect_lists(arg[0], arg[1], values)
+            else:
+                out[column] = _per_distinct(values, self._step_fn(op, arg))
+        return out
+
+    def _step_fn(self, op: str, arg: Any):
+        """The function of one value that _apply's branch for `op` computes (None stays None)."""
+        if op is _TEXT:
+            return self.mask_text
+        if op is _PSEUDO:
+            return lambda v: self.token(arg, v)
+        return lambda v: self._treat(arg, v)
+
+    def _protect_lists(self, field: str, subs: dict, lists: list) -> list:
+        """Each row's list of element dicts through _protect_element, column by column: the elements
+        of the whole batch flattened into one column per key, treated, and cut back into rows."""
+        elements = [e for lst in lists if lst for e in lst]
+        if not elements:
+            return [None if lst is None else [] for lst in lists]
+        keys = list(elements[0])
+        if any(list(e) != keys for e in elements):  # not one shape: element by element, as protect does
+            return [None if lst is None else [self._protect_element(field, subs, e) for e in lst] for lst in lists]
+        plan_and_compile = self._sub_plans.get(field)
+        if plan_and_compile is None:
+            self._protect_element(field, subs, {})  # builds the field's plan and step compiler
+            plan_and_compile = self._sub_plans[field]
+        treated = self._apply_columns(*plan_and_compile, {k: [e[k] for e in elements] for k in keys})
+        names = list(treated)
+        flat = [dict(zip(names, vals)) for vals in zip(*treated.values())] if names else [{} for _ in elements]
+        out, i = [], 0
+        for lst in lists:
+            if lst is None:
+                out.append(None)
+            else:
+                out.append(flat[i:i + len(lst)])
+                i += len(lst)
+        return out
+
     def _compile(self, name: str) -> tuple:
         """(op, column, arg) of one field; raises what reading its spec row by row raised."""
         spec = self.classification.get(name)
@@ -294,6 +351,24 @@ def _step(spec: dict, column: str) -> tuple:
     if t == "mask" and spec.get("method") == "text":
         return _TEXT, column, None
     return _GENERIC, column, spec  # round2, and any spec load_classification would refuse: _treat as before
+
+
+def _per_distinct(values: list, fn) -> list:
+    """[fn(v) for v in values], fn run once per distinct value; None stays None (as protect keeps it).
+    Values are str/int/float here; 1, 1.0 and True hash alike but may treat differently, so the memo
+    is keyed by (type, value)."""
+    memo: dict = {}
+    out = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        k = (type(v), v)
+        r = memo.get(k, memo)
+        if r is memo:
+            r = memo[k] = fn(v)
+        out.append(r)
+    return out
 
 
 _ASCII_DIGITS = "0123456789"

@@ -9,10 +9,9 @@ import pyarrow as pa
 import pytest
 
 from ingestion import synthetic
-from ingestion.records import Record
-from ingestion.replay import replay
 from spark.transforms import columnar, parse, pii, silver
 from spark.transforms.schema import BRONZE_SCHEMA, REJECTED_SCHEMA, SILVER_SCHEMA
+from tests.shared_tweets import parse_corpus
 
 KEY = "unit-test-key-columnar-0123456789"
 
@@ -29,16 +28,7 @@ def p() -> pii.Pii:
 
 @pytest.fixture(scope="module")
 def payloads(shared_data) -> list[bytes]:
-    """Every record ingestion takes from the shared files, every raw line of the broken files,
-    and a synthetic month in both formats."""
-    out = [r.payload for r in replay([shared_data / "tweets"]) if isinstance(r, Record)]
-    for f in sorted((shared_data / "tweets").rglob("*")):
-        if f.is_file() and ("broken" in str(f) or f.suffix == ".jsonl"):
-            out += [ln for ln in f.read_bytes().split(b"\n") if ln.strip()][:200]
-    out += [r.payload for r in synthetic.generate(1500, seed=11, days=30)]
-    out += [r.payload for r in synthetic.generate(500, seed=12, days=30, fmt="v1")]
-    out += [b"{not json", b"[]", b'{"data": []}', "{\"id\": \"1\", \"text\": \"\u00e9\"}".encode()]
-    return out
+    return parse_corpus(shared_data)
 
 
 def same(a, b) -> bool:

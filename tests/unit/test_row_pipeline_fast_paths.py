@@ -89,7 +89,7 @@ def raws(payloads) -> list[dict]:
     for p in payloads:
         try:
             rows.append(parse.extract(p))
-        except parse._Bad:
+        except parse.Bad:
             pass
     assert len(rows) > 2000
     return rows
