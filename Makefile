@@ -47,7 +47,7 @@ help: ## Show the targets and their variables
 	@echo "                  cases in benchmarks/cases.yaml, protocol and timings in docs/benchmarks.md)"
 	@echo "  compact         TABLE=schema.table (required) PARTITIONS='k=v[/k2=v2],...' (default all) TARGET_MB=128 GRACE=30 (s)"
 	@echo "  airflow-batch   DATE=YYYY-MM-DD (the ingest date; runs airflow dags test lake_batch DATE+1)"
-	@echo "  bench-build     SCALE=tiny|small|medium (default small: 0.1M tweets over 30 days; medium 1M); ENGINES=columnar,rows"
+	@echo "  bench-build     SCALE=tiny|small|medium (default small: 0.1M tweets over 30 days; medium 1M); NO_MONTH=1: transforms and replay only"
 	@echo "  bench-speed     BENCH_SPEED_ARGS='--trigger 10' (cases in benchmarks/speed/cases.yaml; results in benchmarks/results/speed-*)"
 	@echo "  test            PYTEST_ARGS='-k kafka'"
 	@echo "  any             LAKE_PORT_<NAME>=<port> moves a port (names in lake/settings.py)"
@@ -140,7 +140,7 @@ bench-speed: venv ## Speed-layer benchmark: freshness through serving.tweets, mi
 	$(PY) -m benchmarks.speed.run $(BENCH_SPEED_ARGS)
 
 bench-build: venv ## Build-engine benchmark: make build per engine and stage, transforms alone, one new hour on a built month (SCALE=tiny|small|medium)
-	$(PY) -m benchmarks.build.run --scale $(SCALE) $(if $(ENGINES),--engines $(ENGINES),)
+	$(PY) -m benchmarks.build.run --scale $(SCALE) $(if $(NO_MONTH),--no-month,)
 
 smoke: up ## End-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beeline
 	$(LAKE) smoke

@@ -18,7 +18,6 @@ Gate results go to ops.quality_checks; the first layer with a failed gate stops 
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -28,7 +27,6 @@ from lake.layers import LAYERS, Databases
 from lake.settings import Settings
 
 __all__ = ["LAYERS", "Databases", "Report", "run"]
-ENGINE_ENV = "LAKE_BUILD_ENGINE"  # columnar (default) | rows: the per-row path, until bench-build retires it
 
 
 @dataclass
@@ -86,7 +84,7 @@ def sync_raw_partitions(s: Settings, dbs: Databases) -> None:
 
 
 def run(s: Settings, dates: list[str] | None = None, pending: bool = False, layers=LAYERS,
-        dbs: Databases = Databases(), master: str | None = None, echo=print, engine: str | None = None) -> Report:
+        dbs: Databases = Databases(), master: str | None = None, echo=print) -> Report:
     if not dates and not pending:
         raise LakeError("make build needs DATE=YYYY-MM-DD, FROM=... TO=..., or PENDING=1 (never today's date "
                         "by default)")
@@ -95,7 +93,6 @@ def run(s: Settings, dates: list[str] | None = None, pending: bool = False, laye
         raise LakeError(f"unknown layer(s) {', '.join(sorted(unknown))}; choose from {', '.join(LAYERS)}")
     if pending and "bronze" not in layers:
         raise LakeError("PENDING needs the bronze layer (pending is defined by raw files bronze has not loaded)")
-    engine = engine or os.environ.get(ENGINE_ENV, "columnar")
     t0 = time.monotonic()
     rep = Report(quality.new_run_id())
 
@@ -105,10 +102,9 @@ def run(s: Settings, dates: list[str] | None = None, pending: bool = False, laye
         sync_raw_partitions(s, dbs)
     which = ["--pending"] if pending else ["--dates", ",".join(sorted(dates))]
     ordered = [x for x in LAYERS if x in layers]
-    echo(f"== Spark: {', '.join(ordered)} in one application ({engine} engine)")
+    echo(f"== Spark: {', '.join(ordered)} in one application")
     rc, out = spark.submit(s, s.root / "spark" / "jobs" / "build.py",
-                           [*which, "--layers", ",".join(ordered), "--prefix", dbs.prefix, "--run-id", rep.run_id,
-                            "--engine", engine],
+                           [*which, "--layers", ",".join(ordered), "--prefix", dbs.prefix, "--run-id", rep.run_id],
                            master=master, name="lake-build", ok_codes=(0, 6), return_code=True)
     found = _job_results(out)
     result = found.get("BUILD_RESULT") or {}

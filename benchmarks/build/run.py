@@ -1,15 +1,17 @@
-"""`make bench-build`: how fast `make build` turns landed tweets into tables, per engine and stage.
+"""`make bench-build`: how fast `make build` turns landed tweets into tables, per stage.
 
-    python -m benchmarks.build.run [--scale tiny|small|medium] [--engines columnar,rows]
+    python -m benchmarks.build.run [--scale tiny|small|medium] [--no-month]
 
 One run, side by side (cases in benchmarks/build/cases.yaml):
-1. transforms alone: CPU µs a tweet of the per-row path (parse.to_bronze, silver.enrich) and of the
-   columnar one (columnar.bronze_batch, columnar.silver_batch) on the same synthetic payloads and on
-   the shared v1.1/v2 files, in this process (setup untimed);
+1. transforms alone: CPU µs a tweet of the columnar transforms (columnar.bronze_batch,
+   columnar.silver_batch) and of the one-record reference functions they are tested against
+   (parse.to_bronze, silver.enrich; "rows" below) on the same synthetic payloads and on the shared
+   v1.1/v2 files, in this process (setup untimed);
 2. a month: SCALE tweets over 30 created dates landed as raw-sink files on one ingest date in a
    private raw root, built raw -> gold with gates by lake.build.run (the code behind `make build`)
-   once per engine, each into its own schemas: wall time, tweets/s, each stage's and step's seconds;
-3. one new hour on top of each built month: its own ingest date, built alone: the fixed cost.
+   into its own schemas: wall time, tweets/s, each stage's and step's seconds;
+3. one new hour on top of the built month: its own ingest date, built alone: the fixed cost;
+4. the shared files spread over ~500 created dates, and the same on one date.
 Results: benchmarks/results/build-<stamp>/{results.json,report.md,stages.png} (and build-latest).
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ CASES = Path(__file__).with_name("cases.yaml")
 RESULTS_ROOT = ROOT / "benchmarks" / "results"
 MONTH_ANCHOR = datetime(2030, 2, 1, tzinfo=timezone.utc)
 MONTH_INGEST, HOUR_INGEST, REPLAY_INGEST = "2030-02-01", "2030-02-02", "2030-02-03"
+ENGINE = "columnar"  # the only one since the per-row path's deletion; kept in results for older runs' sake
 
 
 def payloads(count: int, seed: int, days: int, anchor: datetime) -> list[bytes]:
@@ -132,18 +135,18 @@ class Sandbox:
         hdfs_client.client(self.s).delete(f"/lake/bench/build/{self.run}", recursive=True)
 
 
-def build_case(box: Sandbox, name: str, day: str, tweets: int, engine: str | None = None) -> dict:
-    """One `make build` of an ingest date into the sandbox's `name` schemas (engine: `name` unless
-    given); a build that fails is a result too (its error's first line and stderr's tail)."""
+def build_case(box: Sandbox, name: str, day: str, tweets: int) -> dict:
+    """One `make build` of an ingest date into the sandbox's `name` schemas; a build that fails is a
+    result too (its error's first line and stderr's tail)."""
     from lake import build
     from lake.errors import LakeError
 
-    engine = engine or name
+    engine = ENGINE
     t = time.monotonic()
     try:
-        rep = build.run(box.s, dates=[day], dbs=box.dbs(name), engine=engine)
+        rep = build.run(box.s, dates=[day], dbs=box.dbs(name))
     except LakeError as e:
-        print(f"bench-build: {engine} build of {day} failed: {e}\n{e.details}", flush=True)
+        print(f"bench-build: {name} build of {day} failed: {e}\n{e.details}", flush=True)
         return {"engine": engine, "ingest_date": day, "tweets": tweets, "seconds": round(time.monotonic() - t, 1),
                 "error": str(e).splitlines()[0], "stages": {}, "steps": {}, "driver_peak_rss_mib": 0}
     wall = time.monotonic() - t
@@ -200,11 +203,10 @@ def report(res: dict) -> str:
             lines.append(f"| make build raw -> gold with gates, {c['engine']} | >= {g['tweets_per_second']:,} tweets/s "
                          f"(at medium) | {c['tweets_per_second']:,.0f} tweets/s ({c['seconds']:.0f} s) | "
                          f"{'yes' if c['tweets_per_second'] >= g['tweets_per_second'] else 'no'} |")
-    for engine in ("columnar", "rows"):
-        if engine in t.get("synthetic", {}):
-            v = t["synthetic"][engine]["total"]
-            lines.append(f"| transform CPU a tweet, {engine} (synthetic) | <= {g['transform_us_per_tweet']} µs | "
-                         f"{v} µs | {'yes' if v <= g['transform_us_per_tweet'] else 'no'} |")
+    if "columnar" in t.get("synthetic", {}):
+        v = t["synthetic"]["columnar"]["total"]
+        lines.append(f"| transform CPU a tweet, columnar (synthetic) | <= {g['transform_us_per_tweet']} µs | "
+                     f"{v} µs | {'yes' if v <= g['transform_us_per_tweet'] else 'no'} |")
     for c in res["builds"]:
         if c["case"] == "hour" and not c.get("error"):
             lines.append(f"| one new hour on a built month, {c['engine']} | <= {g['hour_on_month_seconds']} s | "
@@ -217,6 +219,8 @@ def report(res: dict) -> str:
                      f"vs the same on 1 date | <= {g['replay_spread_ratio']}x | {ratio:.2f}x ({spread['seconds']:.0f} s "
                      f"vs {one['seconds']:.0f} s) | {'yes' if ratio <= g['replay_spread_ratio'] else 'no'} |")
     lines += ["", "## Transforms alone (CPU µs a tweet, one core)", "",
+              "`rows` is the one-record reference functions the columnar code is tested against "
+              "(parse.to_bronze, silver.enrich), run here only, in the same process on the same payloads.", "",
               "| data | engine | parse + mask | enrich (geo, sentiment, hashtags, flags) | total |", "|---|---|---|---|---|"]
     for data, per in t.items():
         for engine, v in per.items():
@@ -250,15 +254,14 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", default="small")
-    ap.add_argument("--engines", default=None,
-                    help="comma-separated (default: cases.yaml's); none: only the transforms and the replay case")
+    ap.add_argument("--no-month", action="store_true", help="only the transforms and the replay cases")
     ap.add_argument("--results-root", type=Path, default=RESULTS_ROOT)
     args = ap.parse_args(argv)
     cfg = yaml.safe_load(CASES.read_text())
     if args.scale not in cfg["scales"]:
         ap.error(f"SCALE={args.scale} is not one of {', '.join(cfg['scales'])}")
     scale = cfg["scales"][args.scale]
-    engines = [] if args.engines == "none" else args.engines.split(",") if args.engines else cfg["engines"]
+    engines = [] if args.no_month else [ENGINE]
     s = settings.get()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out_dir = args.results_root / f"build-{stamp}"
@@ -302,8 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                                 ("replay_one_date", [on_one_date(x, MONTH_ANCHOR) for x in shared])):
                 print(f"bench-build: {name} ({len(lines):,} tweets)", flush=True)
                 box.land(name, REPLAY_INGEST, lines, cfg["file_lines"])
-                res["builds"].append({"case": name, **build_case(box, name, REPLAY_INGEST, len(lines),
-                                                                 engine=replay["engine"])})
+                res["builds"].append({"case": name, **build_case(box, name, REPLAY_INGEST, len(lines))})
     finally:
         box.cleanup([*engines, "replay_spread", "replay_one_date"])
     res["chart"] = chart(res, out_dir)

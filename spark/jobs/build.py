@@ -2,7 +2,7 @@
 quality gates, for every ingest date asked for.
 
     build.py --dates 2026-01-01,2026-01-02 | --pending
-             [--layers bronze,silver,gold] [--prefix it_x_] [--run-id ID] [--engine columnar|rows]
+             [--layers bronze,silver,gold] [--prefix it_x_] [--run-id ID]
 
 One application, not one per layer: each YARN application costs ~20 s of start-up (AM, executor,
 Python workers, metastore client) before it reads a row, and a build paid it three times. The
@@ -12,9 +12,9 @@ lake/build.py: `BRONZE_RESULT`, `SILVER_RESULT`, `GOLD_RESULT`, `GATES <layer>` 
 `BUILD_RESULT` with each stage's wall time. A failed gate stops the build: exit 6 after the
 GATES line, later layers untouched.
 
-`--engine rows` runs the per-row path (parse.to_bronze and silver.enrich per record, pickled RDD
-rows) instead of the columnar one (spark/transforms/columnar.py), so `make bench-build` can compare
-the two in one run before the per-row path is deleted.
+Bronze and silver run the columnar transforms (spark/transforms/columnar.py) over Arrow batches,
+the code the speed layer runs. The per-row path (pickled RDD rows) was compared with it by
+`make bench-build` (benchmarks/results/build-20261206T204844Z) and then deleted.
 """
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ from lake.layers import LAYERS  # noqa: E402
 from spark.jobs import build_bronze, build_gold, build_silver, common  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
 
-ENGINES = ("columnar", "rows")
 GATE_FAILED_EXIT = 6
 
 
@@ -47,7 +46,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--layers", default=",".join(LAYERS), help="comma-separated subset of bronze,silver,gold")
     ap.add_argument("--prefix", default="", help="schema prefix: <prefix>raw, <prefix>bronze, ... (tests)")
     ap.add_argument("--run-id", default=None, help="the build's id in ops.quality_checks (default: a new one)")
-    ap.add_argument("--engine", choices=ENGINES, default="columnar")
     args = ap.parse_args(argv)
     args.layers = [x.strip() for x in args.layers.split(",") if x.strip()]
     unknown = set(args.layers) - set(LAYERS)
@@ -104,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     run_id = args.run_id or quality.new_run_id()
     pii = pii_mod.from_env() if "bronze" in args.layers else None  # key on the driver only
     stage = Stages()
-    result: dict = {"run_id": run_id, "engine": args.engine, "layers": args.layers}
+    result: dict = {"run_id": run_id, "layers": args.layers}
     with stage("start: Spark application"):
         spark = common.session(f"lake-build-{args.prefix}{'-'.join(args.layers)}")
     try:
@@ -128,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             result.update(ingest_dates=ingest_dates, created_dates=created)
             if "silver" in args.layers:
                 with stage("silver: bronze -> silver (stage, tweet_hashtags)"):
-                    res = build_silver.build(spark, created, dbs.bronze, dbs.silver, args.engine) if created else \
+                    res = build_silver.build(spark, created, dbs.bronze, dbs.silver) if created else \
                         {"created_dates": [], "created_dates_written": [], "bronze_rows": 0, "silver_rows": 0,
                          "reconciles": True}
                 common.emit("SILVER_RESULT", res)
@@ -174,7 +172,7 @@ def bronze(spark, args, dbs, pii) -> dict:
     if not dates:
         return {"ingest_dates": [], "raw_files": 0, "raw_records": 0, "bronze_rows": 0, "duplicates": 0,
                 "rejects": 0, "rejects_by_reason": {}, "reconciles": True, "created_dates": []}
-    return build_bronze.build(spark, dates, files, dbs.bronze, pii, args.engine)
+    return build_bronze.build(spark, dates, files, dbs.bronze, pii)
 
 
 if __name__ == "__main__":

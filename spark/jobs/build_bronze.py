@@ -92,20 +92,6 @@ def pending_dates(spark: SparkSession, files: dict, loaded_table: str) -> list[s
 
 
 # ---- the build ----------------------------------------------------------------------------------
-def parse_partitions(pii: pii_mod.Pii):
-    b_cols, r_cols = BRONZE_SCHEMA.fieldNames(), REJECTED_SCHEMA.fieldNames()
-
-    def run(rows):
-        for r in rows:
-            for kind, row in parse.parse_file(r.path, r.value, pii):
-                if kind == "bronze":
-                    yield (tuple(row[c] for c in b_cols), None)
-                else:
-                    yield (None, tuple(row[c] for c in r_cols))
-
-    return run
-
-
 def latest_per_tweet(df):
     w = Window.partitionBy("tweet_id").orderBy(*[F.col(c).desc_nulls_last() for c in LATEST_FIRST])
     return df.withColumn("_rank", F.row_number().over(w)).where("_rank = 1").drop("_rank")
@@ -120,34 +106,27 @@ PAIR = StructType([StructField("b", BRONZE_SCHEMA), StructField("r", REJECTED_SC
 UNSPLIT_FILES = {"spark.sql.files.openCostInBytes": str(256 << 20), "spark.sql.files.maxPartitionBytes": str(256 << 20)}
 
 
-def parse_raw(spark: SparkSession, paths: list[str], pii: pii_mod.Pii, engine: str = "columnar"):
+def parse_raw(spark: SparkSession, paths: list[str], pii: pii_mod.Pii):
     """(raw line count, parsed DataFrame of (b: bronze row | null, r: reject row | null), cached).
 
-    columnar: the files' lines stream through columnar.bronze_arrow in Arrow batches. rows (the
-    per-row path, kept for make bench-build): each file read whole (wholetext), an RDD of pickled
-    rows. The line count comes from Spark's own line reader, independently."""
+    The files' lines stream through columnar.bronze_arrow in Arrow batches. The line count comes
+    from Spark's own line reader, independently."""
+    from spark.transforms import columnar  # executors import it from the shipped zip
+
     if not paths:
         return 0, spark.createDataFrame([], PAIR)
     raw_records = spark.read.text(paths).count()
-    if engine == "rows":
-        # wholetext as text()'s argument: its default (False) would override an .option("wholetext")
-        content = spark.read.text(paths, wholetext=True).select(F.col("_metadata.file_path").alias("path"), "value")
-        parsed = spark.createDataFrame(content.rdd.mapPartitions(parse_partitions(pii)), PAIR)
-    else:
-        from spark.transforms import columnar
-
-        before = {k: spark.conf.get(k) for k in UNSPLIT_FILES}
-        for k, v in UNSPLIT_FILES.items():
+    before = {k: spark.conf.get(k) for k in UNSPLIT_FILES}
+    for k, v in UNSPLIT_FILES.items():
+        spark.conf.set(k, v)
+    try:
+        lines = spark.read.text(paths).select(F.col("_metadata.file_path").alias("path"), "value")
+        parsed = lines.mapInArrow(columnar.bronze_arrow(pii), PAIR).persist(StorageLevel.MEMORY_AND_DISK)
+        parsed.count()  # plans and runs the scan while the settings hold; cached from here
+    finally:
+        for k, v in before.items():
             spark.conf.set(k, v)
-        try:
-            lines = spark.read.text(paths).select(F.col("_metadata.file_path").alias("path"), "value")
-            parsed = lines.mapInArrow(columnar.bronze_arrow(pii), PAIR).persist(StorageLevel.MEMORY_AND_DISK)
-            parsed.count()  # plans and runs the scan while the settings hold; cached from here
-        finally:
-            for k, v in before.items():
-                spark.conf.set(k, v)
-        return raw_records, parsed
-    return raw_records, parsed.persist(StorageLevel.MEMORY_AND_DISK)
+    return raw_records, parsed
 
 
 def per_file_counts(parsed) -> dict[tuple[str, str], tuple[int, int]]:
@@ -173,8 +152,7 @@ def per_file_counts(parsed) -> dict[tuple[str, str], tuple[int, int]]:
     return out
 
 
-def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_mod.Pii,
-          engine: str = "columnar") -> dict:
+def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_mod.Pii) -> dict:
     t0 = time.monotonic()
     tweets, rejected, loaded = f"{db}.tweets", f"{db}.tweets_rejected", f"{db}.tweets_loaded_files"
     day_set = set(dates)
@@ -182,8 +160,7 @@ def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_
 
     # 1. parse every line of every file once (Python); refuse to write if a line went missing
     with common.timed("bronze.parse"):
-        raw_records, parsed = parse_raw(spark, sorted(p for (d, _), (p, _) in files.items() if d in day_set), pii,
-                                        engine)
+        raw_records, parsed = parse_raw(spark, sorted(p for (d, _), (p, _) in files.items() if d in day_set), pii)
         counts = per_file_counts(parsed)
     parsed_ok, n_rejects = sum(ok for ok, _ in counts.values()), sum(bad for _, bad in counts.values())
     if parsed_ok + n_rejects != raw_records:

@@ -3,7 +3,7 @@
     build_silver.py --dates 2024-01-01,2024-01-02 [--bronze-db bronze] [--silver-db silver]
 
 Every bronze row of those created_date partitions goes through
-spark/transforms/silver.enrich (the same code the speed layer runs), and the
+spark/transforms/columnar.silver_batch (the same code the speed layer runs), and the
 result overwrites exactly those partitions of the stage table and of
 tweet_hashtags (a date bronze no longer has is emptied). lake/build.py then
 has Trino publish the stage into the bucketed silver.tweets (Spark cannot
@@ -39,23 +39,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-def enriched_rows(bronze, engine: str = "columnar"):
-    """silver rows of a bronze DataFrame; engine "rows" is the per-row path, kept for make bench-build."""
-    if engine == "rows":
-        from spark.transforms import silver  # executors import it from the shipped zip (spark.jobs is not shipped)
-
-        return bronze.sparkSession.createDataFrame(bronze.rdd.mapPartitions(silver.enrich_partition), SILVER_SCHEMA)
-    from spark.transforms import columnar
+def enriched_rows(bronze):
+    """silver rows of a bronze DataFrame: columnar.silver_batch over its Arrow batches."""
+    from spark.transforms import columnar  # executors import it from the shipped zip (spark.jobs is not shipped)
 
     return bronze.mapInArrow(columnar.silver_arrow, SILVER_SCHEMA)
 
 
-def build(spark, dates: list[str], bronze_db: str, silver_db: str, engine: str = "columnar") -> dict:
+def build(spark, dates: list[str], bronze_db: str, silver_db: str) -> dict:
     t0 = time.monotonic()
     stage, hashtags = f"{silver_db}.tweets_stage", f"{silver_db}.tweet_hashtags"
     bronze = spark.table(f"{bronze_db}.tweets").where(F.col("created_date").isin(dates))
     bronze_rows = bronze.count()
-    enriched = enriched_rows(bronze, engine)
+    enriched = enriched_rows(bronze)
     with common.timed("silver.enrich"):
         enriched = enriched.localCheckpoint(eager=True)  # enrichment is Python: run it once for both tables
 

@@ -1,7 +1,7 @@
 """One raw payload -> one bronze row, or a reject with its reason.
 
-Pure Python (stdlib), no Spark: the batch job wraps `to_bronze` in a
-flatMap over raw files and a streaming job can call it per Kafka record.
+Pure Python, no Spark: columnar.bronze_batch runs `extract` over each batch of raw records, for the
+batch build and the speed layer alike; `to_bronze` is the same for one record.
 
 Inputs are the payloads the raw sink lands (docs/ingestion.md):
 - v1.1 tweets (streaming/REST: `extended_tweet`, `retweeted_status`, `quoted_status`, `place`),
@@ -653,29 +653,3 @@ def meta_for_file(path: str) -> dict[str, Any]:
     return {"ingest_date": d["date"] if d else None, "ingest_hour": d["hour"] if d else None,
             "source_file": name, "kafka_partition": int(m["partition"]) if m else None,
             "first_offset": int(m["first"]) if m else None}
-
-
-def lines_of(content: str) -> list[str]:
-    """A JSON Lines file cut as Hadoop's text reader cuts it: on \\n, a trailing \\r dropped,
-    no empty last line. (str.splitlines would also cut at U+2028 and friends, which JSON
-    strings may hold raw.)"""
-    if not content:
-        return []
-    lines = content.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
-
-
-def parse_file(path: str, content: str, pii: pii_mod.Pii):
-    """Yield ("bronze", row) / ("reject", row) for each line of one raw-sink file; line i of
-    <topic>+<p>+<first>+<last>.jsonl is Kafka offset first + i of partition p."""
-    base = meta_for_file(path)
-    first = base.pop("first_offset")
-    for i, line in enumerate(lines_of(content)):
-        meta = {**base, "kafka_offset": first + i if first is not None else i}
-        row, rej = to_bronze(line, meta, pii)
-        if rej is None:
-            yield "bronze", row
-        else:
-            yield "reject", reject_row(rej, line, meta)

@@ -63,7 +63,9 @@ def engagement(row: dict) -> int:
 
 
 def enrich(row: dict) -> dict:
-    """The silver row of one bronze row (a dict with BRONZE_SCHEMA's keys)."""
+    """The silver row of one bronze row (a dict with BRONZE_SCHEMA's keys): silver's rules written out
+    for one row. No job runs it; it is the reference columnar.silver_batch, the one implementation the
+    build and the speed layer run, is tested against column by column (tests/unit/test_columnar.py)."""
     country, region, country_source = geo.resolve(row.get("country"), row.get("place_full_name"),
                                                   row.get("author_location"))
     score, label = sentiment.score(row.get("text"), row.get("lang"))
@@ -89,11 +91,3 @@ def enrich(row: dict) -> dict:
     if len(out) != len(SILVER_FIELDS):  # update() added a key silver does not have: project it away
         out = {k: out[k] for k in SILVER_FIELDS}
     return out
-
-
-def enrich_partition(rows):
-    """enrich over Spark Rows, as tuples in SILVER_FIELDS order: the per-row path's silver
-    (build_silver --engine rows), kept until make bench-build has compared it with columnar.silver_batch."""
-    for r in rows:
-        out = enrich(r.asDict())
-        yield tuple(out[f] for f in SILVER_FIELDS)

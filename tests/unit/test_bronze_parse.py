@@ -317,22 +317,6 @@ def test_file_metadata_agrees_with_the_sink_naming():
     assert parse.meta_for_file(path.replace("+", "%2B"))["kafka_partition"] == 3  # URI-encoded by Spark
 
 
-def test_lines_are_cut_like_hadoops_text_reader():
-    content = '{"a": "x\u2028y"}\r\n{"b": 1}\n\n{"c": 2}'
-    assert parse.lines_of(content) == ['{"a": "x\u2028y"}', '{"b": 1}', "", '{"c": 2}']
-    assert parse.lines_of("one\n") == ["one"] and parse.lines_of("") == []
-
-
-def test_parse_file_numbers_lines_with_kafka_offsets(records, p):
-    payloads = [r.payload.decode() for r in records[f"{V2_DIR}/two_tweets.jsonl"]] + ["oops"]
-    path = "/x/ingest_date=2026-01-11/ingest_hour=23/tweets.raw+2+500+501.jsonl"
-    out = list(parse.parse_file(path, "\n".join(payloads) + "\n", p))
-    assert [k for k, _ in out] == ["bronze", "reject"]
-    assert [row["kafka_offset"] for _, row in out] == [500, 501]
-    assert all(row["kafka_partition"] == 2 and row["ingest_date"] == "2026-01-11" and row["ingest_hour"] == "23"
-               for _, row in out)
-
-
 def test_ingest_metadata_is_copied(records, p):
     row = row_of(records[f"{V2_DIR}/two_tweets.jsonl"][0].payload, p)
     assert {k: row[k] for k in parse.META_COLUMNS} == META

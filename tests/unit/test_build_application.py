@@ -14,14 +14,14 @@ from spark.jobs import build as job
 
 def test_job_arguments():
     a = job.parse_args(["--dates", "2024-01-02,2024-01-01", "--layers", "silver,gold", "--prefix", "it_x_"])
-    assert a.dates == ["2024-01-02", "2024-01-01"] and a.layers == ["silver", "gold"] and a.engine == "columnar"
+    assert a.dates == ["2024-01-02", "2024-01-01"] and a.layers == ["silver", "gold"]
     assert job.parse_args(["--pending"]).layers == ["bronze", "silver", "gold"]
     with pytest.raises(SystemExit):
         job.parse_args(["--pending", "--layers", "gold"])  # pending is defined by bronze
     with pytest.raises(SystemExit):
         job.parse_args(["--dates", "2024-01-01", "--layers", "platinum"])
-    with pytest.raises(SystemExit):
-        job.parse_args(["--dates", "2024-01-01", "--engine", "pandas"])
+    with pytest.raises(SystemExit):  # the per-row engine is gone, and with it the choice
+        job.parse_args(["--dates", "2024-01-01", "--engine", "rows"])
 
 
 def test_launcher_reads_every_result_line_and_skips_the_rest():
@@ -84,18 +84,3 @@ def test_a_failed_gate_fails_the_build_with_exit_6(monkeypatch):
     monkeypatch.setattr(build.spark, "submit", lambda *a, **kw: (0, "nothing"))
     with pytest.raises(LakeError, match="no BUILD_RESULT"):
         build.run(s, dates=["2024-01-01"], echo=lambda *_: None)
-
-
-def test_the_engine_comes_from_the_argument_or_the_environment(monkeypatch):
-    from lake import settings
-
-    s = settings.get()
-    argv = []
-    monkeypatch.setattr(build, "apply_ddl", lambda *a: None)
-    monkeypatch.setattr(build, "sync_raw_partitions", lambda *a: None)
-    monkeypatch.setattr(build.spark, "submit",
-                        lambda _s, _job, args, **kw: argv.append(args) or (0, "BUILD_RESULT {}"))
-    monkeypatch.setenv(build.ENGINE_ENV, "rows")
-    with pytest.raises(LakeError):  # an empty BUILD_RESULT is no result
-        build.run(s, dates=["2024-01-01"], echo=lambda *_: None)
-    assert argv[-1][argv[-1].index("--engine") + 1] == "rows"
