@@ -2,9 +2,11 @@
 
     build_gold.py --dates 2024-01-01,2024-01-02 [--silver-db silver] [--gold-db gold]
 
-Dimensions are small and rebuilt whole from all of silver each run, with
-deterministic keys (xxhash64 of their natural key), so a rerun gives the same
-rows: dim_dates, dim_authors (SCD type 2), dim_places, dim_hashtags. The fact,
+Dimensions have deterministic keys (xxhash64 of their natural key), so a rerun
+gives the same rows. dim_dates, dim_places and dim_hashtags are rebuilt whole
+from all of silver each run; dim_authors (SCD type 2) re-versions only the
+authors with a tweet in the given dates (before or after this build) from all
+their tweets, and keeps every other author's rows as they are. The fact,
 the bridge and the marts are overwritten for the given created_date
 partitions only -- plus any other fact partition whose author versions moved
 (a late tweet can start a version earlier), so every fact row keeps finding
@@ -112,6 +114,25 @@ def dim_hashtags(tags: DataFrame) -> DataFrame:
                 F.col("hashtag").contains("santander").alias("is_brand"), "first_seen", "last_seen", "tweets")
 
 
+def touched_authors(silver_all: DataFrame, old_fact: DataFrame, old_authors: DataFrame, dates: list[str]) -> DataFrame:
+    """author_key of every author with a tweet in `dates`, in silver now or in the fact before this build
+    (a tweet gone from silver changes its author's versions too)."""
+    now = silver_all.where(F.col("created_date").isin(dates)).select("author_key")
+    before = old_fact.where(F.col("created_date").isin(dates)).select("author_sk") \
+        .join(old_authors.select("author_sk", "author_key"), "author_sk").select("author_key")
+    return now.unionByName(before).where("author_key IS NOT NULL").distinct()
+
+
+def dim_authors_incremental(silver_all: DataFrame, old_authors: DataFrame, touched: DataFrame) -> DataFrame:
+    """dim_authors as dim_authors(all of silver) would give it, computing versions only for `touched`.
+    An author's versions depend on their own tweets alone, so an author without a changed tweet keeps
+    the rows the last build wrote (the whole-table build on the first run, when nothing is kept)."""
+    theirs = silver_all.join(touched, "author_key", "left_semi")
+    fresh = dim_authors(theirs, location_countries(theirs))
+    kept = old_authors.join(touched, "author_key", "left_anti")
+    return fresh.unionByName(kept.select(*fresh.columns))
+
+
 # ---- per-date tables -----------------------------------------------------------------------------
 def fact_tweets(silver: DataFrame, authors: DataFrame) -> DataFrame:
     a = authors.select("author_sk", F.col("author_key").alias("a_key"), "valid_from", "valid_to")
@@ -199,17 +220,19 @@ def build(spark: SparkSession, dates: list[str], silver_db: str, gold_db: str) -
     silver_all = spark.table(f"{silver_db}.tweets")
     tags_all = spark.table(f"{silver_db}.tweet_hashtags")
 
-    # 1. dimensions, whole; materialised first: the fact joins dim_authors, and later steps count them
+    # 1. dimensions; materialised first: the fact joins dim_authors, and later steps count them
+    old_fact, old_authors = spark.table(g("fact_tweets")), spark.table(g("dim_authors"))
+    touched = common_timed("gold.touched_authors", lambda: touched_authors(silver_all, old_fact, old_authors, dates)
+                           .localCheckpoint(eager=True))
     dims = {
         "dim_dates": dim_dates(silver_all),
-        "dim_authors": dim_authors(silver_all, location_countries(silver_all)),
+        "dim_authors": dim_authors_incremental(silver_all, old_authors, touched),
         "dim_places": dim_places(silver_all, country_name),
         "dim_hashtags": dim_hashtags(tags_all),
     }
     dims = {k: common_timed(f"gold.{k} compute", lambda v=v: v.localCheckpoint(eager=True)) for k, v in dims.items()}
 
     # 2. fact partitions whose author keys the new dim_authors no longer has (a version moved): redo them too
-    old_fact = spark.table(g("fact_tweets"))
     healed = {str(r.created_date) for r in
               old_fact.join(dims["dim_authors"].select("author_sk"), "author_sk", "left_anti")
               .select("created_date").distinct().collect()} - set(dates)

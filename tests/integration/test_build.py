@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ from ingestion.records import Record
 from ingestion.replay import replay
 from lake import build, clients, ddl, hdfs_client
 from spark.transforms import pii
+from spark.transforms.schema import SILVER_SCHEMA
 from tests.pii_identifiers import identifiers, strings
 from tests.raw_landing import Landed, tweet_id
 
@@ -69,23 +71,25 @@ def scd_tweets() -> list[str]:
     """Five v2 tweets of one author, all built in one run: same location and badge twice, then both
     change, then the location changes again the same day (two changes inside one batch), and once
     more in the same second (that state wins the instant)."""
-    out = []
     # on the synthetic set's days (2023-12-29..31): no extra partitions to build
-    for i, (when, loc, verified) in enumerate((("2023-12-29T10:00:00.000Z", "Lisboa (scd test)", False),
-                                               ("2023-12-30T10:00:00.000Z", "Lisboa (scd test)", False),
-                                               ("2023-12-31T10:00:00.000Z", "Madrid (scd test)", True),
-                                               ("2023-12-31T20:00:00.000Z", "Porto (scd test)", True),
-                                               ("2023-12-31T20:00:00.000Z", "Faro (scd test)", True))):
-        out.append(json.dumps({
-            "data": {"id": f"17500000000000000{i}1", "author_id": SCD_AUTHOR, "created_at": when, "lang": "pt",
-                     "text": f"Atendimento do #Santander hoje foi ótimo {i}",
-                     "entities": {"hashtags": [{"start": 14, "end": 24, "tag": "Santander"}]},
-                     "public_metrics": {"like_count": i, "retweet_count": 0, "reply_count": 0, "quote_count": 0}},
-            "includes": {"users": [{"id": SCD_AUTHOR, "username": "scd_author_fake", "name": "Ana Mudança",
-                                    "location": loc, "verified": verified,
-                                    "public_metrics": {"followers_count": 500 + i, "following_count": 1,
-                                                       "tweet_count": 10, "listed_count": 0}}]}}))
-    return out
+    return [scd_tweet(i, when, loc, verified)
+            for i, (when, loc, verified) in enumerate((("2023-12-29T10:00:00.000Z", "Lisboa (scd test)", False),
+                                                       ("2023-12-30T10:00:00.000Z", "Lisboa (scd test)", False),
+                                                       ("2023-12-31T10:00:00.000Z", "Madrid (scd test)", True),
+                                                       ("2023-12-31T20:00:00.000Z", "Porto (scd test)", True),
+                                                       ("2023-12-31T20:00:00.000Z", "Faro (scd test)", True)))]
+
+
+def scd_tweet(i: int, when: str, location: str, verified: bool, author: str = SCD_AUTHOR) -> str:
+    return json.dumps({
+        "data": {"id": f"17500000000000000{i}1", "author_id": author, "created_at": when, "lang": "pt",
+                 "text": f"Atendimento do #Santander hoje foi ótimo {i}",
+                 "entities": {"hashtags": [{"start": 14, "end": 24, "tag": "Santander"}]},
+                 "public_metrics": {"like_count": i, "retweet_count": 0, "reply_count": 0, "quote_count": 0}},
+        "includes": {"users": [{"id": author, "username": "scd_author_fake" if author == SCD_AUTHOR else "scd_other_fake", "name": "Ana Mudança",
+                                "location": location, "verified": verified,
+                                "public_metrics": {"followers_count": 500 + i, "following_count": 1,
+                                                   "tweet_count": 10, "listed_count": 0}}]}})
 
 
 @dataclass
@@ -96,6 +100,7 @@ class Built:
     second: build.Report
     snap_first: dict
     snap_second: dict
+    root: str
 
 
 def snapshot(lake, dbs: build.Databases) -> dict[str, list]:
@@ -130,7 +135,7 @@ def built(lake, shared_data):
         snap_first = snapshot(lake, dbs)
         second = build.run(lake, dates=[DAY], dbs=dbs, master="yarn")
         snap_second = snapshot(lake, dbs)
-        yield Built(dbs, landed.lines(), first, second, snap_first, snap_second)
+        yield Built(dbs, landed.lines(), first, second, snap_first, snap_second, root)
     finally:
         mp.undo()
         hdfs_client.client(lake).delete(base, recursive=True)
@@ -247,10 +252,8 @@ def test_one_spark_application_builds_every_layer(built):
 
 # The transforms' columns, compared as text (Trino's client and Python print a value alike once
 # rounded); the ingest metadata columns are the build's own bookkeeping, checked by the gates.
-SILVER_PARITY = ("tweet_id", "created_at", "text", "lang", "tweet_type", "author_key", "author_handle_key",
-                 "author_location", "hashtags", "cashtags", "mentions", "urls", "mention_count", "url_count",
-                 "country", "region", "country_source", "sentiment_label", "sentiment_score", "engagement",
-                 "author_tier", "is_retweet", "is_reply", "is_quote", "place_bbox", "geo_lat", "geo_lon")
+SILVER_PARITY = tuple(c for c in SILVER_SCHEMA.fieldNames()
+                      if c not in ("ingest_date", "ingest_hour", "source_file", "kafka_partition", "kafka_offset"))
 
 
 def text_of(v) -> str:
@@ -286,3 +289,78 @@ def test_the_built_silver_is_the_reference_rules_on_every_landed_line(built, lak
     diffs = [(t, c, text_of(want[t][c]), text_of(got[t][c])) for t in sorted(once) for c in SILVER_PARITY
              if text_of(want[t][c]) != text_of(got[t][c])]
     assert not diffs, diffs[:10]
+
+
+def normalised(text: str, fold_latin: bool) -> str:
+    """NFKC and casefold, as #27 states the contract, written here independently of spark/enrich/textnorm;
+    with fold_latin, the combining marks that sit on a Latin letter go too (the hashtag key allows it)."""
+    t = unicodedata.normalize("NFKC", text).casefold()
+    if fold_latin:
+        out, base_latin = [], False
+        for ch in unicodedata.normalize("NFD", t):
+            if unicodedata.combining(ch) or unicodedata.category(ch) == "Mn":
+                if base_latin:
+                    continue
+            else:
+                base_latin = unicodedata.name(ch, "").startswith("LATIN ")
+            out.append(ch)
+        t = "".join(out)
+    return unicodedata.normalize("NFC", t)
+
+
+def test_every_silver_hashtag_is_written_in_its_tweet(built, lake):
+    """#27's goal: each hashtag in silver.tweet_hashtags is its source spelling normalised, so it stands
+    after a '#' in its own tweet's text once that text is normalised the same way; a stripped Thai vowel,
+    Japanese voicing mark or Devanagari sign would not."""
+    rows = clients.trino(lake, f"SELECT h.hashtag, t.text FROM hive.{built.dbs.silver}.tweet_hashtags h "
+                               f"JOIN hive.{built.dbs.silver}.tweets t ON h.tweet_id = t.tweet_id")
+    assert len(rows) > 100
+    non_ascii = [tag for tag, _ in rows if not tag.isascii()]
+    assert non_ascii, "the shared data has non-ASCII hashtags"
+    missing = [(tag, text[:80]) for tag, text in rows if f"#{tag}" not in normalised(text, fold_latin=True)]
+    assert not missing, f"{len(missing)} of {len(rows)} hashtags are not in their text: {missing[:5]}"
+
+
+def test_every_top_word_is_in_a_tweet_of_its_day_and_language(built, lake):
+    """#27's goal: no word in gold.mart_top_words that appears in no source text once normalised."""
+    s, g = built.dbs.silver, built.dbs.gold
+    texts: dict[tuple, list[str]] = {}
+    for day, lang, text in clients.trino(lake, f"SELECT created_date, coalesce(lang, 'und'), text FROM hive.{s}.tweets"):
+        texts.setdefault((str(day), lang), []).append(normalised(text, fold_latin=False))
+    words = clients.trino(lake, f"SELECT created_date, lang, word FROM hive.{g}.mart_top_words")
+    assert len(words) > 50 and any(not w.isascii() for _, _, w in words)
+    absent = [(str(d), lang, w) for d, lang, w in words if not any(w in t for t in texts.get((str(d), lang), []))]
+    assert not absent, f"{len(absent)} of {len(words)} top words are in no text of their day and language: {absent[:5]}"
+
+
+# Last in the file: it builds one more ingest date on top, which the tests above do not expect.
+def test_a_later_build_reversions_only_the_authors_it_touches(built, lake):
+    """dim_authors is incremental: a build re-versions the authors with a tweet in its dates, from all
+    their tweets, and keeps every other author's rows as they were."""
+    g, s = built.dbs.gold, built.dbs.silver
+    cols = "author_sk, author_key, version, location, verified, valid_from, valid_to, is_current"
+    before = set(clients.trino(lake, f"SELECT {cols} FROM hive.{g}.dim_authors"))
+    [(scd_key,)] = clients.trino(lake, f"SELECT DISTINCT author_key FROM hive.{s}.tweets "
+                                       f"WHERE author_location = 'Madrid (scd test)'")
+    later = Landed()
+    newcomer = "990000000000000088"
+    later.add(built.root, "2026-02-02", "10", 0, 0,
+              [scd_tweet(5, "2023-12-31T21:00:00.000Z", "Braga (scd test)", True),
+               scd_tweet(6, "2023-12-30T09:00:00.000Z", "Évora (scd test)", False, author=newcomer)])
+    later.write(lake, built.dbs.raw, built.root)
+    rep = build.run(lake, dates=["2026-02-02"], dbs=built.dbs, master="yarn")
+    assert all(g_.passed for g_ in rep.gates), [g_.line() for g_ in rep.gates if not g_.passed]
+    after = set(clients.trino(lake, f"SELECT {cols} FROM hive.{g}.dim_authors"))
+    [(new_key,)] = clients.trino(lake, f"SELECT DISTINCT author_key FROM hive.{s}.tweets "
+                                       f"WHERE author_location = 'Évora (scd test)'")
+    untouched = lambda rows: {r for r in rows if r[1] not in (scd_key, new_key)}  # noqa: E731
+    assert untouched(after) == untouched(before) and len(untouched(before)) > 10
+    scd = sorted((r for r in after if r[1] == scd_key), key=lambda r: r[2])
+    assert [(r[2], r[3], r[7]) for r in scd] == [(1, "Lisboa (scd test)", False), (2, "Madrid (scd test)", False),
+                                                 (3, "Faro (scd test)", False), (4, "Braga (scd test)", True)]
+    assert all(a[6] == b[5] for a, b in zip(scd, scd[1:]))  # each version ends where the next starts
+    assert [(r[2], r[3], r[7]) for r in after if r[1] == new_key] == [(1, "Évora (scd test)", True)]
+    # every fact row still finds its author version
+    [(orphans,)] = clients.trino(lake, f"SELECT count(*) FROM hive.{g}.fact_tweets f LEFT JOIN hive.{g}.dim_authors a "
+                                       f"ON f.author_sk = a.author_sk WHERE a.author_sk IS NULL")
+    assert orphans == 0
