@@ -4,6 +4,7 @@
     hashtag_key("#メルカリみくじ2023")   -> "メルカリみくじ2023"  Japanese voicing marks kept
     hashtag_key("#เครดิตฟรีล่าสุด")     -> "เครดิตฟรีล่าสุด"    Thai vowels and tone marks kept
     word_key("Cartão")                 -> "cartão"          word-cloud words keep their accents
+    hashtag_spellings("Viva #Atenção")  -> {"atencao": "Atenção"}  the display form's source
 
 Plain Python (no Spark), shared by silver (hashtags) and the word-cloud tokens (spark/enrich/words.py).
 A key is NFKC (full-width forms, ligatures) and casefold. Only hashtag keys fold diacritics, and only on
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+
+import regex
 
 HASH_SIGNS = "#＃"
 
@@ -72,3 +75,33 @@ def word_key(word: str) -> str:
     if word.isascii():
         return word.lower()
     return unicodedata.normalize("NFC", unicodedata.normalize("NFKC", word).casefold())
+
+
+# A hashtag as written in a text: '#' then letters, marks (Thai vowels, dakuten, viramas), digits and
+# connector punctuation. Python's \w has no marks (they are not alphanumeric), so `regex`'s \p{M} it is.
+_HASHTAG_IN_TEXT = regex.compile(r"[#＃]([\p{L}\p{M}\p{N}\p{Pc}]+)")
+
+
+@lru_cache(maxsize=65536)
+def hashtag_spellings(text: str | None) -> dict[str, str]:
+    """key -> how this text spells that hashtag (first occurrence, without the '#'): the display form's
+    source. '#Atenção' and '#atencao' share a key; a reader should see the spelling people use.
+    Cached: retweets repeat their original's text."""
+    out: dict[str, str] = {}
+    if not text or ("#" not in text and "＃" not in text):
+        return out
+    for m in _HASHTAG_IN_TEXT.finditer(text):
+        spelling = unicodedata.normalize("NFKC", m.group(1))  # full-width forms read as usual; case and accents stay
+        key = hashtag_key(spelling)
+        if key and key not in out:
+            out[key] = spelling
+    return out
+
+
+def display_spellings(keys, text: str | None) -> list[str]:
+    """The spelling of each of a tweet's hashtag keys in its text; the key itself when the text does not
+    spell it (a truncated retweet whose entities outlive its text)."""
+    if not keys:
+        return []
+    found = hashtag_spellings(text)
+    return [found.get(k, k) for k in keys]

@@ -107,11 +107,24 @@ def dim_places(silver: DataFrame, country_name) -> DataFrame:
                        country_name(F.col("country")).alias("country_name"), "region", "tweets")
 
 
+def display_hashtags(tags: DataFrame, *by: str) -> DataFrame:
+    """(*by, hashtag, display_hashtag): the spelling most tweets use for each key, ties to the smallest
+    (deterministic reruns). Rows written before tweet_hashtags had spellings count as the key itself."""
+    spelled = tags.select(*by, "hashtag", F.coalesce("hashtag_display", "hashtag").alias("spelling"))
+    counted = spelled.groupBy(*by, "hashtag", "spelling").agg(F.count(F.lit(1)).alias("n"))
+    first = Window.partitionBy(*by, "hashtag").orderBy(F.desc("n"), F.asc("spelling"))
+    return counted.withColumn("_rank", F.row_number().over(first)).where("_rank = 1") \
+        .select(*by, "hashtag", F.col("spelling").alias("display_hashtag"))
+
+
 def dim_hashtags(tags: DataFrame) -> DataFrame:
-    return tags.groupBy("hashtag").agg(F.min("created_date").alias("first_seen"), F.max("created_date").alias("last_seen"),
-                                       F.countDistinct("tweet_id").alias("tweets")) \
+    counts = tags.groupBy("hashtag").agg(F.min("created_date").alias("first_seen"),
+                                         F.max("created_date").alias("last_seen"),
+                                         F.countDistinct("tweet_id").alias("tweets"))
+    return counts.join(display_hashtags(tags), "hashtag") \
         .select(F.xxhash64("hashtag").alias("hashtag_key"), "hashtag",
-                F.col("hashtag").contains("santander").alias("is_brand"), "first_seen", "last_seen", "tweets")
+                F.col("hashtag").contains("santander").alias("is_brand"), "first_seen", "last_seen", "tweets",
+                "display_hashtag")
 
 
 def touched_authors(silver_all: DataFrame, old_fact: DataFrame, old_authors: DataFrame, dates: list[str]) -> DataFrame:
@@ -155,7 +168,8 @@ def mart_hashtag_daily(tags: DataFrame) -> DataFrame:
         F.count(F.lit(1)).alias("tweets"), F.countDistinct("author_key").alias("authors"),
         F.sum("engagement").alias("engagement"), label_count("positive").alias("positive"),
         label_count("negative").alias("negative")) \
-        .select("hashtag", "tweets", "authors", "engagement", "positive", "negative", "created_date")
+        .join(display_hashtags(tags, "created_date"), ["created_date", "hashtag"]) \
+        .select("hashtag", "tweets", "authors", "engagement", "positive", "negative", "display_hashtag", "created_date")
 
 
 def mart_sentiment(silver: DataFrame, country_name) -> DataFrame:

@@ -23,12 +23,13 @@ if str(REPO) not in sys.path:  # spark-submit puts only this file's folder on sy
     sys.path.insert(0, str(REPO))
 
 from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql.types import ArrayType, StringType, StructField, StructType  # noqa: E402
 
 from spark.jobs import common  # noqa: E402
 from spark.transforms.schema import SILVER_SCHEMA  # noqa: E402
 
 HASHTAG_COLUMNS = ["tweet_id", "hashtag", "created_at", "author_key", "lang", "country", "sentiment_label",
-                   "engagement", "created_date"]
+                   "engagement", "hashtag_display", "created_date"]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,10 +41,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def enriched_rows(bronze):
-    """silver rows of a bronze DataFrame: columnar.silver_batch over its Arrow batches."""
+    """silver rows of a bronze DataFrame, and each hashtag's spelling in its text (hashtag_spellings, last):
+    columnar.silver_batch over its Arrow batches."""
     from spark.transforms import columnar  # executors import it from the shipped zip (spark.jobs is not shipped)
 
-    return bronze.mapInArrow(columnar.silver_arrow, SILVER_SCHEMA)
+    schema = StructType(SILVER_SCHEMA.fields + [StructField("hashtag_spellings", ArrayType(StringType()))])
+    return bronze.mapInArrow(columnar.silver_arrow, schema)
 
 
 def build(spark, dates: list[str], bronze_db: str, silver_db: str) -> dict:
@@ -57,9 +60,10 @@ def build(spark, dates: list[str], bronze_db: str, silver_db: str) -> dict:
 
     written = {str(r.created_date): r[1] for r in enriched.groupBy("created_date").count().collect()}
     with common.timed("silver.write stage+hashtags"):
-        enriched.write.insertInto(stage, overwrite=True)
+        enriched.select(*SILVER_SCHEMA.fieldNames()).write.insertInto(stage, overwrite=True)
         common.drop_partitions(spark, stage, "created_date", set(dates) - set(written))
-        tags = enriched.select("*", F.explode("hashtags").alias("hashtag")).select(*HASHTAG_COLUMNS)
+        tags = enriched.select("*", F.posexplode("hashtags").alias("_i", "hashtag")) \
+            .withColumn("hashtag_display", F.col("hashtag_spellings")[F.col("_i")]).select(*HASHTAG_COLUMNS)
         tag_rows = {str(r.created_date): r[1] for r in tags.groupBy("created_date").count().collect()}
         tags.write.insertInto(hashtags, overwrite=True)
         common.drop_partitions(spark, hashtags, "created_date", set(dates) - set(tag_rows))

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spark.enrich import geo, sentiment_batch
+from spark.enrich import geo, sentiment_batch, textnorm
 from spark.transforms import parse, silver
 from spark.transforms import pii as pii_mod
 
@@ -125,10 +125,20 @@ def _tiers(followers: pa.ChunkedArray) -> pa.Array:
     return pa.array(out, type=pa.string(), mask=arr.is_null().to_numpy(zero_copy_only=False))
 
 
-def silver_batch(bronze: pa.Table) -> pa.Table:
-    """silver.enrich over a table of bronze rows (at least the columns SILVER_SCHEMA takes from bronze)."""
+SPELLINGS = pa.field("hashtag_spellings", pa.list_(pa.string()))
+
+
+def silver_batch(bronze: pa.Table, spellings: bool = False) -> pa.Table:
+    """silver.enrich over a table of bronze rows (at least the columns SILVER_SCHEMA takes from bronze).
+    spellings: also SPELLINGS, each hashtag key's spelling in the tweet's text (textnorm.display_spellings),
+    in the order of `hashtags`: silver.tweet_hashtags' display column, not a silver.tweets one."""
     with _collector_paused():
-        return _silver_batch(bronze)
+        out = _silver_batch(bronze)
+        if spellings:
+            texts = bronze.column("text").to_pylist()
+            shown = [textnorm.display_spellings(keys, text) for keys, text in zip(out.column("hashtags").to_pylist(), texts)]
+            out = out.append_column(SPELLINGS, pa.array(shown, type=SPELLINGS.type))
+        return out
 
 
 def _silver_batch(bronze: pa.Table) -> pa.Table:
@@ -206,10 +216,10 @@ def bronze_arrow(pii: pii_mod.Pii):
 
 
 def silver_arrow(bronze_batches):
-    """Bronze batches -> silver batches through silver_batch."""
+    """Bronze batches -> silver batches (with SPELLINGS last) through silver_batch."""
     for batch in bronze_batches:
         if batch.num_rows:
-            yield from batches(silver_batch(pa.Table.from_batches([batch])))
+            yield from batches(silver_batch(pa.Table.from_batches([batch]), spellings=True))
 
 
 def location_countries_arrow(location_batches):

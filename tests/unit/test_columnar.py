@@ -126,3 +126,18 @@ def test_bronze_arrow_numbers_each_files_lines_across_batches(p):
     assert rows[7]["kafka_partition"] == 1 and rows[7]["ingest_hour"] == "08" and rows[102]["ingest_hour"] == "07"
     [rej] = [r["r"] for r in out.to_pylist() if r["r"]]
     assert rej["kafka_offset"] == 101 and rej["reason"] == parse.INVALID_JSON
+
+
+def test_silver_batch_spellings_follow_the_hashtags(payloads, p):
+    bronze, _ = columnar.bronze_batch(payloads, [meta(i) for i in range(len(payloads))], p)
+    plain = columnar.silver_batch(bronze)
+    out = columnar.silver_batch(bronze, spellings=True)
+    assert out.schema.names == plain.schema.names + ["hashtag_spellings"]
+    assert out.drop(["hashtag_spellings"]).equals(plain)  # the silver columns do not change
+    from spark.enrich.textnorm import hashtag_key
+
+    pairs = [(k, s) for keys, shown in zip(out.column("hashtags").to_pylist(), out.column("hashtag_spellings").to_pylist())
+             for k, s in zip(keys, shown, strict=True)]
+    assert len(pairs) > 100
+    assert all(hashtag_key(s) == k for k, s in pairs)
+    assert sum(s != k for k, s in pairs) > 10  # real spellings (case, accents), not just the keys back

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from spark.enrich import words
-from spark.enrich.textnorm import fold_latin, hashtag_key, hashtag_keys, is_latin_letter, word_key
+from spark.enrich.textnorm import (display_spellings, fold_latin, hashtag_key, hashtag_keys, hashtag_spellings,
+                                   is_latin_letter, word_key)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,6 +59,30 @@ def test_hashtag_key_keeps_every_non_latin_mark(lang, tag, key):
     # round trip: the key is its own key, and the display spelling (the original) gives the same key
     assert hashtag_key(got) == got and hashtag_key(tag.lstrip("#＃")) == got
     assert unicodedata.is_normalized("NFC", got)
+
+
+@pytest.mark.parametrize(("lang", "text", "shown"), [
+    ("pt", "Fui à agência hoje #CartãoSantander #Atenção", {"cartaosantander": "CartãoSantander", "atencao": "Atenção"}),
+    ("es", "Mañana abre #MañanaSANTÁNDER!", {"mananasantander": "MañanaSANTÁNDER"}),
+    ("ja", "みんな #メルカリみくじ2023 #ﾒﾙｶﾘ", {"メルカリみくじ2023": "メルカリみくじ2023", "メルカリ": "メルカリ"}),
+    ("th", "โปร #เครดิตฟรีล่าสุด วันนี้", {"เครดิตฟรีล่าสุด": "เครดิตฟรีล่าสุด"}),
+    ("hi", "खबर #नंबर_1_मध्यप्रदेश.", {"नंबर_1_मध्यप्रदेश": "नंबर_1_मध्यप्रदेश"}),
+    ("ar", "أهلا #مَرْحَبًا_بالعالم", {"مَرْحَبًا_بالعالم": "مَرْحَبًا_بالعالم"}),
+    ("zh", "银行 ＃桑坦德银行", {"桑坦德银行": "桑坦德银行"}),
+])
+def test_display_spellings_round_trip_to_their_key_with_every_mark(lang, text, shown):
+    got = hashtag_spellings(text)
+    assert got == shown, lang
+    for key, spelling in got.items():
+        assert hashtag_key(spelling) == key  # the display form and the key round-trip
+        assert non_latin_marks(spelling) == non_latin_marks(unicodedata.normalize("NFKC", spelling))
+        assert spelling in unicodedata.normalize("NFKC", text)  # a spelling the tweet really wrote
+
+
+def test_display_spellings_follow_the_keys_and_fall_back_to_the_key():
+    text = "#ATENÇÃO agora, depois #atenção de novo"
+    assert display_spellings(["atencao", "santander"], text) == ["ATENÇÃO", "santander"]  # first spelling wins
+    assert display_spellings([], text) == [] and display_spellings(["x"], None) == ["x"]
 
 
 def test_the_damage_the_issue_reported_is_gone():

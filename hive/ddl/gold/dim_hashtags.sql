@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS ${GOLD_DB}.dim_hashtags (
   is_brand      BOOLEAN COMMENT 'contains "santander" (the brand the lake follows)',
   first_seen    DATE,
   last_seen     DATE,
-  tweets        BIGINT  COMMENT 'tweets with this hashtag (all dates)'
+  tweets        BIGINT  COMMENT 'tweets with this hashtag (all dates)',
+  display_hashtag STRING COMMENT 'the spelling tweets use most for this key (all dates; ties: the smallest)'
 )
 COMMENT 'Hashtags. Answers: which topics exist, since when, how big'
 STORED AS ORC

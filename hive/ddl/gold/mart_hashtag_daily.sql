@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS ${GOLD_DB}.mart_hashtag_daily (
   authors     BIGINT  COMMENT 'distinct pseudonymous authors',
   engagement  BIGINT,
   positive    BIGINT  COMMENT 'tweets labelled positive',
-  negative    BIGINT  COMMENT 'tweets labelled negative'
+  negative    BIGINT  COMMENT 'tweets labelled negative',
+  display_hashtag STRING COMMENT 'the spelling tweets used most for this hashtag that day (ties: the smallest)'
 )
 COMMENT 'Hashtag volume by day. Answers: which hashtags are growing, day by day'
 PARTITIONED BY (created_date DATE)

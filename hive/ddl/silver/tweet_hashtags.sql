@@ -7,13 +7,14 @@ CREATE DATABASE IF NOT EXISTS ${SILVER_DB}
 
 CREATE TABLE IF NOT EXISTS ${SILVER_DB}.tweet_hashtags (
   tweet_id        BIGINT     COMMENT 'silver.tweets.tweet_id',
-  hashtag         STRING     COMMENT 'normalized hashtag (no #, case- and accent-folded)',
+  hashtag         STRING     COMMENT 'matching key: NFKC, casefold, Latin diacritics folded; marks of other scripts kept',
   created_at      TIMESTAMP,
   author_key      STRING,
   lang            STRING,
   country         STRING,
   sentiment_label STRING,
-  engagement      BIGINT
+  engagement      BIGINT,
+  hashtag_display STRING     COMMENT 'the hashtag as this tweet spells it (NFKC, case and accents kept)'
 )
 COMMENT 'One row per tweet and hashtag. Answers: which hashtags, when, by whom, in what mood'
 PARTITIONED BY (created_date DATE)

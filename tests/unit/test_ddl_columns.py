@@ -1,0 +1,51 @@
+"""lake.ddl's additive column evolution reads the column list of every shipped CREATE TABLE, and the
+writers insert by position in that order."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lake import ddl, settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def creates():
+    s = settings.get()
+    for f in sorted((ROOT / "hive" / "ddl").rglob("*.sql")):
+        if ddl.engine(f) == "spark":
+            for stmt in ddl.statements(f, ddl.ddl_params(s)):
+                if "CREATE TABLE" in stmt.upper():
+                    yield f, stmt
+
+
+def test_every_spark_create_table_has_its_columns_read():
+    found = {}
+    for f, stmt in creates():
+        parsed = ddl.declared_columns(stmt)
+        assert parsed, f"{f}: CREATE TABLE not understood by ddl.declared_columns"
+        table, columns = parsed
+        assert columns and all(" " in d for _, d in columns), f
+        found[table] = [c for c, _ in columns]
+    assert found["silver.tweet_hashtags"][-1] == "hashtag_display"
+    assert "place_bbox" in found["bronze.tweets"] and "mentions" in found["bronze.tweets"]
+
+
+def test_commas_inside_types_and_comments_do_not_split_a_column():
+    stmt = ("CREATE TABLE IF NOT EXISTS db.t (\n a STRUCT<x: INT, y: ARRAY<STRING>> COMMENT 'one, two',\n"
+            " b MAP<STRING, INT>,\n `c` STRING COMMENT 'it''s (fine)'\n) COMMENT 'a, b' PARTITIONED BY (d DATE) STORED AS ORC")
+    table, cols = ddl.declared_columns(stmt)
+    assert table == "db.t" and [c for c, _ in cols] == ["a", "b", "c"]
+    assert cols[0][1] == "a STRUCT<x: INT, y: ARRAY<STRING>> COMMENT 'one, two'"
+    assert ddl.declared_columns("CREATE DATABASE IF NOT EXISTS x") is None
+
+
+@pytest.mark.parametrize("table,writer", [("silver.tweet_hashtags", "spark.jobs.build_silver:HASHTAG_COLUMNS")])
+def test_positional_writers_follow_the_declared_order(table, writer):
+    import importlib
+
+    module, name = writer.split(":")
+    columns = getattr(importlib.import_module(module), name)
+    declared = dict((t, [c for c, _ in cols]) for t, cols in (ddl.declared_columns(s) for _, s in creates()))
+    assert columns[:-1] == declared[table]  # the partition column comes last
