@@ -48,17 +48,36 @@ def apply_file(s: Settings, path: Path, **overrides: str) -> list[str]:
 # column the .sql file now declares and the table lacks is added (ALTER TABLE ADD COLUMNS appends it after
 # the existing data columns, before the partition columns; the files declare new columns last, so Spark's
 # positional inserts line up). Only additions: a changed or removed column is a manual migration.
-_CREATE = re.compile(r"CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+([\w.]+)\s*\((.*)\)\s*"
-                     r"(?:COMMENT\s+'(?:[^']|'')*'\s*)?(?:PARTITIONED|CLUSTERED|STORED|TBLPROPERTIES|ROW|LOCATION)",
-                     re.IGNORECASE | re.DOTALL)
+_CREATE = re.compile(r"CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+([\w.]+)\s*\(", re.IGNORECASE)
 
 
 def declared_columns(stmt: str) -> tuple[str, list[tuple[str, str]]] | None:
     """(table, [(column, its full definition)]) of a CREATE TABLE IF NOT EXISTS statement, else None."""
-    m = _CREATE.match(stmt.strip())
+    stmt = stmt.strip()
+    m = _CREATE.match(stmt)
     if not m:
         return None
-    return m.group(1), [(d.split()[0].strip("`").lower(), d) for d in _top_level_split(m.group(2)) if d]
+    body = _until_closing(stmt[m.end():])
+    if body is None:
+        return None
+    return m.group(1), [(d.split()[0].strip("`").lower(), d) for d in _top_level_split(body) if d]
+
+
+def _until_closing(text: str) -> str | None:
+    """text up to the ')' that closes an already open '(' (nesting and quotes respected)."""
+    depth, quote = 1, None
+    for i, ch in enumerate(text):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "<(":
+            depth += 1
+        elif ch in ">)":
+            depth -= 1
+            if depth == 0:
+                return text[:i]
+    return None
 
 
 def _top_level_split(body: str) -> list[str]:

@@ -29,6 +29,10 @@ def test_every_spark_create_table_has_its_columns_read():
         assert columns and all(" " in d for _, d in columns), f
         found[table] = [c for c, _ in columns]
     assert found["silver.tweet_hashtags"][-1] == "hashtag_display"
+    # each definition is one column's, nothing of the statement after the list
+    _, cols = ddl.declared_columns(next(s for f, s in creates() if f.name == "tweet_hashtags.sql"))
+    assert cols[-1][1].startswith("hashtag_display STRING") and cols[-1][1].endswith("kept)'")
+    assert all(")" not in d.replace("(NFKC", "").replace("kept)", "") for _, d in cols)
     assert "place_bbox" in found["bronze.tweets"] and "mentions" in found["bronze.tweets"]
 
 
