@@ -46,3 +46,19 @@ def test_report_states_each_goal_and_a_failed_build():
     assert "**failed** after 3 s: heap" in text
     assert "| <= 23 µs | 88.0 µs | no |" in text and "| <= 30 s | 40 s | no |" in text
     assert "3.00x (30 s vs 10 s) | no |" in text
+    assert "micro-batch p95" not in text  # no bench-speed run: no row made up
+    res["speed"] = {"run": "speed-1", "batch_p95_s": 4.2, "rate_achieved": 2500.0}
+    assert "| <= 5 s | 4.2 s at 2,500 tweets/s (`make bench-speed` run speed-1) | yes |" in run.report(res)
+
+
+def test_latest_speed_reads_the_newest_run_with_a_goal_case(tmp_path):
+    for stamp, p95 in (("speed-20260101T000000Z", 9.0), ("speed-20260102T000000Z", 3.0)):
+        (tmp_path / stamp).mkdir()
+        (tmp_path / stamp / "results.json").write_text(json.dumps(
+            {"throughput": [{"name": "fixed-200", "batch_p95_s": 1.0},
+                            {"name": "goal-20pct", "batch_p95_s": p95, "rate_achieved": 10.0}]}))
+    (tmp_path / "speed-20260103T000000Z").mkdir()
+    (tmp_path / "speed-20260103T000000Z" / "results.json").write_text(json.dumps({"throughput": []}))
+    got = run.latest_speed(tmp_path)
+    assert got["run"] == "speed-20260102T000000Z" and got["batch_p95_s"] == 3.0
+    assert run.latest_speed(tmp_path / "nothing") is None
