@@ -92,7 +92,8 @@ def wait_landed(bootstrap: str, topic: str, group: str, target: dict[int, int], 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from lake import services, settings
+    from lake import settings
+    from lake.stack import services
 
     s = settings.get()
     sink = services.RawSink(s)

@@ -13,9 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lake import probes, versions
+from lake import versions
+from lake.runtime import probes
 from lake.errors import LakeError
-from lake.probes import ProbeResult
+from lake.runtime.probes import ProbeResult
 from lake.settings import Settings
 
 DB_NAME = DB_ROLE = "airflow"
@@ -56,7 +57,7 @@ def _lake_venv_site(s: Settings) -> Path:
 def spark_env(s: Settings) -> dict[str, str]:
     """What tasks need to run spark-submit (the Spark provider) and the lake's CLI: the same
     environment lake/spark.py submit_env gives, computed without pyspark in this interpreter."""
-    from lake import jvm
+    from lake.runtime import jvm
 
     spark_home = _lake_venv_site(s)
     lake_python = s.root / ".venv" / "bin" / "python"
@@ -182,7 +183,8 @@ def run(s: Settings, args: list[str], timeout: float = 600, check: bool = True) 
 
 def prepare_database(s: Settings) -> None:
     """The airflow role and database in the stack's PostgreSQL, then `airflow db migrate` (idempotent)."""
-    from lake import secrets, services
+    from lake import secrets
+    from lake.stack import services
 
     pg = services.by_name(s, "postgres")
     if not pg.probe():

@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass, field
 
 from ingestion import sink
-from lake import clients, ddl, hdfs_client
+from lake.pipeline import ddl
+from lake.runtime import clients, hdfs_client
 
 TOPIC = "tweets.raw"
 

@@ -125,7 +125,7 @@ with DAG(
     # 7. the watermark: serving.tweets now takes this date's tweets from silver
     @task(task_id="advance_watermark")
     def advance_watermark(**context):
-        from lake import serving
+        from lake.pipeline import serving
 
         rows = serving.advance_watermark(settings(), ingest_date(context), run_id=context["run_id"],
                                          dbs=serving.dbs_with_prefix(prefix(context)), run=trino_run)

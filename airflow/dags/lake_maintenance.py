@@ -32,7 +32,7 @@ with DAG(
 
     @task(task_id="expire_speed")
     def expire_speed():
-        from lake import serving
+        from lake.pipeline import serving
 
         days = serving.expire_speed(settings(), serving.dbs_with_prefix(SCHEMA_PREFIX), run=trino_run)
         print(f"speed retention: dropped {len(days)} day(s): {', '.join(days) or '-'}")

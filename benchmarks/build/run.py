@@ -103,14 +103,15 @@ class Sandbox:
         self.root = f"/lake/bench/build/{run}/raw"
 
     def dbs(self, engine: str):
-        from lake.layers import Databases
+        from lake.pipeline.layers import Databases
 
         return Databases(f"bench_build_{self.run}_{engine}_")
 
     def land(self, engine: str, day: str, lines: list[bytes], per_file: int) -> None:
         """Raw-sink files (topic+partition+first+last.jsonl) under <root>/<engine>/ingest_date=day/."""
         from ingestion import sink
-        from lake import ddl, hdfs_client
+        from lake.pipeline import ddl
+        from lake.runtime import hdfs_client
 
         c = hdfs_client.client(self.s)
         for n, i in enumerate(range(0, len(lines), per_file)):
@@ -121,7 +122,7 @@ class Sandbox:
         ddl.apply_layer(self.s, "raw", RAW_DB=self.dbs(engine).raw, RAW_ROOT=f"{self.s.hdfs_uri}{self.root}/{engine}")
 
     def cleanup(self, engines) -> None:
-        from lake import clients, hdfs_client
+        from lake.runtime import clients, hdfs_client
 
         for engine in engines:
             for layer in ("gold", "silver", "ops", "bronze", "raw"):
@@ -135,7 +136,7 @@ class Sandbox:
 def build_case(box: Sandbox, name: str, day: str, tweets: int, engine: str | None = None) -> dict:
     """One `make build` of an ingest date into the sandbox's `name` schemas (engine: `name` unless
     given); a build that fails is a result too (its error's first line and stderr's tail)."""
-    from lake import build
+    from lake.pipeline import build
     from lake.errors import LakeError
 
     engine = engine or name

@@ -29,7 +29,8 @@ from pathlib import Path
 import yaml
 
 from benchmarks.speed.sandbox import SpeedSandbox, tweet_payloads
-from lake import clients, smoke
+from lake.demos import smoke
+from lake.runtime import clients
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS_ROOT = ROOT / "benchmarks" / "results"

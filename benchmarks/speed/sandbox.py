@@ -15,7 +15,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lake import clients, ddl, hdfs_client, probes, serving, smoke, spark, speed
+from lake.demos import smoke
+from lake.pipeline import ddl, serving, speed
+from lake.runtime import clients, hdfs_client, probes, spark
 from lake.settings import Settings
 
 

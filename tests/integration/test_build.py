@@ -22,7 +22,8 @@ import pytest
 from ingestion import synthetic
 from ingestion.records import Record
 from ingestion.replay import replay
-from lake import build, clients, ddl, hdfs_client
+from lake.pipeline import build, ddl
+from lake.runtime import clients, hdfs_client
 from spark.transforms import pii
 from tests.pii_identifiers import identifiers, strings
 from tests.raw_landing import Landed, tweet_id

@@ -22,7 +22,8 @@ import pytest
 
 from ingestion import producer, sink as sink_mod, synthetic, topics
 from ingestion.replay import ReplayStats, replay
-from lake import clients, ddl, hdfs_client
+from lake.pipeline import ddl
+from lake.runtime import clients, hdfs_client
 from lake.settings import ROOT
 from tests.shared_tweets import KNOWN_BAD, expected_records
 

@@ -17,7 +17,7 @@ import pytest
 from stack_ops import assert_started, kill9, lake_up
 
 from benchmarks.speed.sandbox import SpeedSandbox, ids_of, tweet_payloads
-from lake import clients
+from lake.runtime import clients
 
 pytestmark = pytest.mark.integration
 

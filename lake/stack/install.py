@@ -200,7 +200,7 @@ def install_all(s: Settings) -> None:
             continue
         _say(f"  {lib.name:<16} {resolve_maven_lib(s, lib)}")
     _say(f"  {'trino':<16} {install_trino(s)}")
-    from lake import spark
+    from lake.runtime import spark
 
     spark.build_archive(s)
     _say(f"  {'spark-archive':<16} {spark.archive_path(s).name}")

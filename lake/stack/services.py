@@ -12,10 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lake import jvm, probes, process, versions
+from lake import versions
+from lake.runtime import jvm, probes, process
 from lake.errors import LakeError
-from lake.probes import ProbeResult
-from lake.process import Daemon, marker
+from lake.runtime.probes import ProbeResult
+from lake.runtime.process import Daemon, marker
 from lake.settings import Settings
 
 
@@ -423,12 +424,12 @@ class ThriftServer(Service):
     log_to_stdout = True
 
     def env(self) -> dict[str, str]:
-        from lake import spark
+        from lake.runtime import spark
 
         return spark.submit_env(self.s)
 
     def argv(self) -> list[str]:
-        from lake import spark
+        from lake.runtime import spark
 
         return [*spark.submit_base(self.s, master="local[2]", name="lake-thriftserver", service=self.name,
                                    driver_memory_mb=self.s.heaps_mb["thriftserver"]),
@@ -551,30 +552,30 @@ class SpeedLayer(Service):
         return self.s.run_dir / "speed-layer.status.json"
 
     def prepare(self) -> None:
-        from lake import ddl
+        from lake.pipeline import ddl
 
         ddl.apply_layer(self.s, "speed")
 
     def argv(self) -> list[str]:
-        from lake import speed
+        from lake.pipeline import speed
 
         return speed.submit_argv(self.s, status_file=self.status_file, service=self.name)
 
     def env(self) -> dict[str, str]:
-        from lake import spark
+        from lake.runtime import spark
 
         env = spark.submit_env(self.s)
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
     def probe(self) -> ProbeResult:
-        from lake import speed
+        from lake.pipeline import speed
 
         return speed.probe_status(self.status_file)
 
     def after_start(self) -> None:
         # serving.tweets (a Trino view over silver, speed and the watermarks): Trino is up by now
-        from lake import serving
+        from lake.pipeline import serving
 
         serving.apply_view(self.s)
 
@@ -593,8 +594,8 @@ class AirflowService(Service):
 
         airflow_env.airflow_bin(self.s)  # a clear error when Airflow is not installed
         # -X carries the lake's marker (Python ignores unknown -X options) in the command line of a
-        # small parent process: Airflow retitles its own processes (lake/airflow_launch.py).
-        return [str(airflow_env.python_bin(self.s)), "-X", marker(self.name), "-m", "lake.airflow_launch",
+        # small parent process: Airflow retitles its own processes (lake/stack/airflow_launch.py).
+        return [str(airflow_env.python_bin(self.s)), "-X", marker(self.name), "-m", "lake.stack.airflow_launch",
                 self.component, *self.extra_args()]
 
     def extra_args(self) -> list[str]:

@@ -1,9 +1,9 @@
 """The serving layer's operations: advancing the batch watermark after a build, expiring speed rows
 the batch layer covers, and (re)creating the serving.tweets view. docs/serving.md is the contract.
 
-    python -m lake.serving advance-watermark --date 2024-01-01 [--run-id ID]
-    python -m lake.serving expire-speed [--dry-run]
-    python -m lake.serving apply-view
+    python -m lake.pipeline.serving advance-watermark --date 2024-01-01 [--run-id ID]
+    python -m lake.pipeline.serving expire-speed [--dry-run]
+    python -m lake.pipeline.serving apply-view
 
 Every statement is a .sql file under hive/ (rendered with ${NAME}), run through Trino. The
 functions take a `dbs` mapping so tests can point them at their own schemas. Stdlib only (plus
@@ -16,7 +16,7 @@ import re
 import sys
 from datetime import date
 
-from lake import clients, config
+from lake.runtime import clients, config
 from lake.errors import LakeError
 from lake.settings import Settings
 
@@ -73,7 +73,7 @@ def expire_speed(s: Settings, dbs: dict[str, str] | None = None, dry_run: bool =
 
 def apply_view(s: Settings, dbs: dict[str, str] | None = None) -> str:
     """serving.tweets over silver, speed and the watermarks (their DDL first; all idempotent)."""
-    from lake import ddl
+    from lake.pipeline import ddl
 
     dbs = {**DEFAULT_DBS, **(dbs or {})}
     for layer in ("ops", "speed", "silver", "serving"):
@@ -82,7 +82,7 @@ def apply_view(s: Settings, dbs: dict[str, str] | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lake.serving", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m lake.pipeline.serving", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="verb", required=True)
     adv = sub.add_parser("advance-watermark", help="record what silver covers of one ingest date")
     adv.add_argument("--date", required=True)
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(apply_view(s, dbs))
     except LakeError as e:
-        print(f"lake.serving: error: {e}", file=sys.stderr)
+        print(f"lake.pipeline.serving: error: {e}", file=sys.stderr)
         return 1
     return 0
 

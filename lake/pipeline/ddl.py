@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lake import clients, config
+from lake.runtime import clients, config
 from lake.settings import Settings
 
 

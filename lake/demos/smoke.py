@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from lake import clients, hdfs_client, spark
+from lake.runtime import clients, hdfs_client, spark
 from lake.errors import LakeError
 from lake.settings import Settings
 

@@ -11,12 +11,12 @@ import os
 import time
 from pathlib import Path
 
-from lake import spark
+from lake.runtime import spark
 from lake.errors import LakeError
-from lake.probes import ProbeResult
+from lake.runtime.probes import ProbeResult
 from lake.settings import Settings
 
-JOB = Path(__file__).resolve().parent.parent / "spark" / "jobs" / "stream_speed.py"
+JOB = Path(__file__).resolve().parents[2] / "spark" / "jobs" / "stream_speed.py"
 DEFAULT_TRIGGER_SECONDS = 10.0
 
 

@@ -11,9 +11,9 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from lake import config, probes, process, spark
+from lake.runtime import config, probes, process, spark
 from lake.errors import LakeError
-from lake.services import Service, all_services, by_name
+from lake.stack.services import Service, all_services, by_name
 from lake.settings import Settings
 
 
@@ -23,7 +23,7 @@ def _say(msg: str) -> None:
 
 def hdfs_layout(s: Settings) -> str:
     """The lake's top-level HDFS folders (contracts.md), created if missing."""
-    from lake import hdfs_client
+    from lake.runtime import hdfs_client
 
     c = hdfs_client.client(s)
     for path in ("/lake/raw/tweets", "/lake/raw/_rejected/tweets", "/lake/warehouse", "/lake/system",
@@ -41,7 +41,7 @@ def kafka_topics(s: Settings) -> str:
 
 
 def raw_table(s: Settings) -> str:
-    from lake import ddl
+    from lake.pipeline import ddl
 
     return ddl.apply_layer(s, "raw")
 

@@ -1,7 +1,7 @@
 """The lambda part of `make demo`: fresh tweets through the speed layer, then the batch DAG, and the
 same serving query before and after (docs/serving.md).
 
-    python -m lake.lambda_demo [--fresh 200] [--skip-batch]
+    python -m lake.demos.lambda_demo [--fresh 200] [--skip-batch]
 
 1. produces a few brand-new tweets to tweets.raw and times how long serving.tweets (Trino) takes to
    answer all of them (the stack's speed-layer service streams them);
@@ -19,7 +19,8 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from lake import clients, probes, serving
+from lake.pipeline import serving
+from lake.runtime import clients, probes
 from lake.errors import LakeError
 from lake.settings import Settings
 
@@ -67,7 +68,7 @@ def failure_lines(output: str, keep: int = 30) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lake.lambda_demo", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m lake.demos.lambda_demo", description=__doc__.split("\n\n")[0])
     ap.add_argument("--fresh", type=int, default=200)
     ap.add_argument("--skip-batch", action="store_true")
     args = ap.parse_args(argv)
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n   each tweet once, before and after: rows {total_before[1]} -> {total_after[1]}, "
                   f"distinct {total_before[2]} -> {total_after[2]} (more only if new tweets arrived meanwhile)")
     except (LakeError, probes.WaitTimeout) as e:
-        print(f"lake.lambda_demo: error: {e}", file=sys.stderr)
+        print(f"lake.demos.lambda_demo: error: {e}", file=sys.stderr)
         if isinstance(e, LakeError) and e.details:
             print(e.details, file=sys.stderr)
         return 1

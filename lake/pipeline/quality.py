@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from lake import clients, config
+from lake.runtime import clients, config
 from lake.errors import LakeError
 from lake.settings import Settings
 

@@ -10,8 +10,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-from lake import jvm, versions
-from lake.process import marker
+from lake import versions
+from lake.runtime import jvm
+from lake.runtime.process import marker
 from lake.settings import Settings
 
 
@@ -75,7 +76,7 @@ def build_archive(s: Settings) -> Path:
 
 def ensure_archive_on_hdfs(s: Settings) -> str:
     """Upload the jars archive to HDFS unless an identical-size copy is there."""
-    from lake import hdfs_client
+    from lake.runtime import hdfs_client
 
     local = build_archive(s)
     remote = s.spark_archive.removeprefix(s.hdfs_uri)

@@ -22,9 +22,10 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from lake import ddl, quality, spark
+from lake.pipeline import ddl, quality
+from lake.runtime import spark
 from lake.errors import LakeError
-from lake.layers import LAYERS, Databases
+from lake.pipeline.layers import LAYERS, Databases
 from lake.settings import Settings
 
 __all__ = ["LAYERS", "Databases", "Report", "run"]
@@ -80,7 +81,7 @@ def apply_ddl(s: Settings, dbs: Databases) -> None:
 
 def sync_raw_partitions(s: Settings, dbs: Databases) -> None:
     """Register raw folders the sink landed but could not register (e.g. Thrift Server was down)."""
-    from lake import clients
+    from lake.runtime import clients
 
     clients.trino(s, f"CALL system.sync_partition_metadata('{dbs.raw}', 'tweets', 'ADD')")
 

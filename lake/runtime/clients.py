@@ -8,7 +8,7 @@ import io
 import re
 import subprocess
 
-from lake import jvm, spark
+from lake.runtime import jvm, spark
 from lake.errors import LakeError
 from lake.settings import Settings
 

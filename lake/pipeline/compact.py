@@ -1,10 +1,11 @@
 """`make compact`: rewrite the small files of chosen partitions into target-sized files, atomically.
 
-    python -m lake.compact --table schema.table [--partitions 'd=2024-01-01,...'] [--target-mb 128]
+    python -m lake.pipeline.compact --table schema.table [--partitions 'd=2024-01-01,...'] [--target-mb 128]
 
 Also a library call for schedulers (an Airflow task compacting the speed layer's files):
 
-    from lake import compact, settings
+    from lake import settings
+    from lake.pipeline import compact
     result = compact.compact(settings.get(), "speed.tweets", partitions=["created_date=2024-01-01"])
     result["files_before"], result["files_after"]
 
@@ -24,7 +25,7 @@ from pathlib import Path
 from lake.errors import LakeError
 from lake.settings import Settings
 
-JOB = Path(__file__).resolve().parent.parent / "spark" / "jobs" / "compact.py"
+JOB = Path(__file__).resolve().parents[2] / "spark" / "jobs" / "compact.py"
 # Batch jobs need no web UI; an enabled one takes the next free port from 4040 up, which
 # long-running lake services (Thrift Server 4040, others after it) expect to own.
 NO_UI = {"spark.ui.enabled": "false"}
@@ -35,7 +36,7 @@ def compact(s: Settings, table: str, partitions: list[str] | None = None, target
             master: str | None = None, timeout: float = 7200) -> dict:
     """Compact `table` (schema.table); returns the job's report: files/bytes before and after,
     and per partition what was done. Raises LakeError with one line on bad input."""
-    from lake import spark
+    from lake.runtime import spark
 
     args = ["--table", table, "--target-mb", str(target_mb), "--min-files", str(min_files),
             "--codec", codec, "--grace-seconds", str(grace_seconds)]

@@ -1,7 +1,7 @@
 """The queries `make demo` shows at the end: each .sql file in demo/, run through Trino."""
 from __future__ import annotations
 
-from lake import clients
+from lake.runtime import clients
 from lake.settings import Settings
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lake import clients, config, quality
+from lake.pipeline import quality
+from lake.runtime import clients, config
 from lake.settings import Settings
 
 LAYERS = ("bronze", "silver", "gold")
@@ -44,7 +45,7 @@ def sql_file(s: Settings, rel: str, params: dict[str, str]) -> str:
 
 def publish_silver(s: Settings, dbs: Databases, written: list[str], emptied: list[str]) -> int:
     """silver.tweets_stage -> the bucketed silver.tweets, by Trino (Hive-hash buckets); returns statements run."""
-    from lake import ddl
+    from lake.pipeline import ddl
 
     params = dbs.params()
     per_statement = max(1, PUBLISH_WRITERS // int(ddl.ddl_params(s)["SILVER_BUCKETS"]))
