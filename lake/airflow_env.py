@@ -181,20 +181,6 @@ def run(s: Settings, args: list[str], timeout: float = 600, check: bool = True) 
     return r
 
 
-def prepare_database(s: Settings) -> None:
-    """The airflow role and database in the stack's PostgreSQL, then `airflow db migrate` (idempotent)."""
-    from lake import secrets
-    from lake.stack import services
-
-    pg = services.by_name(s, "postgres")
-    if not pg.probe():
-        raise LakeError("airflow: PostgreSQL is not running; `make up` starts it first")
-    pg.ensure_database(DB_ROLE, DB_NAME, secrets.airflow_db_password(s))
-    home(s).mkdir(parents=True, exist_ok=True)
-    (s.log_dir / "airflow").mkdir(parents=True, exist_ok=True)
-    run(s, ["db", "migrate"], timeout=900)
-
-
 def probe_component(s: Settings, component: str) -> ProbeResult:
     """Each component's status as the api-server's health endpoint reports it (metadatabase for the
     api-server itself; the scheduler's and dag-processor's heartbeats otherwise)."""

@@ -1,5 +1,5 @@
 """Runs one Airflow component as a child and stays its parent: `python -X lake.service=<name> -m
-lake.airflow_launch <airflow args>`.
+lake.stack.airflow_launch <airflow args>`.
 
 Airflow rewrites its own process title (setproctitle), which would erase the lake's marker from
 /proc/<pid>/cmdline, and `make status` / `make up` recognise their daemons by that marker. This

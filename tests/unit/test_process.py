@@ -11,7 +11,7 @@ from lake import settings
 from lake.runtime import process
 from lake.stack import lifecycle as stack
 from lake.errors import LakeError
-from lake.stack.services import Trino
+from lake.stack.trino import Trino
 
 
 def test_start_marks_pid_and_stop_kills(tmp_path):

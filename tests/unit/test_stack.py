@@ -10,7 +10,7 @@ from lake import settings
 from lake.runtime import probes, process
 from lake.stack import lifecycle as stack
 from lake.errors import LakeError
-from lake.stack.services import Service
+from lake.stack.service import Service
 
 
 def _free_port() -> int:
