@@ -46,6 +46,10 @@ DEFAULT_PORTS = {
     "airflow": 8090,      # Airflow API server and UI (8080 is Trino's)
 }
 
+# The raw sink: its service name (pid, log and status files) and its Kafka consumer group.
+RAW_SINK = "raw-sink"
+RAW_SINK_GROUP = "lake-raw-sink"
+
 # Heaps sized so the whole stack idles well under 12 GiB on a 24 GiB, 2-core host
 # and leaves YARN room for Spark (platform-notes.md memory budget).
 DEFAULT_HEAPS_MB = {
@@ -98,6 +102,14 @@ class Settings:
     @property
     def secrets_dir(self) -> Path:
         return self.var / "secrets"
+
+    def log_file(self, service: str, stdout: bool = False) -> Path:
+        """A service's log: <name>.out when the launcher captures its stdout, else the daemon's own <name>.log."""
+        return self.log_dir / f"{service}.{'out' if stdout else 'log'}"
+
+    def status_file(self, service: str) -> Path:
+        """The JSON status a Python service (the raw sink, the speed layer) rewrites while it runs."""
+        return self.run_dir / f"{service}.status.json"
 
     @property
     def hadoop_conf_dir(self) -> Path:

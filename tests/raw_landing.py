@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ingestion import sink
+from ingestion.sink import raw_sink as sink
 from lake.pipeline import ddl
 from lake.runtime import clients, hdfs_client
 

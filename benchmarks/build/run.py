@@ -32,7 +32,7 @@ MONTH_INGEST, HOUR_INGEST, REPLAY_INGEST = "2030-02-01", "2030-02-02", "2030-02-
 
 
 def payloads(count: int, seed: int, days: int, anchor: datetime) -> list[bytes]:
-    from ingestion import synthetic
+    from ingestion.sources import synthetic
 
     return [r.payload for r in synthetic.generate(count, seed=seed, days=days, anchor=anchor)]
 
@@ -41,7 +41,7 @@ def shared_payloads() -> list[bytes]:
     import os
 
     from ingestion.records import Record
-    from ingestion.replay import replay
+    from ingestion.sources.replay import replay
 
     shared = Path(os.environ.get("LAKE_SHARED_DATA", ROOT.parent / "shared" / "data")) / "tweets"
     return [r.payload for r in replay([shared]) if isinstance(r, Record)] if shared.is_dir() else []
@@ -109,7 +109,7 @@ class Sandbox:
 
     def land(self, engine: str, day: str, lines: list[bytes], per_file: int) -> None:
         """Raw-sink files (topic+partition+first+last.jsonl) under <root>/<engine>/ingest_date=day/."""
-        from ingestion import sink
+        from ingestion.sink import raw_sink as sink
         from lake.pipeline import ddl
         from lake.runtime import hdfs_client
 

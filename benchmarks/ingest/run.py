@@ -131,7 +131,7 @@ class Bench:
     @staticmethod
     def validation_rate(records: list) -> dict:
         """Context: the sink's per-record check (ingestion/sink_check.py) alone, in this process, on the same payloads."""
-        from ingestion.sink import check_payload
+        from ingestion.sink.raw_sink import check_payload
 
         t0 = time.monotonic()
         for r in records:

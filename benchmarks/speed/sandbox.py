@@ -208,7 +208,7 @@ class SpeedSandbox:
 def tweet_payloads(count: int, seed: int, days: int = 2) -> list[tuple[str, bytes]]:
     """Synthetic v2 tweets (the ingestion firehose) created over `days` days, as (key, value).
     Few created dates keep the batch builds of the tests short (silver publishes per created date)."""
-    from ingestion import synthetic
+    from ingestion.sources import synthetic
 
     return [(r.key, r.payload) for r in synthetic.generate(count, seed=seed, days=days)]
 

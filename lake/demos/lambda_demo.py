@@ -41,7 +41,7 @@ def fresh_tweets(s: Settings, n: int) -> tuple[list[int], float]:
     """n new tweets (synthetic payloads with new ids) to tweets.raw; returns their ids and the produce time."""
     from confluent_kafka import Producer
 
-    from ingestion import synthetic
+    from ingestion.sources import synthetic
     from ingestion.producer import PRODUCER_CONFIG
 
     base = 1_950_000_000_000_000_000 + uuid.uuid4().int % 10**16

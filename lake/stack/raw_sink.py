@@ -7,20 +7,21 @@ from pathlib import Path
 
 from lake.runtime.probes import ProbeResult
 from lake.runtime.process import marker
+from lake.settings import RAW_SINK
 from lake.stack.service import Service
 
 
 class RawSink(Service):
     """tweets.raw -> HDFS raw zone, exactly once (ingestion/sink.py)."""
 
-    name = "raw-sink"
+    name = RAW_SINK
     port_keys = ()
     start_timeout = 120
     log_to_stdout = True
 
     @property
     def status_file(self) -> Path:
-        return self.s.run_dir / "raw-sink.status.json"
+        return self.s.status_file(self.name)
 
     def argv(self) -> list[str]:
         return [sys.executable, "-m", "ingestion.sink", "--tag", marker(self.name),
@@ -37,13 +38,6 @@ class RawSink(Service):
         return self.s.root
 
     def probe(self) -> ProbeResult:
-        import json
-        import time
+        from ingestion.sink import status
 
-        try:
-            st = json.loads(self.status_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return ProbeResult(False, f"no status yet in {self.status_file}")
-        age = time.time() - st.get("heartbeat", 0)
-        ok = st.get("state") == "running" and age < 20
-        return ProbeResult(ok, f"state={st.get('state')}, heartbeat {age:.0f}s ago, landed={st.get('records')}")
+        return status.probe(self.status_file)

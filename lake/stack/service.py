@@ -27,7 +27,7 @@ class Service:
     # ---- description ----
     @property
     def log_file(self) -> Path:
-        return self.s.log_dir / f"{self.name}.{'out' if self.log_to_stdout else 'log'}"
+        return self.s.log_file(self.name, stdout=self.log_to_stdout)
 
     @property
     def ports(self) -> list[int]:

@@ -57,7 +57,7 @@ class SpeedLayer(Service):
 
     @property
     def status_file(self) -> Path:
-        return self.s.run_dir / "speed-layer.status.json"
+        return self.s.status_file(self.name)
 
     def prepare(self) -> None:
         from lake.pipeline import ddl

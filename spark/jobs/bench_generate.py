@@ -76,7 +76,7 @@ def generate_chunk(args: argparse.Namespace, pii: pii_mod.Pii, payload_bytes):
     anchor = datetime.fromisoformat(args.anchor).replace(tzinfo=timezone.utc)
 
     def run(chunk: int):
-        from ingestion import synthetic
+        from ingestion.sources import synthetic
         from spark.transforms import parse
 
         n = chunk_rows(args.rows, args.chunks, chunk)

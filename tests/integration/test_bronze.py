@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from ingestion import synthetic
+from ingestion.sources import synthetic
 from ingestion.records import Record
-from ingestion.replay import replay
+from ingestion.sources.replay import replay
 from lake.pipeline import ddl
 from lake.runtime import clients, hdfs_client, spark
 from spark.transforms import pii

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ingestion.sink_roll import Layout, OpenRoll, RollStore, SinkError, file_name, range_name
+from ingestion.sink.roll import Layout, OpenRoll, RollStore, SinkError, file_name, range_name
 from lake.runtime import hdfs_client
 
 TOPIC = "it.tweets.raw"

@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql.types import _make_type_verifier
 
 from ingestion.records import Record
-from ingestion.replay import replay
+from ingestion.sources.replay import replay
 from lake import cli
 from lake.pipeline import build, quality
 from lake.errors import LakeError

@@ -32,7 +32,8 @@ from requests.adapters import HTTPAdapter
 
 from ingestion import records as r
 from ingestion.records import Record
-from ingestion.replay import Item, ReplayStats, SourceError, items_from_json
+from ingestion.sources.replay import Item, ReplayStats, SourceError, items_from_json
+from lake.settings import ROOT
 
 TOKEN_ENV = "X_BEARER_TOKEN"
 API_BASE_ENV = "X_API_BASE"
@@ -137,7 +138,7 @@ def options_from_env(environ: Mapping[str, str] | None = None) -> dict:
 def default_checkpoint_path(environ: Mapping[str, str] | None = None) -> Path:
     """$LAKE_VAR_DIR/data/ingestion/x_checkpoint.json (var/ of the checkout by default)."""
     env = os.environ if environ is None else environ
-    var = Path(env.get("LAKE_VAR_DIR") or Path(__file__).resolve().parent.parent / "var")
+    var = Path(env.get("LAKE_VAR_DIR") or ROOT / "var")
     return var / "data" / "ingestion" / "x_checkpoint.json"
 
 

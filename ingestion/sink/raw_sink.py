@@ -39,17 +39,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from ingestion import proc_cpu, topics
-from ingestion.sink_check import check_payload, is_plain_object
-from ingestion.sink_inflight import InFlight
-from ingestion.sink_roll import Landed, Layout, OpenRoll, RollStore, Segment, SinkError, file_name, parse_file_name
+from ingestion import topics
+from ingestion.sink import proc_cpu
+from ingestion.sink.check import check_payload, is_plain_object
+from ingestion.sink.inflight import InFlight
+from ingestion.sink.roll import Landed, Layout, OpenRoll, RollStore, Segment, SinkError, file_name, parse_file_name
+from lake.settings import RAW_SINK_GROUP
 
 __all__ = ["SinkConfig", "SinkError", "RawSink", "check_payload", "file_name", "parse_file_name", "ingest_slot",
            "roll_reason", "hive_partition_registrar", "main"]
 
 log = logging.getLogger("raw-sink")
 
-DEFAULT_GROUP = "lake-raw-sink"
+DEFAULT_GROUP = RAW_SINK_GROUP
 # Even if producers' clocks lag (old timestamps), the caught-up rule rolls a partition at most this often...
 CAUGHT_UP_MIN_SECONDS = 1.0
 # ...unless its buffer holds at least this share of roll_bytes: the floor is there to stop a storm of

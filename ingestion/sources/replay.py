@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Union
 
-from ingestion import framing
+from ingestion.sources import framing
 from ingestion import records as r
-from ingestion import tweet_formats as tf
+from ingestion.sources import tweet_formats as tf
 from ingestion.records import Record, Rejected
 
 DEFAULT_MAX_LINE_BYTES = 1 << 20  # 1 MiB; the largest shared v2 page line is ~760 KB

@@ -13,7 +13,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 
-from ingestion import synthetic_vocab as vocab
+from ingestion.sources import synthetic_vocab as vocab
 
 _q = json.encoder.encode_basestring_ascii  # a quoted, escaped JSON string, exactly as _enc writes it
 

@@ -20,10 +20,10 @@ from itertools import accumulate
 from random import Random
 from typing import Iterator
 
-from ingestion import snowflake
-from ingestion import synthetic_vocab as vocab
+from ingestion.sources import snowflake
+from ingestion.sources import synthetic_vocab as vocab
 from ingestion.records import V1, V2, Record
-from ingestion.synthetic_render import V1Renderer, V2Renderer, display_url, tco
+from ingestion.sources.synthetic_render import V1Renderer, V2Renderer, display_url, tco
 
 DEFAULT_ANCHOR = datetime(2024, 1, 1, tzinfo=timezone.utc)
 DEFAULT_DAYS = 7
