@@ -46,6 +46,30 @@ DEFAULT_PORTS = {
     "airflow": 8090,      # Airflow API server and UI (8080 is Trino's)
 }
 
+# Kafka topics (contracts.md). ingestion/topics.py holds their partitions and configs.
+TOPIC_RAW = "tweets.raw"
+TOPIC_DLQ = "tweets.dlq"
+
+# HDFS paths (contracts.md): the raw zone the sink lands in, its rejects, the sink's own state,
+# the speed layer's checkpoints, and the top-level folders `lake up` creates.
+RAW_ROOT = "/lake/raw/tweets"
+REJECTED_ROOT = "/lake/raw/_rejected/tweets"
+SINK_STATE_ROOT = "/lake/raw/_sink"
+SPEED_CHECKPOINTS = "/lake/checkpoints/speed"
+HDFS_FOLDERS = (RAW_ROOT, REJECTED_ROOT, "/lake/warehouse", "/lake/system", "/lake/checkpoints", "/tmp")
+
+# The speed layer's micro-batch trigger (LAKE_SPEED_TRIGGER_SECONDS moves it).
+SPEED_TRIGGER_SECONDS = 10.0
+
+# Options every SparkSession of the lake gets (lake/runtime/spark.py builder; spark-defaults.conf
+# sets the pruning one for the Thrift Server and spark-submit too). Hive Metastore 3.1 on PostgreSQL
+# fails to filter DATE partition keys ("operator does not exist: date = character varying"): list
+# the partitions and prune them in Spark.
+SPARK_SESSION_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.hive.metastorePartitionPruning": "false",
+}
+
 # The raw sink: its service name (pid, log and status files) and its Kafka consumer group.
 RAW_SINK = "raw-sink"
 RAW_SINK_GROUP = "lake-raw-sink"

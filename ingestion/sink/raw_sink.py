@@ -44,7 +44,7 @@ from ingestion.sink import proc_cpu
 from ingestion.sink.check import check_payload, is_plain_object
 from ingestion.sink.inflight import InFlight
 from ingestion.sink.roll import Landed, Layout, OpenRoll, RollStore, Segment, SinkError, file_name, parse_file_name
-from lake.settings import RAW_SINK_GROUP
+from lake.settings import RAW_ROOT, RAW_SINK_GROUP, REJECTED_ROOT, SINK_STATE_ROOT
 
 __all__ = ["SinkConfig", "SinkError", "RawSink", "check_payload", "file_name", "parse_file_name", "ingest_slot",
            "roll_reason", "hive_partition_registrar", "main"]
@@ -82,9 +82,9 @@ class SinkConfig:
     hdfs_user: str
     topic: str = topics.RAW
     group_id: str = DEFAULT_GROUP
-    raw_root: str = "/lake/raw/tweets"
-    rejected_root: str = "/lake/raw/_rejected/tweets"
-    state_root: str = "/lake/raw/_sink"
+    raw_root: str = RAW_ROOT
+    rejected_root: str = REJECTED_ROOT
+    state_root: str = SINK_STATE_ROOT
     roll_bytes: int = 64 * 1024 * 1024
     roll_seconds: float = 30.0
     status_file: str | None = None
@@ -450,9 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m ingestion.sink", description=__doc__.split("\n")[0])
     ap.add_argument("--topic", default=topics.RAW)
     ap.add_argument("--group", default=DEFAULT_GROUP)
-    ap.add_argument("--raw-root", default="/lake/raw/tweets")
-    ap.add_argument("--rejected-root", default="/lake/raw/_rejected/tweets")
-    ap.add_argument("--state-root", default="/lake/raw/_sink")
+    ap.add_argument("--raw-root", default=RAW_ROOT)
+    ap.add_argument("--rejected-root", default=REJECTED_ROOT)
+    ap.add_argument("--state-root", default=SINK_STATE_ROOT)
     ap.add_argument("--roll-seconds", type=float, default=30.0)
     ap.add_argument("--roll-mb", type=float, default=64.0)
     ap.add_argument("--roll-workers", type=int, default=4, help="rolls of different partitions landing at once")

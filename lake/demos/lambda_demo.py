@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from lake.pipeline import serving
 from lake.runtime import clients, probes
 from lake.errors import LakeError
-from lake.settings import Settings
+from lake.settings import TOPIC_RAW, Settings
 
 QUERY_FILE = "demo/serving_tweets_once.sql"
 
@@ -51,7 +51,7 @@ def fresh_tweets(s: Settings, n: int) -> tuple[list[int], float]:
         obj = json.loads(rec.payload)
         obj["id"] = str(base + i)
         ids.append(base + i)
-        p.produce("tweets.raw", value=json.dumps(obj).encode(), key=obj["id"].encode())
+        p.produce(TOPIC_RAW, value=json.dumps(obj).encode(), key=obj["id"].encode())
     if p.flush(60):
         raise LakeError("demo: Kafka did not acknowledge the fresh tweets within 60 s")
     return ids, time.monotonic()

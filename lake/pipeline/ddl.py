@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 
 from lake.runtime import clients, config
-from lake.settings import Settings
+from lake.settings import RAW_ROOT, Settings
 
 
 def ddl_params(s: Settings, **overrides: str) -> dict[str, str]:
-    params = {"RAW_DB": "raw", "RAW_ROOT": f"{s.hdfs_uri}/lake/raw/tweets", "WAREHOUSE_DIR": s.warehouse_dir,
+    params = {"RAW_DB": "raw", "RAW_ROOT": f"{s.hdfs_uri}{RAW_ROOT}", "WAREHOUSE_DIR": s.warehouse_dir,
               "BRONZE_DB": "bronze",
               "SILVER_DB": "silver", "GOLD_DB": "gold", "OPS_DB": "ops", "SILVER_BUCKETS": "16",
               "SPEED_DB": "speed", "SERVING_DB": "serving"}

@@ -14,18 +14,15 @@ from pathlib import Path
 from lake.runtime import spark
 from lake.errors import LakeError
 from lake.runtime.probes import ProbeResult
-from lake.settings import Settings
+from lake.settings import SPEED_CHECKPOINTS, SPEED_TRIGGER_SECONDS, TOPIC_RAW, Settings
 
 JOB = Path(__file__).resolve().parents[2] / "spark" / "jobs" / "stream_speed.py"
-DEFAULT_TRIGGER_SECONDS = 10.0
-
-
 def trigger_seconds() -> float:
-    return float(os.environ.get("LAKE_SPEED_TRIGGER_SECONDS", DEFAULT_TRIGGER_SECONDS))
+    return float(os.environ.get("LAKE_SPEED_TRIGGER_SECONDS", SPEED_TRIGGER_SECONDS))
 
 
 def checkpoint_uri(s: Settings, name: str = "tweets") -> str:
-    return f"{s.hdfs_uri}/lake/checkpoints/speed/{name}"
+    return f"{s.hdfs_uri}{SPEED_CHECKPOINTS}/{name}"
 
 
 def extra_jars(s: Settings) -> list[Path]:
@@ -36,7 +33,7 @@ def extra_jars(s: Settings) -> list[Path]:
     return jars
 
 
-def submit_argv(s: Settings, status_file: Path, service: str | None = "speed-layer", topic: str = "tweets.raw",
+def submit_argv(s: Settings, status_file: Path, service: str | None = "speed-layer", topic: str = TOPIC_RAW,
                 speed_db: str = "speed", checkpoint: str | None = None, trigger: float | None = None,
                 ui_port: int | None = None, master: str | None = None, extra_args: list[str] = (),
                 job: Path = JOB) -> list[str]:

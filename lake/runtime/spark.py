@@ -1,5 +1,5 @@
 """How the lake runs Spark: spark-submit arguments, the environment, the jars
-archive on HDFS, and SparkSessions for Python jobs and tests.
+archive on HDFS, and the one SparkSession factory of the Python jobs.
 
 Jobs go to YARN by default; LAKE_SPARK_MASTER=local[*] runs them in-process.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from lake import versions
 from lake.runtime import jvm
 from lake.runtime.process import marker
-from lake.settings import Settings
+from lake.settings import SPARK_SESSION_CONF, Settings
 
 
 def default_master() -> str:
@@ -89,20 +89,13 @@ def ensure_archive_on_hdfs(s: Settings) -> str:
     return f"uploaded {local.stat().st_size / 2**20:.0f} MiB"
 
 
-def session(app_name: str, master: str | None = None, extra: dict[str, str] | None = None):
-    """A SparkSession wired to the lake (metastore, HDFS, YARN archive).
-
-    Sets the same environment spark-submit would get, so a job started from
-    Python or pytest behaves like one started by `make build`.
-    """
-    from lake import settings as settings_mod
-
-    s = settings_mod.get()
-    os.environ.update({k: v for k, v in submit_env(s).items() if k != "PATH"})
+def session(app_name: str, conf: dict[str, str] | None = None):
+    """The one SparkSession factory of the lake's jobs: Hive support, the options every session shares
+    (settings.SPARK_SESSION_CONF), then the job's own. Master and environment come from spark-submit."""
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.appName(app_name).master(master or default_master()).enableHiveSupport()
-    for k, v in (extra or {}).items():
+    builder = SparkSession.builder.appName(app_name).enableHiveSupport()
+    for k, v in {**SPARK_SESSION_CONF, **(conf or {})}.items():
         builder = builder.config(k, v)
     return builder.getOrCreate()
 

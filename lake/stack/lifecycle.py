@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lake.runtime import config, probes, process, spark
 from lake.errors import LakeError
 from lake.stack.services import Service, all_services, by_name
-from lake.settings import Settings
+from lake.settings import HDFS_FOLDERS, Settings
 
 
 def _say(msg: str) -> None:
@@ -26,8 +26,7 @@ def hdfs_layout(s: Settings) -> str:
     from lake.runtime import hdfs_client
 
     c = hdfs_client.client(s)
-    for path in ("/lake/raw/tweets", "/lake/raw/_rejected/tweets", "/lake/warehouse", "/lake/system",
-                 "/lake/checkpoints", "/tmp"):
+    for path in HDFS_FOLDERS:
         c.makedirs(path)
     c.set_permission("/tmp", "1777")
     return "HDFS layout ready"

@@ -31,6 +31,7 @@ from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 from pyspark.sql.types import IntegerType, StructField, StructType  # noqa: E402
 
+from lake.runtime import spark as lake_spark  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
 from spark.transforms.schema import BRONZE_SCHEMA  # noqa: E402
 
@@ -101,9 +102,7 @@ def table_rows(spark: SparkSession, table: str) -> int | None:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     t0 = time.monotonic()
-    spark = (SparkSession.builder.appName(f"lake-bench-generate-{args.table}").enableHiveSupport()
-             .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.sql.orc.compression.codec", "zstd").getOrCreate())
+    spark = lake_spark.session(f"lake-bench-generate-{args.table}", {"spark.sql.orc.compression.codec": "zstd"})
     result = {"table": args.table, "rows_requested": args.rows}
     try:
         schema = args.table.split(".")[0]
