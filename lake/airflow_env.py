@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lake import versions
 from lake.runtime import probes
-from lake.errors import LakeError
+from lake.errors import LakeError, report
 from lake.runtime.probes import ProbeResult
 from lake.settings import Settings
 
@@ -260,10 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise LakeError(f"lake_batch for {day} failed (exit {r.returncode})", (r.stdout + r.stderr)[-3000:])
             print(f"lake_batch for ingest date {day}: success")
     except (LakeError, ValueError) as e:
-        print(f"lake.airflow_env: error: {e}", file=sys.stderr)
-        if isinstance(e, LakeError) and e.details:
-            print(e.details, file=sys.stderr)
-        return 1
+        return report("lake.airflow_env", e)
     return 0
 
 

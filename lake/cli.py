@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 
-from lake.errors import LakeError
+from lake.errors import LakeError, report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -145,10 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(e, GateFailed):
             print(f"lake: error: {e}", file=sys.stderr)
             return 6
-        print(f"lake: error: {e}", file=sys.stderr)
-        if e.details:
-            print(e.details, file=sys.stderr)
-        return 1
+        return report("lake", e)
     except KeyboardInterrupt:
         print("lake: interrupted", file=sys.stderr)
         return 130

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 
 from lake.pipeline import serving
 from lake.runtime import clients, probes
-from lake.errors import LakeError
+from lake.errors import LakeError, report
 from lake.settings import TOPIC_RAW, Settings
 
 QUERY_FILE = "demo/serving_tweets_once.sql"
@@ -102,10 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n   each tweet once, before and after: rows {total_before[1]} -> {total_after[1]}, "
                   f"distinct {total_before[2]} -> {total_after[2]} (more only if new tweets arrived meanwhile)")
     except (LakeError, probes.WaitTimeout) as e:
-        print(f"lake.demos.lambda_demo: error: {e}", file=sys.stderr)
-        if isinstance(e, LakeError) and e.details:
-            print(e.details, file=sys.stderr)
-        return 1
+        return report("lake.demos.lambda_demo", e)
     return 0
 
 
