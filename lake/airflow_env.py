@@ -56,7 +56,7 @@ def _lake_venv_site(s: Settings) -> Path:
 
 def spark_env(s: Settings) -> dict[str, str]:
     """What tasks need to run spark-submit (the Spark provider) and the lake's CLI: the same
-    environment lake/spark.py submit_env gives, computed without pyspark in this interpreter."""
+    environment lake/runtime/spark.py submit_env gives, computed without pyspark in this interpreter."""
     from lake.runtime import jvm
 
     spark_home = _lake_venv_site(s)

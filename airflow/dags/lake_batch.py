@@ -96,7 +96,7 @@ with DAG(
         retries=0,
     )
 
-    # 5. compaction of bronze's small files (the provider's spark-submit; the job is lake/compact.py's)
+    # 5. compaction of bronze's small files (the provider's spark-submit; the job is lake/pipeline/compact.py's)
     compact = SparkSubmitOperator(
         task_id="compact",
         conn_id=SPARK_CONN,

@@ -130,7 +130,7 @@ class Bench:
 
     @staticmethod
     def validation_rate(records: list) -> dict:
-        """Context: the sink's per-record check (ingestion/sink_check.py) alone, in this process, on the same payloads."""
+        """Context: the sink's per-record check (ingestion/sink/check.py) alone, in this process, on the same payloads."""
         from ingestion.sink.raw_sink import check_payload
 
         t0 = time.monotonic()

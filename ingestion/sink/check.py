@@ -8,7 +8,7 @@ that the top level is an object, but skips every member without building it:
 several times faster on tweets. It does not check UTF-8 inside strings, so
 non-ASCII values are decoded first (a C loop, cheap next to parsing).
 
-Strictness matches replay's (ingestion/replay.py): NaN/Infinity, lone
+Strictness matches replay's (ingestion/sources/replay.py): NaN/Infinity, lone
 surrogate escapes and control characters inside strings are invalid JSON.
 Rejects take the slow path (a full parse) only to name the reason.
 """

@@ -7,7 +7,7 @@ Layout (contracts.md):
 Ingest date and hour come from the Kafka record timestamp (set when it was
 produced), so a replay of the same offsets lands in the same folders.
 
-Exactly once, per Kafka partition, with a two-phase roll (ingestion/sink_roll.py):
+Exactly once, per Kafka partition, with a two-phase roll (ingestion/sink/roll.py):
 files are written under temporary names, the roll is marked complete with one
 atomic rename, the files are renamed into place, and only then is the offset
 after the range committed to Kafka. Recovery on every partition assignment
@@ -15,9 +15,9 @@ finishes complete rolls and drops incomplete ones.
 
 Speed (docs/ingestion-benchmark.md): a roll's files stream to HDFS while its
 records are consumed; finishing a roll (close, rename, commit) runs in worker
-threads, one at a time per partition (ingestion/sink_inflight.py), while the
+threads, one at a time per partition (ingestion/sink/inflight.py), while the
 main thread keeps consuming into fresh buffers; the per-record check does not
-build the JSON object (ingestion/sink_check.py).
+build the JSON object (ingestion/sink/check.py).
 
 When a partition rolls (roll_reason()): its buffer holds roll_bytes, or was
 opened roll_seconds (R) ago, or the sink has caught up with the partition

@@ -12,7 +12,7 @@ from lake.stack.service import Service
 
 
 class RawSink(Service):
-    """tweets.raw -> HDFS raw zone, exactly once (ingestion/sink.py)."""
+    """tweets.raw -> HDFS raw zone, exactly once (ingestion/sink/raw_sink.py)."""
 
     name = RAW_SINK
     port_keys = ()

@@ -35,7 +35,7 @@ from lake.runtime import spark as lake_spark  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
 from spark.transforms.schema import BRONZE_SCHEMA  # noqa: E402
 
-MAX_CHUNKS = 1024  # snowflake worker bits (ingestion/snowflake.py)
+MAX_CHUNKS = 1024  # snowflake worker bits (ingestion/sources/snowflake.py)
 # The base schema: bronze columns, created_date last, plus created_hour for the day/hour layout.
 BASE_SCHEMA = StructType([*BRONZE_SCHEMA.fields, StructField("created_hour", IntegerType(), False)])
 

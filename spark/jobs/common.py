@@ -1,5 +1,5 @@
 """What every lake Spark job shares: date arguments, the session, the code zip for executors,
-partition housekeeping and the one-line result the launcher (lake/build.py) parses.
+partition housekeeping and the one-line result the launcher (lake/pipeline/build.py) parses.
 
 Jobs are started by spark-submit with only their own folder on sys.path, so each job puts
 the repo root on sys.path before importing this module.
@@ -103,5 +103,5 @@ class timed:
 
 
 def emit(tag: str, result: dict) -> None:
-    """The job's result as one line `<TAG> {json}` on stdout, for lake/build.py."""
+    """The job's result as one line `<TAG> {json}` on stdout, for lake/pipeline/build.py."""
     print(f"{tag} " + json.dumps(result, sort_keys=True, default=str), flush=True)
