@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from benchmarks.speed.sandbox import SpeedSandbox, tweet_payloads
+from lake.demos.sandbox import SpeedSandbox, tweet_payloads
 from lake.demos import smoke
 from lake.runtime import clients
 

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from benchmarks.speed.sandbox import SpeedSandbox, ids_of, tweet_payloads
+from lake.demos.sandbox import SpeedSandbox, ids_of, tweet_payloads
 from lake import airflow_env
 from lake.pipeline import serving
 from lake.runtime import clients

@@ -16,7 +16,7 @@ import uuid
 import pytest
 from stack_ops import assert_started, kill9, lake_up
 
-from benchmarks.speed.sandbox import SpeedSandbox, ids_of, tweet_payloads
+from lake.demos.sandbox import SpeedSandbox, ids_of, tweet_payloads
 from lake.runtime import clients
 
 pytestmark = pytest.mark.integration
