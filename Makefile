@@ -128,7 +128,7 @@ bench: venv ## Query benchmark: layouts x access patterns on Trino, Spark SQL an
 	$(PY) -m benchmarks.query.run --scale $(SCALE) $(BENCH_ARGS)
 
 compact: venv ## Rewrite small files of a table's partitions into TARGET_MB files, atomically (TABLE=schema.table)
-	$(PY) -m lake.compact --table '$(TABLE)' --partitions '$(PARTITIONS)' --target-mb $(TARGET_MB) --grace-seconds $(GRACE)
+	$(PY) -m lake.pipeline.compact --table '$(TABLE)' --partitions '$(PARTITIONS)' --target-mb $(TARGET_MB) --grace-seconds $(GRACE)
 
 airflow: install ## Start only Airflow (api-server on 127.0.0.1:8090, scheduler, dag-processor); `make up` starts it too
 	$(LAKE) up postgres airflow-apiserver airflow-scheduler airflow-dag-processor
@@ -149,7 +149,7 @@ DEMO_COUNT ?= 20000
 demo: smoke ## Fresh machine to a working lake: install, up, smoke, ingest, queries, speed + batch paths
 	$(PY) -m ingestion --source synthetic --count $(DEMO_COUNT) --seed 2024
 	$(LAKE) demo-queries
-	$(PY) -m lake.lambda_demo
+	$(PY) -m lake.demos.lambda_demo
 
 # ---- tests ------------------------------------------------------------------
 test: install ## The test suite: unit tests, then integration tests against the real stack

@@ -15,7 +15,7 @@ import sys
 import time
 
 from ingestion import producer, topics
-from ingestion.replay import ReplayStats, SourceError
+from ingestion.sources.replay import ReplayStats, SourceError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,16 +35,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def _source(args, stats: ReplayStats):
     if args.source == "synthetic":
-        from ingestion import synthetic
+        from ingestion.sources import synthetic
 
         return synthetic.generate(args.count, seed=args.seed, days=args.days, fmt=args.format), args.count
     if args.source == "replay":
-        from ingestion.replay import replay
+        from ingestion.sources.replay import replay
 
         if not args.files:
             raise SourceError("SOURCE=replay needs FILES=<file or dir> ...")
         return replay(args.files, stats=stats), None
-    from ingestion import x_api
+    from ingestion.sources import x_api
 
     opts = x_api.options_from_env()
     if args.query:
@@ -92,10 +92,11 @@ def wait_landed(bootstrap: str, topic: str, group: str, target: dict[int, int], 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from lake import services, settings
+    from ingestion.sink import status as sink_status
+    from lake import settings
 
     s = settings.get()
-    sink = services.RawSink(s)
+    sink_log = s.log_file(settings.RAW_SINK, stdout=True)
     stats = ReplayStats()
     try:
         items, total = _source(args, stats)
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 3
     if args.rate:
-        from ingestion.pacing import paced
+        from ingestion.sources.pacing import paced
         from ingestion.records import Record
 
         items = paced(items, args.rate, counted=lambda i: isinstance(i, Record))
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ingest: error: {e}", file=sys.stderr)
         return 2
     if args.source == "x" and result.failed == 0 and getattr(stats, "newest_id", None):
-        from ingestion import x_api
+        from ingestion.sources import x_api
 
         opts = x_api.options_from_env()
         x_api.save_checkpoint(opts["checkpoint_path"], args.query or opts["query"], stats.newest_id)
@@ -133,13 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     land_s, landed = None, None
     if args.no_wait:
         pass
-    elif not sink.probe():
+    elif not sink_status.probe(s.status_file(settings.RAW_SINK)):
         print(f"ingest: warning: raw-sink is not running; records wait in Kafka until `make up` starts it",
               file=sys.stderr)
     else:
         try:
-            land_s = wait_landed(s.kafka_bootstrap, topics.RAW, "lake-raw-sink", after, args.land_timeout,
-                                 str(sink.log_file))
+            land_s = wait_landed(s.kafka_bootstrap, topics.RAW, settings.RAW_SINK_GROUP, after, args.land_timeout,
+                                 str(sink_log))
         except TimeoutError as e:
             print(f"ingest: error: {e}", file=sys.stderr)
             return 4

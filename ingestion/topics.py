@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-RAW = "tweets.raw"
-DLQ = "tweets.dlq"
+from lake.settings import TOPIC_DLQ as DLQ
+from lake.settings import TOPIC_RAW as RAW
 
 # One tweet is a few KiB; replay rejects anything over 1 MiB before Kafka sees it.
 MAX_MESSAGE_BYTES = 2 * 1024 * 1024

@@ -13,9 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lake import probes, versions
-from lake.errors import LakeError
-from lake.probes import ProbeResult
+from lake import versions
+from lake.runtime import probes
+from lake.errors import LakeError, report
+from lake.runtime.probes import ProbeResult
 from lake.settings import Settings
 
 DB_NAME = DB_ROLE = "airflow"
@@ -55,8 +56,8 @@ def _lake_venv_site(s: Settings) -> Path:
 
 def spark_env(s: Settings) -> dict[str, str]:
     """What tasks need to run spark-submit (the Spark provider) and the lake's CLI: the same
-    environment lake/spark.py submit_env gives, computed without pyspark in this interpreter."""
-    from lake import jvm
+    environment lake/runtime/spark.py submit_env gives, computed without pyspark in this interpreter."""
+    from lake.runtime import jvm
 
     spark_home = _lake_venv_site(s)
     lake_python = s.root / ".venv" / "bin" / "python"
@@ -180,19 +181,6 @@ def run(s: Settings, args: list[str], timeout: float = 600, check: bool = True) 
     return r
 
 
-def prepare_database(s: Settings) -> None:
-    """The airflow role and database in the stack's PostgreSQL, then `airflow db migrate` (idempotent)."""
-    from lake import secrets, services
-
-    pg = services.by_name(s, "postgres")
-    if not pg.probe():
-        raise LakeError("airflow: PostgreSQL is not running; `make up` starts it first")
-    pg.ensure_database(DB_ROLE, DB_NAME, secrets.airflow_db_password(s))
-    home(s).mkdir(parents=True, exist_ok=True)
-    (s.log_dir / "airflow").mkdir(parents=True, exist_ok=True)
-    run(s, ["db", "migrate"], timeout=900)
-
-
 def probe_component(s: Settings, component: str) -> ProbeResult:
     """Each component's status as the api-server's health endpoint reports it (metadatabase for the
     api-server itself; the scheduler's and dag-processor's heartbeats otherwise)."""
@@ -272,10 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise LakeError(f"lake_batch for {day} failed (exit {r.returncode})", (r.stdout + r.stderr)[-3000:])
             print(f"lake_batch for ingest date {day}: success")
     except (LakeError, ValueError) as e:
-        print(f"lake.airflow_env: error: {e}", file=sys.stderr)
-        if isinstance(e, LakeError) and e.details:
-            print(e.details, file=sys.stderr)
-        return 1
+        return report("lake.airflow_env", e)
     return 0
 
 

@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 
-from lake.errors import LakeError
+from lake.errors import LakeError, report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,7 +50,7 @@ def _build(s, args) -> int:
     import json
     from datetime import date
 
-    from lake import build
+    from lake.pipeline import build
 
     def day(v: str, flag: str) -> str:
         try:
@@ -84,71 +84,68 @@ def main(argv: list[str] | None = None) -> int:
     s = settings.get()
     try:
         if args.verb == "install":
-            from lake import install
+            from lake.stack import install
 
             install.install_all(s)
         elif args.verb == "render":
-            from lake import config
+            from lake.runtime import config
 
             for f in config.render_all(s):
                 print(f)
         elif args.verb == "up":
-            from lake import stack
+            from lake.stack import lifecycle as stack
 
             stack.up(s, only=args.services or None)
         elif args.verb == "run":
-            from lake import stack
+            from lake.stack import lifecycle as stack
 
             stack.run_foreground(s, args.service)
         elif args.verb == "probe":
-            from lake import stack
+            from lake.stack import lifecycle as stack
 
             return stack.probe_once(s, args.service)
         elif args.verb == "after-start":
-            from lake import services
+            from lake.stack import services
 
             services.by_name(s, args.service).after_start()
             print(f"{args.service}: set-up done")
         elif args.verb == "post-steps":
-            from lake import stack
+            from lake.stack import lifecycle as stack
 
             stack.post_steps(s, only=args.services or None)
         elif args.verb == "down":
-            from lake import stack
+            from lake.stack import lifecycle as stack
 
             stack.down(s)
         elif args.verb == "status":
-            from lake import stack
+            from lake.stack import lifecycle as stack
 
             return stack.status(s)
         elif args.verb == "logs":
-            from lake import stack
+            from lake.stack import lifecycle as stack
 
             return stack.logs(s, args.service, args.follow, args.lines)
         elif args.verb == "clean-data":
-            from lake import stack
+            from lake.stack import lifecycle as stack
 
             stack.clean_data(s, confirmed=args.yes or os.environ.get("CONFIRM") == "yes")
         elif args.verb == "build":
             return _build(s, args)
         elif args.verb == "demo-queries":
-            from lake import demo
+            from lake.demos import queries as demo
 
             demo.run(s)
         elif args.verb == "smoke":
-            from lake import smoke
+            from lake.demos import smoke
 
             smoke.run(s)
     except LakeError as e:
-        from lake.quality import GateFailed
+        from lake.pipeline.quality import GateFailed
 
         if isinstance(e, GateFailed):
             print(f"lake: error: {e}", file=sys.stderr)
             return 6
-        print(f"lake: error: {e}", file=sys.stderr)
-        if e.details:
-            print(e.details, file=sys.stderr)
-        return 1
+        return report("lake", e)
     except KeyboardInterrupt:
         print("lake: interrupted", file=sys.stderr)
         return 130

@@ -46,6 +46,34 @@ DEFAULT_PORTS = {
     "airflow": 8090,      # Airflow API server and UI (8080 is Trino's)
 }
 
+# Kafka topics (contracts.md). ingestion/topics.py holds their partitions and configs.
+TOPIC_RAW = "tweets.raw"
+TOPIC_DLQ = "tweets.dlq"
+
+# HDFS paths (contracts.md): the raw zone the sink lands in, its rejects, the sink's own state,
+# the speed layer's checkpoints, and the top-level folders `lake up` creates.
+RAW_ROOT = "/lake/raw/tweets"
+REJECTED_ROOT = "/lake/raw/_rejected/tweets"
+SINK_STATE_ROOT = "/lake/raw/_sink"
+SPEED_CHECKPOINTS = "/lake/checkpoints/speed"
+HDFS_FOLDERS = (RAW_ROOT, REJECTED_ROOT, "/lake/warehouse", "/lake/system", "/lake/checkpoints", "/tmp")
+
+# The speed layer's micro-batch trigger (LAKE_SPEED_TRIGGER_SECONDS moves it).
+SPEED_TRIGGER_SECONDS = 10.0
+
+# Options every SparkSession of the lake gets (lake/runtime/spark.py builder; spark-defaults.conf
+# sets the pruning one for the Thrift Server and spark-submit too). Hive Metastore 3.1 on PostgreSQL
+# fails to filter DATE partition keys ("operator does not exist: date = character varying"): list
+# the partitions and prune them in Spark.
+SPARK_SESSION_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.hive.metastorePartitionPruning": "false",
+}
+
+# The raw sink: its service name (pid, log and status files) and its Kafka consumer group.
+RAW_SINK = "raw-sink"
+RAW_SINK_GROUP = "lake-raw-sink"
+
 # Heaps sized so the whole stack idles well under 12 GiB on a 24 GiB, 2-core host
 # and leaves YARN room for Spark (platform-notes.md memory budget).
 DEFAULT_HEAPS_MB = {
@@ -98,6 +126,14 @@ class Settings:
     @property
     def secrets_dir(self) -> Path:
         return self.var / "secrets"
+
+    def log_file(self, service: str, stdout: bool = False) -> Path:
+        """A service's log: <name>.out when the launcher captures its stdout, else the daemon's own <name>.log."""
+        return self.log_dir / f"{service}.{'out' if stdout else 'log'}"
+
+    def status_file(self, service: str) -> Path:
+        """The JSON status a Python service (the raw sink, the speed layer) rewrites while it runs."""
+        return self.run_dir / f"{service}.status.json"
 
     @property
     def hadoop_conf_dir(self) -> Path:

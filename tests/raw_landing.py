@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ingestion import sink
-from lake import clients, ddl, hdfs_client
+from ingestion.sink import raw_sink as sink
+from lake.pipeline import ddl
+from lake.runtime import clients, hdfs_client
 
 TOPIC = "tweets.raw"
 

@@ -55,9 +55,9 @@ def parse_corpus(shared_data: Path) -> list[bytes]:
     """What bronze's parity tests parse: every record ingestion takes from the shared files, every
     raw line of the broken files and of the .jsonl files (the first 200 a file), a synthetic month
     in both formats, and a few hand-made bad lines."""
-    from ingestion import synthetic
+    from ingestion.sources import synthetic
     from ingestion.records import Record
-    from ingestion.replay import replay
+    from ingestion.sources.replay import replay
 
     out = [r.payload for r in replay([shared_data / "tweets"]) if isinstance(r, Record)]
     for f in sorted((shared_data / "tweets").rglob("*")):

@@ -96,7 +96,7 @@ with DAG(
         retries=0,
     )
 
-    # 5. compaction of bronze's small files (the provider's spark-submit; the job is lake/compact.py's)
+    # 5. compaction of bronze's small files (the provider's spark-submit; the job is lake/pipeline/compact.py's)
     compact = SparkSubmitOperator(
         task_id="compact",
         conn_id=SPARK_CONN,
@@ -125,7 +125,7 @@ with DAG(
     # 7. the watermark: serving.tweets now takes this date's tweets from silver
     @task(task_id="advance_watermark")
     def advance_watermark(**context):
-        from lake import serving
+        from lake.pipeline import serving
 
         rows = serving.advance_watermark(settings(), ingest_date(context), run_id=context["run_id"],
                                          dbs=serving.dbs_with_prefix(prefix(context)), run=trino_run)

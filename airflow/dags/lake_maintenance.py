@@ -3,10 +3,10 @@
     expire_speed -> compact_speed
 
 1. Retention: drop the speed days serving.tweets no longer serves from (the batch layer covers
-   them): lake/serving.py expire_speed, SQL in hive/dml/speed/.
+   them): lake/pipeline/serving.py expire_speed, SQL in hive/dml/speed/.
 2. Compaction: the stream writes one file set per micro-batch (8,640 a day at a 10 s trigger);
    closed days that the batch layer has not covered yet are rewritten into few files by the
-   lake's compaction job (lake/compact.py, `make compact`), through the Spark provider.
+   lake's compaction job (lake/pipeline/compact.py, `make compact`), through the Spark provider.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ with DAG(
 
     @task(task_id="expire_speed")
     def expire_speed():
-        from lake import serving
+        from lake.pipeline import serving
 
         days = serving.expire_speed(settings(), serving.dbs_with_prefix(SCHEMA_PREFIX), run=trino_run)
         print(f"speed retention: dropped {len(days)} day(s): {', '.join(days) or '-'}")

@@ -104,7 +104,7 @@ COLUMNS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ingestion import synthetic
+    from ingestion.sources import synthetic
     from spark.transforms import parse
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -35,7 +35,7 @@ ENGINE = "columnar"  # the only one since the per-row path's deletion; kept in r
 
 
 def payloads(count: int, seed: int, days: int, anchor: datetime) -> list[bytes]:
-    from ingestion import synthetic
+    from ingestion.sources import synthetic
 
     return [r.payload for r in synthetic.generate(count, seed=seed, days=days, anchor=anchor)]
 
@@ -44,7 +44,7 @@ def shared_payloads() -> list[bytes]:
     import os
 
     from ingestion.records import Record
-    from ingestion.replay import replay
+    from ingestion.sources.replay import replay
 
     shared = Path(os.environ.get("LAKE_SHARED_DATA", ROOT.parent / "shared" / "data")) / "tweets"
     return [r.payload for r in replay([shared]) if isinstance(r, Record)] if shared.is_dir() else []
@@ -106,14 +106,15 @@ class Sandbox:
         self.root = f"/lake/bench/build/{run}/raw"
 
     def dbs(self, engine: str):
-        from lake.layers import Databases
+        from lake.pipeline.layers import Databases
 
         return Databases(f"bench_build_{self.run}_{engine}_")
 
     def land(self, engine: str, day: str, lines: list[bytes], per_file: int) -> None:
         """Raw-sink files (topic+partition+first+last.jsonl) under <root>/<engine>/ingest_date=day/."""
-        from ingestion import sink
-        from lake import ddl, hdfs_client
+        from ingestion.sink import raw_sink as sink
+        from lake.pipeline import ddl
+        from lake.runtime import hdfs_client
 
         c = hdfs_client.client(self.s)
         for n, i in enumerate(range(0, len(lines), per_file)):
@@ -124,7 +125,7 @@ class Sandbox:
         ddl.apply_layer(self.s, "raw", RAW_DB=self.dbs(engine).raw, RAW_ROOT=f"{self.s.hdfs_uri}{self.root}/{engine}")
 
     def cleanup(self, engines) -> None:
-        from lake import clients, hdfs_client
+        from lake.runtime import clients, hdfs_client
 
         for engine in engines:
             for layer in ("gold", "silver", "ops", "bronze", "raw"):
@@ -138,7 +139,7 @@ class Sandbox:
 def build_case(box: Sandbox, name: str, day: str, tweets: int) -> dict:
     """One `make build` of an ingest date into the sandbox's `name` schemas; a build that fails is a
     result too (its error's first line and stderr's tail)."""
-    from lake import build
+    from lake.pipeline import build
     from lake.errors import LakeError
 
     engine = ENGINE

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from benchmarks.ingest import stats
 from ingestion import producer as lake_producer
-from ingestion import sink as sink_mod
+from ingestion.sink import raw_sink as sink_mod
 from ingestion.records import Record
 
 NAME = "produce -> visible in HDFS"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.ingest import stats
-from ingestion import synthetic
+from ingestion.sources import synthetic
 from ingestion.records import Record
 
 

@@ -87,7 +87,7 @@ def hdfs_ceiling(cons: dict, goal: float) -> list[str]:
 
 
 def sink_cpu(sink_runs: list[dict]) -> list[str]:
-    """The sink process's CPU from its first assignment to its stop (ingestion/proc_cpu.py), median of the runs."""
+    """The sink process's CPU from its first assignment to its stop (ingestion/sink/proc_cpu.py), median of the runs."""
     runs = [r for r in sink_runs if r.get("sink_cpu")]
     if not runs:
         return []

@@ -54,7 +54,8 @@ def _summaries(runs: list[dict], names: tuple, reference: str) -> tuple[dict, di
 
 class Bench:
     def __init__(self, case: cases.Case, out_dir: Path):
-        from lake import hdfs_client, jvm, settings
+        from lake import settings
+        from lake.runtime import hdfs_client, jvm
 
         self.case, self.out_dir = case, out_dir
         self.s = settings.get()
@@ -129,8 +130,8 @@ class Bench:
 
     @staticmethod
     def validation_rate(records: list) -> dict:
-        """Context: the sink's per-record check (ingestion/sink_check.py) alone, in this process, on the same payloads."""
-        from ingestion.sink import check_payload
+        """Context: the sink's per-record check (ingestion/sink/check.py) alone, in this process, on the same payloads."""
+        from ingestion.sink.raw_sink import check_payload
 
         t0 = time.monotonic()
         for r in records:
@@ -363,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def remove(stamp: str) -> int:
-    from lake import hdfs_client, settings
+    from lake import settings
+    from lake.runtime import hdfs_client
 
     s = settings.get()
     result = Sandbox(s.kafka_bootstrap, hdfs_client.client(s), stamp.lower()).cleanup()

@@ -38,7 +38,7 @@ def roll_timeline(log_text: str) -> list[tuple[float, float]]:
     """(start, end) of every finished roll, from the sink's "partition N: rolled offsets ..." lines, by start.
 
     A roll is: write its files under temporary names, mark it complete, rename
-    the files into place (ingestion/sink_roll.py). Rolls of different
+    the files into place (ingestion/sink/roll.py). Rolls of different
     partitions overlap. The line is logged once the offsets are committed, a
     few ms after the roll ended; end = log time, start = end - the roll's time.
     """

@@ -18,7 +18,9 @@ from pathlib import Path
 
 from benchmarks.ingest import machine
 from benchmarks.query.trino_run import Trino
-from lake import build, config, settings
+from lake import settings
+from lake.pipeline import build
+from lake.runtime import config
 
 HERE = Path(__file__).resolve().parent
 FORMS = ("raw", "star", "mart")

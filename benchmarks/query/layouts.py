@@ -15,8 +15,8 @@ from pathlib import Path
 
 from benchmarks.query.cases import Case, Layout
 from benchmarks.query.trino_run import Trino
-from lake import hdfs_client
-from lake.compact import NO_UI
+from lake.runtime import hdfs_client
+from lake.pipeline.compact import NO_UI
 from lake.errors import LakeError
 from lake.settings import Settings
 
@@ -39,7 +39,7 @@ def table_exists(tr: Trino, schema: str, table: str = TABLE) -> bool:
 
 def ensure_base(s: Settings, case: Case, tr: Trino, log=print) -> dict:
     """The base table (rows as the bronze build would make them) and the dims, built once per scale."""
-    from lake import spark as lake_spark
+    from lake.runtime import spark as lake_spark
 
     base, d = case.base_schema, case.data
     marker = f"{case.rows}/{d['seed']}/{d['days']}/{d['anchor']}"
@@ -166,7 +166,7 @@ def build_layout(s: Settings, case: Case, tr: Trino, layout: Layout, base_rows: 
             base_bytes(s, tr, case), case.compaction["target_mb"], case.compaction["min_files_per_core"] * cores())
         _spark_layout(s, case, layout, files)
         if layout.compact:
-            from lake import compact
+            from lake.pipeline import compact
 
             result = compact.compact(s, f"{schema}.{TABLE}", target_mb=case.compaction["target_mb"],
                                      min_files=case.compaction["min_files_per_core"] * cores(), grace_seconds=0)
@@ -197,7 +197,7 @@ def cores() -> int:
 
 
 def _spark_layout(s: Settings, case: Case, layout: Layout, files: int) -> None:
-    from lake import spark as lake_spark
+    from lake.runtime import spark as lake_spark
 
     args = ["--source", f"{case.base_schema}.{TABLE}", "--target", f"{case.schema(layout.name)}.{TABLE}",
             "--files", str(files)]
@@ -210,7 +210,7 @@ def _spark_layout(s: Settings, case: Case, layout: Layout, files: int) -> None:
 
 def location(s: Settings, schema: str, table: str = TABLE) -> str:
     """The table's HDFS location (path only), from the metastore through the Thrift Server."""
-    from lake import clients
+    from lake.runtime import clients
 
     for row in clients.hive(s, f"DESCRIBE FORMATTED {schema}.{table}"):
         if (row[0] or "").strip() == "Location":

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from benchmarks.query.layouts import TABLE, location
-from lake import hdfs_client
+from lake.runtime import hdfs_client
 from lake.settings import Settings
 
 

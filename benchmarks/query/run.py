@@ -129,7 +129,8 @@ def trino_version(tr: Trino) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from lake import jvm, settings
+    from lake import settings
+    from lake.runtime import jvm
     from lake import versions as lake_versions
 
     ap = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])

@@ -28,8 +28,9 @@ from pathlib import Path
 
 import yaml
 
-from benchmarks.speed.sandbox import SpeedSandbox, tweet_payloads
-from lake import clients, smoke
+from lake.demos.sandbox import SpeedSandbox, tweet_payloads
+from lake.demos import smoke
+from lake.runtime import clients
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS_ROOT = ROOT / "benchmarks" / "results"
@@ -51,7 +52,8 @@ def producer_max(box: SpeedSandbox, cfg: dict) -> dict:
     its own, after one untimed warm-up. The median counts. The topic is deleted afterwards, so the
     speed layer under test never sees these records."""
     from ingestion import producer as lake_producer
-    from ingestion import synthetic, topics
+    from ingestion import topics
+    from ingestion.sources import synthetic
 
     prefix = f"it.{box.tag}pm."
     topics.ensure(box.s.kafka_bootstrap, prefix=prefix)

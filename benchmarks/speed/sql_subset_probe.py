@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PYTHONPATH"] = f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}".rstrip(os.pathsep)
     from pyspark.sql import SparkSession
 
-    from ingestion import synthetic
+    from ingestion.sources import synthetic
     from spark.jobs import stream_speed as ss
     from spark.transforms import pii as pii_mod
 

@@ -43,7 +43,7 @@ def load_tweeteval(shared: Path) -> tuple[list[str], list[str]]:
 
 def synthetic_tweets(count: int, seed: int = 0) -> list[tuple[str, str, str]]:
     """(text, lang, planted sentiment) for `count` synthetic v2 tweets."""
-    from ingestion.synthetic import generate_with_truth
+    from ingestion.sources.synthetic import generate_with_truth
 
     out = []
     for record, truth in generate_with_truth(count, seed):
@@ -54,8 +54,8 @@ def synthetic_tweets(count: int, seed: int = 0) -> list[tuple[str, str, str]]:
 
 def synthetic_locations(count: int, seed: int = 0) -> list[tuple[str | None, str | None, str | None, str]]:
     """(place country_code, place full_name, author location, author's home country) per synthetic v2 tweet."""
-    from ingestion.synthetic import generate_with_truth
-    from ingestion import synthetic_vocab as vocab
+    from ingestion.sources.synthetic import generate_with_truth
+    from ingestion.sources import synthetic_vocab as vocab
 
     home_cc = {}
     for p in vocab.PLACES:

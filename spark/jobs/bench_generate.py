@@ -31,10 +31,11 @@ from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 from pyspark.sql.types import IntegerType, StructField, StructType  # noqa: E402
 
+from lake.runtime import spark as lake_spark  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
 from spark.transforms.schema import BRONZE_SCHEMA  # noqa: E402
 
-MAX_CHUNKS = 1024  # snowflake worker bits (ingestion/snowflake.py)
+MAX_CHUNKS = 1024  # snowflake worker bits (ingestion/sources/snowflake.py)
 # The base schema: bronze columns, created_date last, plus created_hour for the day/hour layout.
 BASE_SCHEMA = StructType([*BRONZE_SCHEMA.fields, StructField("created_hour", IntegerType(), False)])
 
@@ -76,7 +77,7 @@ def generate_chunk(args: argparse.Namespace, pii: pii_mod.Pii, payload_bytes):
     anchor = datetime.fromisoformat(args.anchor).replace(tzinfo=timezone.utc)
 
     def run(chunk: int):
-        from ingestion import synthetic
+        from ingestion.sources import synthetic
         from spark.transforms import parse
 
         n = chunk_rows(args.rows, args.chunks, chunk)
@@ -101,9 +102,7 @@ def table_rows(spark: SparkSession, table: str) -> int | None:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     t0 = time.monotonic()
-    spark = (SparkSession.builder.appName(f"lake-bench-generate-{args.table}").enableHiveSupport()
-             .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.sql.orc.compression.codec", "zstd").getOrCreate())
+    spark = lake_spark.session(f"lake-bench-generate-{args.table}", {"spark.sql.orc.compression.codec": "zstd"})
     result = {"table": args.table, "rows_requested": args.rows}
     try:
         schema = args.table.split(".")[0]

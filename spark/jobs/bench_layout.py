@@ -16,9 +16,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
+from pathlib import Path
 
-from pyspark.sql import SparkSession
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # spark-submit puts only this file's folder on sys.path
+    sys.path.insert(0, str(REPO))
+
+
+from lake.runtime import spark as lake_spark  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -37,9 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     t0 = time.monotonic()
-    spark = (SparkSession.builder.appName(f"lake-bench-layout-{args.target}").enableHiveSupport()
-             .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.sql.hive.metastorePartitionPruning", "false").getOrCreate())
+    spark = lake_spark.session(f"lake-bench-layout-{args.target}")
     try:
         src = spark.table(args.source)
         rows = src.count()

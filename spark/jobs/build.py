@@ -31,7 +31,7 @@ if str(REPO) not in sys.path:  # spark-submit puts only this file's folder on sy
 
 from pyspark.sql import functions as F  # noqa: E402
 
-from lake.layers import LAYERS  # noqa: E402
+from lake.pipeline.layers import LAYERS  # noqa: E402
 from spark.jobs import build_bronze, build_gold, build_silver, common  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
 
@@ -82,7 +82,7 @@ def created_dates_of(spark, bronze_db: str, ingest_dates: list[str]) -> list[str
 
 def run_gates(s, dbs, run_id: str, layer: str, ingest_dates, created_dates) -> bool:
     """A layer's gates through Trino, recorded; prints `GATES <layer> [...]`; True when all passed."""
-    from lake import layers
+    from lake.pipeline import layers
 
     found = layers.gates(s, dbs, run_id, layer, ingest_dates, created_dates)
     for g in found:
@@ -94,7 +94,8 @@ def run_gates(s, dbs, run_id: str, layer: str, ingest_dates, created_dates) -> b
 
 
 def main(argv: list[str] | None = None) -> int:
-    from lake import layers, quality, settings
+    from lake import settings
+    from lake.pipeline import layers, quality
 
     args = parse_args(argv)
     s = settings.get()

@@ -1,5 +1,5 @@
 """What every lake Spark job shares: date arguments, the session, the code zip for executors,
-partition housekeeping and the one-line result the launcher (lake/build.py) parses.
+partition housekeeping and the one-line result the launcher (lake/pipeline/build.py) parses.
 
 Jobs are started by spark-submit with only their own folder on sys.path, so each job puts
 the repo root on sys.path before importing this module.
@@ -54,18 +54,18 @@ def code_zip(tmp: Path) -> Path:
     return out
 
 
-def session(app: str):
-    from pyspark.sql import SparkSession
+BUILD_CONF = {  # the build's writes: replace exactly the partitions written, ORC with zstd
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "hive.exec.dynamic.partition.mode": "nonstrict",
+    "spark.sql.orc.compression.codec": "zstd",
+}
 
-    return (SparkSession.builder.appName(app).enableHiveSupport()
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
-            .config("hive.exec.dynamic.partition.mode", "nonstrict")
-            .config("spark.sql.orc.compression.codec", "zstd")
-            # Hive Metastore 3.1 on PostgreSQL fails to filter DATE partition keys ("operator does not
-            # exist: date = character varying"): list the partitions and prune them in Spark.
-            .config("spark.sql.hive.metastorePartitionPruning", "false")
-            .getOrCreate())
+
+def session(app: str):
+    """The build jobs' session: the lake's one factory (lake/runtime/spark.py) with the build's options."""
+    from lake.runtime import spark as lake_spark
+
+    return lake_spark.session(app, BUILD_CONF)
 
 
 def require_tables(spark, job: str, tables, layer_hint: str) -> None:
@@ -103,5 +103,5 @@ class timed:
 
 
 def emit(tag: str, result: dict) -> None:
-    """The job's result as one line `<TAG> {json}` on stdout, for lake/build.py."""
+    """The job's result as one line `<TAG> {json}` on stdout, for lake/pipeline/build.py."""
     print(f"{tag} " + json.dumps(result, sort_keys=True, default=str), flush=True)

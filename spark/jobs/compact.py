@@ -24,11 +24,19 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 import uuid
+from pathlib import Path
 
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # spark-submit puts only this file's folder on sys.path
+    sys.path.insert(0, str(REPO))
+
+from pyspark.sql import SparkSession  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
+
+from lake.runtime import spark as lake_spark  # noqa: E402
 
 FORMATS = {"orc": "orc", "parquet": "parquet"}
 HIDDEN = ("_", ".")
@@ -107,10 +115,7 @@ def _checksum(df):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     t0 = time.monotonic()
-    spark = (SparkSession.builder.appName(f"lake-compact-{args.table}").enableHiveSupport()
-             .config("spark.sql.session.timeZone", "UTC")
-             # Hive Metastore 3.1 on PostgreSQL cannot filter DATE partition keys (platform trap)
-             .config("spark.sql.hive.metastorePartitionPruning", "false").getOrCreate())
+    spark = lake_spark.session(f"lake-compact-{args.table}")
     try:
         result = run(spark, args)
     finally:

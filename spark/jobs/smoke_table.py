@@ -7,8 +7,14 @@ Thrift Server can read it.
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-from pyspark.sql import SparkSession
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # spark-submit puts only this file's folder on sys.path
+    sys.path.insert(0, str(REPO))
+
+from lake.runtime import spark as lake_spark  # noqa: E402
 
 SCHEMA = "id BIGINT, name STRING, amount DOUBLE"
 
@@ -19,7 +25,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1000)
     args = ap.parse_args()
 
-    spark = SparkSession.builder.appName(f"lake-smoke-{args.schema}").enableHiveSupport().getOrCreate()
+    spark = lake_spark.session(f"lake-smoke-{args.schema}")
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {args.schema}")
     # A Hive-format table (STORED AS ORC), not a Spark data-source table, so that
     # Trino and Beeline see the same table definition.

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from lake import hdfs_client, settings, smoke, stack
+from lake import settings
+from lake.demos import smoke
+from lake.runtime import hdfs_client
+from lake.stack import lifecycle as stack
 from lake.errors import LakeError
 from lake.settings import Settings
 

@@ -7,7 +7,8 @@ import subprocess
 import sys
 import time
 
-from lake import process, services
+from lake.runtime import process
+from lake.stack import services
 from lake.settings import ROOT, Settings
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from lake import airflow_env, probes, services
+from lake import airflow_env
+from lake.runtime import probes
+from lake.stack import services
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +29,7 @@ def test_airflow_components_are_healthy_and_on_loopback(lake):
         assert svc.daemon.pid() is not None, f"{name} is not running (make up starts it)"
         probes.wait_for(svc.probe, 120, name)
     assert probes.port_open("127.0.0.1", lake.ports["airflow"])
-    from lake import process
+    from lake.runtime import process
 
     owner = process.listener_pid(lake.ports["airflow"])
     assert owner is not None

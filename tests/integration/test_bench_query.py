@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from benchmarks.query import cases
-from lake import hdfs_client
+from lake.runtime import hdfs_client
 from lake.settings import ROOT
 
 pytestmark = pytest.mark.timeout(900)

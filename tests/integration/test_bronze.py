@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from ingestion import synthetic
+from ingestion.sources import synthetic
 from ingestion.records import Record
-from ingestion.replay import replay
-from lake import clients, ddl, hdfs_client, spark
+from ingestion.sources.replay import replay
+from lake.pipeline import ddl
+from lake.runtime import clients, hdfs_client, spark
 from spark.transforms import pii
 from tests import raw_landing
 from tests.pii_identifiers import identifiers, strings

@@ -20,10 +20,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ingestion import synthetic
+from ingestion.sources import synthetic
 from ingestion.records import Record
-from ingestion.replay import replay
-from lake import build, clients, ddl, hdfs_client
+from ingestion.sources.replay import replay
+from lake.pipeline import build, ddl
+from lake.runtime import clients, hdfs_client
 from spark.transforms import pii
 from spark.transforms.schema import SILVER_SCHEMA
 from tests.pii_identifiers import identifiers, strings

@@ -8,7 +8,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from lake import clients, compact, hdfs_client
+from lake.pipeline import compact
+from lake.runtime import clients, hdfs_client
 
 pytestmark = pytest.mark.timeout(900)
 PARTS, INSERTS, ROWS = 2, 8, 500

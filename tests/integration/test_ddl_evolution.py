@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from lake import clients, ddl
+from lake.pipeline import ddl
+from lake.runtime import clients
 
 pytestmark = pytest.mark.integration
 

@@ -1,7 +1,8 @@
 """HDFS and YARN are live, and a Spark job submitted to YARN finishes."""
 from __future__ import annotations
 
-from lake import hdfs_client, probes, smoke
+from lake.demos import smoke
+from lake.runtime import hdfs_client, probes
 
 
 def _nn_jmx(s, bean):

@@ -20,9 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from ingestion import producer, sink as sink_mod, synthetic, topics
-from ingestion.replay import ReplayStats, replay
-from lake import clients, ddl, hdfs_client
+from ingestion import producer, topics
+from ingestion.sink import raw_sink as sink_mod
+from ingestion.sources import synthetic
+from ingestion.sources.replay import ReplayStats, replay
+from lake.pipeline import ddl
+from lake.runtime import clients, hdfs_client
 from lake.settings import ROOT
 from tests.shared_tweets import KNOWN_BAD, expected_records
 
@@ -228,7 +231,7 @@ def test_kill9_of_the_sink_mid_stream_loses_and_duplicates_nothing(lake, box, si
     result: dict = {}
 
     def produce_slowly():
-        from ingestion.pacing import paced
+        from ingestion.sources.pacing import paced
 
         result["stats"] = producer.produce(paced(synthetic.generate(n, seed=42), 1500), lake.kafka_bootstrap,
                                            source="synthetic", prefix=box.prefix)

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from ingestion.sink_roll import Layout, OpenRoll, RollStore, SinkError, file_name, range_name
-from lake import hdfs_client
+from ingestion.sink.roll import Layout, OpenRoll, RollStore, SinkError, file_name, range_name
+from lake.runtime import hdfs_client
 
 TOPIC = "it.tweets.raw"
 DAY = "2026-11-23"

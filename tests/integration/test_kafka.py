@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from confluent_kafka.admin import AdminClient
 
-from lake import smoke
+from lake.demos import smoke
 
 
 def test_produce_consume_round_trip(lake, sandbox):

@@ -25,8 +25,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from benchmarks.speed.sandbox import SpeedSandbox, ids_of, tweet_payloads
-from lake import airflow_env, clients, serving
+from lake.demos.sandbox import SpeedSandbox, ids_of, tweet_payloads
+from lake import airflow_env
+from lake.pipeline import serving
+from lake.runtime import clients
 from spark.transforms import parse
 
 pytestmark = [pytest.mark.integration, pytest.mark.lambda_e2e]

@@ -9,7 +9,8 @@ import uuid
 import pytest
 from stack_ops import assert_started, kill9, lake_up
 
-from lake import clients, hdfs_client, services
+from lake.runtime import clients, hdfs_client
+from lake.stack import services
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from lake import process, services
+from lake.runtime import process
+from lake.stack import services
 
 # metastore: HMS 3.1.3 binds its Thrift port to the wildcard address (hadoop-cluster/etc/hive/metastore-site.xml)
 WILDCARD_ALLOWED = {"metastore"}

@@ -16,8 +16,8 @@ import uuid
 import pytest
 from stack_ops import assert_started, kill9, lake_up
 
-from benchmarks.speed.sandbox import SpeedSandbox, ids_of, tweet_payloads
-from lake import clients
+from lake.demos.sandbox import SpeedSandbox, ids_of, tweet_payloads
+from lake.runtime import clients
 
 pytestmark = pytest.mark.integration
 

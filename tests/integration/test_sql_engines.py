@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from lake import clients, smoke
+from lake.demos import smoke
+from lake.runtime import clients
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 import sys
 
-from lake import quality
-from lake.build import Report
+from lake.pipeline import quality
+from lake.pipeline.build import Report
 from lake.settings import ROOT
 
 sys.path.insert(0, str(ROOT / "airflow" / "dags"))
@@ -40,7 +40,7 @@ def test_only_run_ids_reach_the_sql():
 
 
 def test_the_demo_names_what_failed_in_a_long_dags_test_log():
-    from lake.lambda_demo import failure_lines
+    from lake.demos.lambda_demo import failure_lines
 
     log = "\n".join(
         ["[info] Command exited with return code 99", "[info] Skipping task."]

@@ -9,7 +9,7 @@ from spark.transforms import parse
 
 def test_one_date_rewrite_keeps_the_tweet_and_moves_only_its_creation(shared_data):
     from ingestion.records import Record
-    from ingestion.replay import replay
+    from ingestion.sources.replay import replay
 
     payloads = [r.payload for r in replay([shared_data / "tweets"]) if isinstance(r, Record)][:300]
     meta = {"ingest_date": "2030-02-03", "ingest_hour": "00", "source_file": "f", "kafka_partition": 0,

@@ -220,7 +220,7 @@ def test_bench_readers_fetch_like_the_sink():
     import yaml
 
     from benchmarks.ingest.consumers import librdkafka_settings
-    from ingestion.sink import FETCH_SETTINGS
+    from ingestion.sink.raw_sink import FETCH_SETTINGS
 
     cases = yaml.safe_load((Path(__file__).parents[2] / "benchmarks/ingest/cases.yaml").read_text())
     spelled = librdkafka_settings(cases["common"]["consumer"])

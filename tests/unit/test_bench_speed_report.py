@@ -106,7 +106,7 @@ def test_fresh_payloads_are_the_bytes_json_dumps_gives_for_the_tweet_with_its_ne
     import itertools
     import json
 
-    from benchmarks.speed.sandbox import tweet_payloads
+    from lake.demos.sandbox import tweet_payloads
 
     base = [json.loads(v) for _, v in tweet_payloads(3, 41)]
     for i, (key, value) in enumerate(itertools.islice(run.fresh_payloads(seed=41, distinct=3), 6)):

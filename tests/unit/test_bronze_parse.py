@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestion import sink, synthetic
+from ingestion.sink import raw_sink as sink
+from ingestion.sources import synthetic
 from ingestion.records import Record
-from ingestion.replay import replay
+from ingestion.sources.replay import replay
 from spark.transforms import parse, pii
 from spark.transforms.schema import BRONZE_SCHEMA, LOADED_FILES_SCHEMA, REJECTED_SCHEMA
 

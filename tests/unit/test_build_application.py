@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from lake import build, layers, quality
+from lake.pipeline import build, layers, quality
 from lake.errors import LakeError
 from spark.jobs import build as job
 

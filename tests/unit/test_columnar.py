@@ -8,7 +8,7 @@ import math
 import pyarrow as pa
 import pytest
 
-from ingestion import synthetic
+from ingestion.sources import synthetic
 from spark.transforms import columnar, parse, pii, silver
 from spark.transforms.schema import BRONZE_SCHEMA, REJECTED_SCHEMA, SILVER_SCHEMA
 from tests.shared_tweets import parse_corpus

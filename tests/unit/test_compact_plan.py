@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lake import compact as lake_compact
+from lake.pipeline import compact as lake_compact
 from spark.jobs import compact
 
 MIB = 2**20

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lake import airflow_env, secrets, services, settings
+from lake import airflow_env, secrets, settings
+from lake.stack import services
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "hadoop-cluster" / "docker-compose.yml"
@@ -235,7 +236,7 @@ def test_each_service_runs_and_probes_itself_through_the_lake_cli(svcs):
         assert _deps(init).get(name) == "service_healthy", name
         assert init.get("restart") == "no", name
     # The init containers together run every set-up step `lake up` runs between services.
-    from lake.stack import POST_STEPS
+    from lake.stack.lifecycle import POST_STEPS
 
     covered = set()
     for name in ("lake-init", "lake-init-ingest"):

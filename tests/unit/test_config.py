@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lake import config, settings
+from lake import settings
+from lake.runtime import config
 
 
 @pytest.fixture

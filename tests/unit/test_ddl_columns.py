@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lake import ddl, settings
+from lake import settings
+from lake.pipeline import ddl
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -92,7 +92,7 @@ def test_lowercase_codes_in_prose_do_not_count():
 
 
 def test_every_synthetic_location_resolves_to_its_home_country():
-    from ingestion import synthetic_vocab as vocab
+    from ingestion.sources import synthetic_vocab as vocab
 
     for place in vocab.PLACES:
         for alias in place[5]:

@@ -141,7 +141,7 @@ def test_synthetic_agreement_floor():
 
 
 def test_every_planted_lexicon_word_carries_its_polarity():
-    from ingestion import synthetic_vocab as vocab
+    from ingestion.sources import synthetic_vocab as vocab
 
     for lang, sides in vocab.LEXICON.items():
         for polarity, words in sides.items():

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ingestion.framing import iter_units
+from ingestion.sources.framing import iter_units
 
 CAP, KEEP = 1000, 64
 TRICKY = [

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.pacing import paced
+from ingestion.sources.pacing import paced
 
 
 class FakeClock:

@@ -10,7 +10,7 @@ import pytest
 
 from ingestion import records
 from ingestion.records import RAW_CAP, Record, Rejected
-from ingestion.replay import ReplayStats, SourceError, items_from_json, replay
+from ingestion.sources.replay import ReplayStats, SourceError, items_from_json, replay
 
 V2_TWEET = {"id": "1500000000000000001", "text": "olá #Santander", "author_id": "42", "lang": "pt"}
 V1_TWEET = {"id": 1500000000000000002, "id_str": "1500000000000000002", "text": "hola",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.records import Record, Rejected
-from ingestion.replay import ReplayStats, expand_paths, replay
+from ingestion.sources.replay import ReplayStats, expand_paths, replay
 
 from tests.shared_tweets import BROKEN, KNOWN_BAD, V1, V2, independent_units  # noqa: F401
 

@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-import ingestion.sink as sink_module
+import ingestion.sink.raw_sink as sink_module
 
-from ingestion.sink import CAUGHT_UP_FLOOR_EXEMPT_SHARE, CAUGHT_UP_MIN_SECONDS, RawSink, SinkConfig, _Buffer, check_payload, next_check_in, \
+from ingestion.sink.raw_sink import CAUGHT_UP_FLOOR_EXEMPT_SHARE, CAUGHT_UP_MIN_SECONDS, RawSink, SinkConfig, _Buffer, check_payload, next_check_in, \
     roll_reason
-from ingestion.sink_inflight import InFlight
-from ingestion.sink_roll import Layout, chunk_frame, SinkError, file_name, parse_file_name, parse_range_name, range_name
+from ingestion.sink.inflight import InFlight
+from ingestion.sink.roll import Layout, chunk_frame, SinkError, file_name, parse_file_name, parse_range_name, range_name
 
 
 # ---------------------------------------------------------------- check_payload
@@ -241,7 +241,7 @@ class _RecordingRoll:
 
 
 def test_consumed_records_are_cut_into_segments_that_never_go_back_an_hour(monkeypatch):
-    import ingestion.sink as sink_mod
+    import ingestion.sink.raw_sink as sink_mod
 
     monkeypatch.setattr(sink_mod, "OpenRoll", _RecordingRoll)
     sink = RawSink(SinkConfig(bootstrap="127.0.0.1:1", webhdfs_url="http://127.0.0.1:1", hdfs_user="u"))

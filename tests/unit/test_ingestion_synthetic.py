@@ -11,11 +11,11 @@ from itertools import islice
 
 import pytest
 
-from ingestion import snowflake, synthetic
-from ingestion import synthetic_vocab as vocab
+from ingestion.sources import snowflake, synthetic
+from ingestion.sources import synthetic_vocab as vocab
 from ingestion.records import Record
-from ingestion.replay import ReplayStats, replay
-from ingestion.synthetic import DEFAULT_ANCHOR, generate, generate_with_truth
+from ingestion.sources.replay import ReplayStats, replay
+from ingestion.sources.synthetic import DEFAULT_ANCHOR, generate, generate_with_truth
 
 N = 20_000
 DAYS = 14

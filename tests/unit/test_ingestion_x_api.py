@@ -18,11 +18,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ingestion import x_api
+from ingestion.sources import x_api
 from ingestion.records import Record, Rejected
-from ingestion.replay import SourceError, items_from_json
-from ingestion.x_api import (AuthError, CollectStats, MissingTokenError, XSourceError, collect,
-                             load_checkpoint, save_checkpoint)
+from ingestion.sources.replay import SourceError, items_from_json
+from ingestion.sources.x_api import (AuthError, CollectStats, MissingTokenError, XSourceError, collect,
+                                     load_checkpoint, save_checkpoint)
 
 TOKEN = "test-bearer-token"
 ROUTE = "/2/tweets/search/recent"

@@ -5,7 +5,8 @@ import zipfile
 
 import pytest
 
-from lake import install, settings
+from lake import settings
+from lake.stack import install
 from lake.errors import LakeError
 
 

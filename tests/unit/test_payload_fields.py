@@ -7,7 +7,7 @@ import typing
 import msgspec
 import pytest
 
-from ingestion import synthetic
+from ingestion.sources import synthetic
 from spark.transforms import parse, payload_fields
 from tests.shared_tweets import parse_corpus
 

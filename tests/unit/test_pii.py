@@ -10,9 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from ingestion import synthetic
+from ingestion.sources import synthetic
 from ingestion.records import Record
-from ingestion.replay import replay
+from ingestion.sources.replay import replay
 from lake import secrets
 from spark.transforms import parse, pii
 from tests.pii_identifiers import identifiers, strings

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lake import probes
+from lake.runtime import probes
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from ingestion import proc_cpu
-from ingestion.sink import RawSink, SinkConfig
+from ingestion.sink import proc_cpu
+from ingestion.sink.raw_sink import RawSink, SinkConfig
 
 
 def _spin(seconds: float) -> None:

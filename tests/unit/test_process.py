@@ -7,9 +7,11 @@ import time
 
 import pytest
 
-from lake import process, settings, stack
+from lake import settings
+from lake.runtime import process
+from lake.stack import lifecycle as stack
 from lake.errors import LakeError
-from lake.services import Trino
+from lake.stack.trino import Trino
 
 
 def test_start_marks_pid_and_stop_kills(tmp_path):
@@ -71,7 +73,7 @@ def test_tail_reads_last_lines(tmp_path):
 
 
 def test_missing_jdk_is_one_clear_error(monkeypatch):
-    from lake import jvm
+    from lake.runtime import jvm
 
     jvm.java17_home.cache_clear()
     monkeypatch.delenv("LAKE_JAVA17_HOME", raising=False)

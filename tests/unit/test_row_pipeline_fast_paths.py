@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ingestion import synthetic
+from ingestion.sources import synthetic
 from ingestion.records import Record
-from ingestion.replay import replay
+from ingestion.sources.replay import replay
 from spark.enrich import sentiment
 from spark.transforms import parse, pii, silver
 

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from ingestion import synthetic
+from ingestion.sources import synthetic
 from spark.enrich import evaluate, sentiment, sentiment_batch
 from spark.enrich.sentiment_batch import scores
 

@@ -9,8 +9,9 @@ import pytest
 from pyspark.sql.types import _make_type_verifier
 
 from ingestion.records import Record
-from ingestion.replay import replay
-from lake import build, cli, quality
+from ingestion.sources.replay import replay
+from lake import cli
+from lake.pipeline import build, quality
 from lake.errors import LakeError
 from spark.enrich import words
 from spark.jobs import build_gold, build_silver, common
@@ -154,7 +155,8 @@ def test_sql_date_lists():
 
 @pytest.mark.parametrize("layer", build.LAYERS)
 def test_gate_files_render_with_every_parameter(layer):
-    from lake import config, settings
+    from lake import settings
+    from lake.runtime import config
 
     s = settings.get()
     files = quality.gate_files(s, layer)

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ingestion import sink, synthetic
+from ingestion.sink import raw_sink as sink
+from ingestion.sources import synthetic
 from spark.jobs import stream_speed
 from spark.transforms import parse, pii, silver
 from spark.transforms.schema import REJECTED_SCHEMA, SILVER_SCHEMA

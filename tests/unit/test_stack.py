@@ -6,9 +6,11 @@ import sys
 
 import pytest
 
-from lake import probes, process, settings, stack
+from lake import settings
+from lake.runtime import probes, process
+from lake.stack import lifecycle as stack
 from lake.errors import LakeError
-from lake.services import Service
+from lake.stack.service import Service
 
 
 def _free_port() -> int:

@@ -18,7 +18,7 @@ def test_spark_maven_version_matches_pyspark():
 
 def test_poms_take_versions_only_from_properties():
     # A literal version in a pom would be a second place to pin it.
-    from lake.install import MAVEN_LIBS
+    from lake.stack.install import MAVEN_LIBS
     from lake.settings import ROOT
 
     for lib in MAVEN_LIBS:

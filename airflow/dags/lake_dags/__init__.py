@@ -22,7 +22,7 @@ LAKE_PYTHON = os.environ.get("LAKE_PYTHON", str(LAKE_ROOT / ".venv" / "bin" / "p
 TRINO_CONN = "lake_trino"
 SPARK_CONN = "lake_spark"
 WEBHDFS_CONN = "lake_webhdfs"
-# Exit status of `python -m lake build` when a quality gate failed (lake/quality.py GateFailed):
+# Exit status of `python -m lake build` when a quality gate failed (lake/pipeline/quality.py GateFailed):
 # retrying cannot help, so the task fails at once and the run shows the gate's one-line message.
 GATE_FAILED_EXIT = 6
 
@@ -83,8 +83,8 @@ def settings():
     return settings_mod.get()
 
 
-# `lake build`'s last line (lake/build.py): "== build <run id> done in ...". The run id is
-# lake/quality.py new_run_id(): a UTC stamp and a random suffix, carried by every gate the build records.
+# `lake build`'s last line (lake/pipeline/build.py): "== build <run id> done in ...". The run id is
+# lake/pipeline/quality.py new_run_id(): a UTC stamp and a random suffix, carried by every gate the build records.
 _BUILD_DONE = re.compile(r"== build (\d{8}T\d{6}Z-[0-9a-f]+) done")
 
 

@@ -1,4 +1,4 @@
--- ops.quality_checks: one row per data-quality gate evaluated by a build (lake/quality.py).
+-- ops.quality_checks: one row per data-quality gate evaluated by a build (lake/pipeline/quality.py).
 -- Answers: "did the build of layer X for these partitions pass its gates, and with what figures?"
 -- Appended, never rewritten: the history of every build's checks.
 -- Parameters: OPS_DB.

@@ -7,7 +7,7 @@
 -- author_key into SILVER_BUCKETS buckets with Hive's bucketing_version 1 (Hive hash, the hash
 -- Trino and Hive both compute; an author lookup reads one bucket file per day), and sorted by
 -- created_at inside each file (ORC min/max stats then skip stripes for time ranges).
--- Written by Trino (lake/build.py publishes silver.tweets_stage): Spark cannot write Hive-hash
+-- Written by Trino (lake/pipeline/build.py publishes silver.tweets_stage): Spark cannot write Hive-hash
 -- buckets that Trino trusts. Spark, Beeline and PyHive read it as an ordinary partitioned table.
 -- Parameters: SILVER_DB, SILVER_BUCKETS.
 CREATE TABLE IF NOT EXISTS hive.${SILVER_DB}.tweets (

@@ -1,6 +1,6 @@
 -- engine: trino
 -- ops.batch_watermarks for the ingest dates INGEST_DATES: what silver now covers, per raw slot and
--- Kafka partition. Run after a build passed its gates (lake/serving.py), for the date built and every
+-- Kafka partition. Run after a build passed its gates (lake/pipeline/serving.py), for the date built and every
 -- date already watermarked: a later date's build can supersede rows of earlier dates (latest ingest
 -- wins), and recomputing them all keeps the table independent of the order dates were built in.
 -- Two statements: the dates' old rows go (whole-partition deletes), then the new ones; between them

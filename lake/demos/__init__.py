@@ -1,0 +1,1 @@
+"""What `make demo` and `make smoke` show: the smoke run, the demo queries, the lambda story."""

@@ -1,0 +1,1 @@
+"""The stack: one service class per daemon, the lifecycle (`lake up/down/status/logs`) and the install."""

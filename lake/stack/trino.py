@@ -1,0 +1,57 @@
+"""Trino: the SQL engine users query, with the `hive` and `tpch` catalogs."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from lake import versions
+from lake.runtime import jvm, probes
+from lake.runtime.probes import ProbeResult
+from lake.runtime.process import marker
+from lake.stack.service import Service
+
+
+class Trino(Service):
+    name = "trino"
+    port_keys = ("trino",)
+    web_port_key = "trino"
+    web_path = "/ui/"
+    start_timeout = 240
+
+    @property
+    def home(self) -> Path:
+        return self.s.lib_dir / f"trino-server-{versions.maven('trino')}"
+
+    @property
+    def etc(self) -> Path:
+        return self.s.conf_dir / "trino" / "etc"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["JAVA_HOME"] = str(jvm.trino_java().parent.parent)
+        return env
+
+    def argv(self) -> list[str]:
+        # What Trino's bin/launcher does, minus its Python 2 era wrapper: jvm.config
+        # lines are JVM options and node.properties entries become system properties.
+        def lines(name: str) -> list[str]:
+            return [ln.strip() for ln in (self.etc / name).read_text().splitlines()
+                    if ln.strip() and not ln.lstrip().startswith("#")]
+
+        return [str(jvm.trino_java()), f"-D{marker(self.name)}", *lines("jvm.config"),
+                *[f"-D{ln}" for ln in lines("node.properties")],
+                f"-Dconfig={self.etc / 'config.properties'}",
+                f"-Dlog.levels-file={self.etc / 'log.properties'}",
+                f"-Dplugin.dir={self.home / 'plugin'}",
+                "-cp", f"{self.home}/lib/*", "io.trino.server.TrinoServer"]
+
+    def prepare(self) -> None:
+        # Trino fails with an opaque Guice error, not a clear one, when node.data-dir is missing.
+        (self.s.data_dir / "trino").mkdir(parents=True, exist_ok=True)
+
+    def cwd(self) -> Path | None:
+        return self.home  # Trino resolves its secrets-plugin dir relative to the working dir
+
+    def probe(self) -> ProbeResult:
+        url = f"{self.s.trino_url}/v1/info"
+        return probes.http_check(url, lambda b: (b.get("starting") is False, f"starting={b.get('starting')}"))
