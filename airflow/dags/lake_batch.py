@@ -22,11 +22,12 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from lake_dags import (DEFAULT_ARGS, LAKE_PYTHON, LAKE_ROOT, SCHEMA_PREFIX, SPARK_CONN, TRINO_CONN, WEBHDFS_CONN,
                        build_gates_filter, ingest_date, run_lake, settings, trino_run)
+from lake.settings import RAW_ROOT  # noqa: E402 - stdlib-only; importable once lake_dags put the repo on sys.path
 
 DATE = "{{ data_interval_start.strftime('%Y-%m-%d') }}"
 # Run parameters, so a run carries where it builds (tests: `airflow dags test ... -c '{"schema_prefix": ...}'`);
 # whoever executes the run's tasks, dags test or the scheduler, then uses the same schemas.
-PARAMS = {"schema_prefix": SCHEMA_PREFIX, "raw_root": os.environ.get("LAKE_RAW_ROOT", "/lake/raw/tweets")}
+PARAMS = {"schema_prefix": SCHEMA_PREFIX, "raw_root": os.environ.get("LAKE_RAW_ROOT", RAW_ROOT)}
 PREFIX = "{{ params.schema_prefix }}"
 BUILD_TASKS = ("bronze", "silver", "gold")  # their return values are `lake build`'s summary lines
 

@@ -63,42 +63,32 @@ def declared_columns(stmt: str) -> tuple[str, list[tuple[str, str]]] | None:
     return m.group(1), [(d.split()[0].strip("`").lower(), d) for d in _top_level_split(body) if d]
 
 
-def _until_closing(text: str) -> str | None:
-    """text up to the ')' that closes an already open '(' (nesting and quotes respected)."""
-    depth, quote = 1, None
+def _outside_quotes(text: str):
+    """(index, char, nesting depth) of each character outside quotes; <> and () nest (ARRAY<STRUCT<...>>,
+    DECIMAL(10, 2)). The depth is counted before the character itself."""
+    depth, quote = 0, None
     for i, ch in enumerate(text):
         if quote:
             quote = None if ch == quote else quote
         elif ch in "'\"":
             quote = ch
-        elif ch in "<(":
-            depth += 1
-        elif ch in ">)":
-            depth -= 1
-            if depth == 0:
-                return text[:i]
+        else:
+            yield i, ch, depth
+            depth += (ch in "<(") - (ch in ">)")
+
+
+def _until_closing(text: str) -> str | None:
+    """text up to the ')' that closes an already open '('."""
+    for i, ch, depth in _outside_quotes(text):
+        if ch == ")" and depth == 0:
+            return text[:i]
     return None
 
 
 def _top_level_split(body: str) -> list[str]:
     """Column definitions: split on commas outside <>, () and quotes (STRUCT<a:INT, b:INT>, COMMENT 'x, y')."""
-    out, depth, quote, cur = [], 0, None, []
-    for ch in body:
-        if quote:
-            quote = None if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "<(":
-            depth += 1
-        elif ch in ">)":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            out.append("".join(cur).strip())
-            cur = []
-            continue
-        cur.append(ch)
-    out.append("".join(cur).strip())
-    return out
+    cuts = [i for i, ch, depth in _outside_quotes(body) if ch == "," and depth == 0]
+    return [body[a + 1:b].strip() for a, b in zip([-1] + cuts, cuts + [len(body)])]
 
 
 def add_missing_columns(s: Settings, stmts: list[str]) -> list[str]:

@@ -1,6 +1,6 @@
 """What the build does outside Spark, between its Spark steps: schema names, the silver publish
 through Trino and each layer's quality gates. The build's driver (spark/jobs/build.py) calls
-these in its one application; lake/build.py submits it.
+these in its one application; lake/pipeline/build.py submits it.
 """
 from __future__ import annotations
 

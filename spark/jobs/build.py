@@ -7,8 +7,8 @@ quality gates, for every ingest date asked for.
 One application, not one per layer: each YARN application costs ~20 s of start-up (AM, executor,
 Python workers, metastore client) before it reads a row, and a build paid it three times. The
 driver also runs what happens between the Spark steps, through Trino: the silver publish into the
-bucketed table and each layer's gates (lake/layers.py). It prints one line per step for
-lake/build.py: `BRONZE_RESULT`, `SILVER_RESULT`, `GOLD_RESULT`, `GATES <layer>` (JSON), and
+bucketed table and each layer's gates (lake/pipeline/layers.py). It prints one line per step for
+lake/pipeline/build.py: `BRONZE_RESULT`, `SILVER_RESULT`, `GOLD_RESULT`, `GATES <layer>` (JSON), and
 `BUILD_RESULT` with each stage's wall time. A failed gate stops the build: exit 6 after the
 GATES line, later layers untouched.
 

@@ -5,7 +5,7 @@
 Every bronze row of those created_date partitions goes through
 spark/transforms/columnar.silver_batch (the same code the speed layer runs), and the
 result overwrites exactly those partitions of the stage table and of
-tweet_hashtags (a date bronze no longer has is emptied). lake/build.py then
+tweet_hashtags (a date bronze no longer has is emptied). lake/pipeline/build.py then
 has Trino publish the stage into the bucketed silver.tweets (Spark cannot
 write Hive-hash buckets Trino trusts; docs/modeling.md). Prints
 `SILVER_RESULT {json}`.

@@ -72,7 +72,7 @@ def require_tables(spark, job: str, tables, layer_hint: str) -> None:
     for t in tables:
         if not spark.catalog.tableExists(t):
             raise SystemExit(f"{job}: table {t} does not exist; apply the DDL first "
-                             f"(lake.ddl.apply_layer(settings, {layer_hint!r}) or `make build`)")
+                             f"(lake.pipeline.ddl.apply_layer(settings, {layer_hint!r}) or `make build`)")
 
 
 def drop_partitions(spark, table: str, column: str, values) -> None:

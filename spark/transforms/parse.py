@@ -225,7 +225,7 @@ def _tweet_of(obj: Any) -> tuple[str, dict, dict]:
 
 
 # msgspec, not json: a third faster here (22 vs 33 us on an 840-byte tweet, 2026-11-24), and the same
-# strict RFC 8259 grammar as the raw sink's check (ingestion/sink_check.py), so bronze and the speed
+# strict RFC 8259 grammar as the raw sink's check (ingestion/sink/check.py), so bronze and the speed
 # layer refuse what the sink refuses: NaN/Infinity, lone surrogates, a BOM, UTF-16. json.loads took all four.
 _decode = msgspec.json.Decoder().decode
 

@@ -1,5 +1,5 @@
 """Silver enrichment (spark/transforms/silver.py), word-cloud tokens, the silver/gold DDL
-contract, quality-gate plumbing (lake/quality.py) and `make build` argument handling."""
+contract, quality-gate plumbing (lake/pipeline/quality.py) and `make build` argument handling."""
 from __future__ import annotations
 
 import re
