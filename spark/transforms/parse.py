@@ -355,15 +355,7 @@ def _v1_row(t: dict, tid: str) -> dict[str, Any]:
         "author_following_count": _get(user, "friends_count", int, "user.friends_count"),
         "author_tweet_count": _get(user, "statuses_count", int, "user.statuses_count"),
         "author_listed_count": _get(user, "listed_count", int, "user.listed_count"),
-        "mentions": entities["mentions"],
-        "reply_to_user_id": reply_user,
-        "retweeted_author_id": rt_author,
-        "quoted_author_id": qt_author,
-        "urls": entities["urls"],
-        **_place(place, "place", bbox),
-        "geo_lat": lat,
-        "geo_lon": lon,
-        "source_format": V1,
+        **_links_and_place(entities, reply_user, rt_author, qt_author, _place(place, "place", bbox), lat, lon, V1),
     }
 
 
@@ -560,15 +552,8 @@ def _v2_row(t: dict, includes: dict, tid: str) -> dict[str, Any]:
         "author_following_count": _get(metrics, "following_count", int, "author.public_metrics.following_count"),
         "author_tweet_count": _get(metrics, "tweet_count", int, "author.public_metrics.tweet_count"),
         "author_listed_count": _get(metrics, "listed_count", int, "author.public_metrics.listed_count"),
-        "mentions": entities["mentions"],
-        "reply_to_user_id": reply_user,
-        "retweeted_author_id": rt_author,
-        "quoted_author_id": qt_author,
-        "urls": entities["urls"],
-        **_place(place, "place", [float(x) for x in bbox] if bbox else None),
-        "geo_lat": lat,
-        "geo_lon": lon,
-        "source_format": V2,
+        **_links_and_place(entities, reply_user, rt_author, qt_author,
+                           _place(place, "place", [float(x) for x in bbox] if bbox else None), lat, lon, V2),
     }
 
 
@@ -581,6 +566,15 @@ def _merge_entities(own: dict[str, list], full: dict[str, list]) -> dict[str, li
 def _tags(entities: dict[str, list]) -> dict[str, list]:
     return {"hashtags": _distinct(h.lower() for h in entities["hashtags"] if h),
             "cashtags": _distinct(c.upper() for c in entities["cashtags"] if c)}
+
+
+def _links_and_place(entities: dict[str, list], reply_user: str | None, rt_author: str | None,
+                     qt_author: str | None, place: dict[str, Any], lat: float | None, lon: float | None,
+                     fmt: str) -> dict[str, Any]:
+    """The row's last columns, in BRONZE order, the same for both formats: who it points at, where, which parser."""
+    return {"mentions": entities["mentions"], "reply_to_user_id": reply_user, "retweeted_author_id": rt_author,
+            "quoted_author_id": qt_author, "urls": entities["urls"], **place, "geo_lat": lat, "geo_lon": lon,
+            "source_format": fmt}
 
 
 def _tweet_type(retweeted: Any, reply: Any, quoted: Any) -> str:

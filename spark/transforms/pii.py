@@ -242,10 +242,7 @@ class Pii:
     def _apply_columns(self, plan: dict[str, tuple], compile_step, columns: dict[str, list]) -> dict[str, list]:
         out: dict[str, list] = {}
         for name, values in columns.items():
-            step = plan.get(name)
-            if step is None:
-                step = plan[name] = compile_step(name)
-            op, column, arg = step
+            op, column, arg = _planned(plan, compile_step, name)
             if op is _DROP:
                 continue
             if op is _KEEP:
@@ -318,10 +315,7 @@ class Pii:
         on its first use."""
         out: dict[str, Any] = {}
         for name, value in fields.items():
-            step = plan.get(name)
-            if step is None:
-                step = plan[name] = compile_step(name)
-            op, column, arg = step
+            op, column, arg = _planned(plan, compile_step, name)
             if op is _DROP:
                 continue
             if value is None or op is _KEEP:
@@ -340,6 +334,14 @@ class Pii:
 # Plan steps of Pii.protect: what _treat would do with a spec, decided once per field.
 _KEEP, _DROP, _PSEUDO, _TEXT, _SUB, _GENERIC = "keep", "drop", "pseudonymize", "mask_text", "sub", "generic"
 _DROP_STEP = (_DROP, None, None)
+
+
+def _planned(plan: dict[str, tuple], compile_step, name: str) -> tuple:
+    """A field's step from its plan, compiled on the field's first use."""
+    step = plan.get(name)
+    if step is None:
+        step = plan[name] = compile_step(name)
+    return step
 
 
 def _step(spec: dict, column: str) -> tuple:
