@@ -8,6 +8,8 @@
 --     (a tweet ingested again after the batch covered its first copy), one per tweet_id (latest
 --     Kafka record wins, as in bronze).
 -- served_from says which layer answered ('batch' | 'speed').
+-- Both branches name every column on purpose (a verbatim pair `duplicates` lists): a SELECT * union
+-- binds by position, so a column added to one layer would silently shift the other's values.
 -- Parameters: SERVING_DB, SILVER_DB, SPEED_DB, OPS_DB.
 CREATE SCHEMA IF NOT EXISTS hive.${SERVING_DB};
 
