@@ -34,6 +34,8 @@ if str(REPO) not in sys.path:  # spark-submit puts only this file's folder on sy
 from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
+from lake.runtime import spark as lake_spark  # noqa: E402
+from lake.settings import SPEED_TRIGGER_SECONDS, TOPIC_RAW  # noqa: E402
 from spark.jobs.common import code_zip  # noqa: E402
 from spark.transforms import parse, silver  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
@@ -46,10 +48,11 @@ BATCH_PREFIX = "b"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bootstrap", default=os.environ.get("LAKE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
-    ap.add_argument("--topic", default="tweets.raw")
+    ap.add_argument("--topic", default=TOPIC_RAW)
     ap.add_argument("--speed-db", default="speed")
     ap.add_argument("--checkpoint", required=True, help="HDFS folder of the query's checkpoint (and staging)")
-    ap.add_argument("--trigger-seconds", type=float, default=float(os.environ.get("LAKE_SPEED_TRIGGER_SECONDS", 10)))
+    ap.add_argument("--trigger-seconds", type=float,
+                    default=float(os.environ.get("LAKE_SPEED_TRIGGER_SECONDS", SPEED_TRIGGER_SECONDS)))
     ap.add_argument("--max-offsets-per-trigger", type=int, default=200_000,
                     help="bounds a catch-up batch after downtime")
     ap.add_argument("--starting-offsets", default="earliest",
@@ -351,18 +354,20 @@ def progress_listener(path: str):
     return Progress()
 
 
+STREAM_CONF = {
+    # Small batches: a handful of shuffle partitions, no adaptive re-planning per trigger.
+    "spark.sql.shuffle.partitions": "2",
+    "spark.sql.streaming.stopGracefullyOnShutdown": "true",
+    # No _SUCCESS marker in the staging folder: the batch is published file by file (rename),
+    # and each marker was one more HDFS file to create and close per trigger.
+    "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
 def session(app: str) -> SparkSession:
-    return (SparkSession.builder.appName(app).enableHiveSupport()
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.hive.metastorePartitionPruning", "false")
-            # Small batches: a handful of shuffle partitions, no adaptive re-planning per trigger.
-            .config("spark.sql.shuffle.partitions", "2")
-            .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
-            # No _SUCCESS marker in the staging folder: the batch is published file by file (rename),
-            # and each marker was one more HDFS file to create and close per trigger.
-            .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .getOrCreate())
+    """The lake's one session factory (lake/runtime/spark.py) with the stream's own options."""
+    return lake_spark.session(app, STREAM_CONF)
 
 
 def run_query(spark: SparkSession, args: argparse.Namespace, body: SpeedBatch):
