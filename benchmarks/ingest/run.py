@@ -22,10 +22,10 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks.ingest import cases, consumers, hdfs_put, kafka_tools, latency, machine, payloads, producers, \
-    report, sink_drain, stats
-from benchmarks.ingest.progress import bar as progress_bar
-from benchmarks.ingest.sandbox import Sandbox, kafka_cluster_id
+from lake.bench import machine, stats
+from lake.bench.ingest import cases, consumers, hdfs_put, kafka_tools, latency, payloads, producers, report, sink_drain
+from lake.bench.progress import bar as progress_bar
+from lake.bench.ingest.sandbox import Sandbox, kafka_cluster_id
 from ingestion import producer as lake_producer
 from ingestion import topics
 from lake.settings import ROOT

@@ -35,7 +35,7 @@ from lake.runtime import clients
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS_ROOT = ROOT / "benchmarks" / "results"
 ARROW_BATCH = 10_000  # spark.sql.execution.arrow.maxRecordsPerBatch's default: what mapInArrow hands Python
-FLOOR_JOB = Path(__file__).with_name("floor_stream.py")   # the stream without its transforms (its docstring)
+FLOOR_JOB = ROOT / "lake" / "bench" / "speed" / "floor_stream.py"   # the stream without its transforms (its docstring)
 
 
 def pct(values, q: float) -> float | None:

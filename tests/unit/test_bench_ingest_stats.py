@@ -9,8 +9,9 @@ from datetime import datetime
 
 import pytest
 
-from benchmarks.ingest import cases, kafka_tools, stats
-from benchmarks.ingest.sink_process import busy_seconds, first_assignment, roll_timeline
+from lake.bench import stats
+from lake.bench.ingest import cases, kafka_tools
+from lake.bench.ingest.sink_process import busy_seconds, first_assignment, roll_timeline
 
 PRODUCER_OUTPUT = """\
 Reading payloads from: /tmp/bench-ingest-spszq5ul/payloads.txt
@@ -178,7 +179,7 @@ def _summary(rate: float) -> dict:
 
 def _results(ours_p: float, kp_p: float, java_p: float, conf_c: float, kp_c: float, java_c: float,
              sink: float, p99: float) -> dict:
-    from benchmarks.ingest import consumers, producers, sink_drain
+    from lake.bench.ingest import consumers, producers, sink_drain
 
     prod = {producers.OURS: ours_p, producers.KAFKA_PYTHON: kp_p, producers.KAFKA_TOOL: java_p}
     cons = {consumers.CONFLUENT: conf_c, consumers.KAFKA_PYTHON: kp_c, consumers.KAFKA_TOOL: java_c,
@@ -219,7 +220,7 @@ def test_bench_readers_fetch_like_the_sink():
 
     import yaml
 
-    from benchmarks.ingest.consumers import librdkafka_settings
+    from lake.bench.ingest.consumers import librdkafka_settings
     from ingestion.sink.raw_sink import FETCH_SETTINGS
 
     cases = yaml.safe_load((Path(__file__).parents[2] / "benchmarks/ingest/cases.yaml").read_text())
@@ -234,7 +235,7 @@ def _sink_run(seconds: float, main_cpu: float, main_wait: float) -> dict:
 
 
 def test_sink_cpu_line_names_the_wait_for_a_core_only_when_it_is_large():
-    from benchmarks.ingest.report import sink_cpu
+    from lake.bench.ingest.report import sink_cpu
 
     busy = " ".join(sink_cpu([_sink_run(3.0, 1.7, 0.9), _sink_run(3.2, 1.8, 0.8), _sink_run(2.9, 1.6, 1.0)]))
     assert "on a CPU for 1.70 s" in busy and "waiting for a core for 0.90 s" in busy

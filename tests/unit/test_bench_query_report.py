@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from benchmarks.query import analysis, cases, report
+from lake.bench.query import analysis, cases, report
 
 QUERIES = ("full_scan_aggregate", "one_day_filter")
 
@@ -140,7 +140,7 @@ def _size(literal: str) -> int:
 
 
 def test_bucketed_layouts_get_small_stripes_that_trino_accepts():
-    from benchmarks.query.layouts import write_session
+    from lake.bench.query.layouts import write_session
 
     c = cases.load("small")
     bucketed = [layout for layout in c.layouts.values() if layout.bucketed_by and layout.writer != "spark"]

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from benchmarks.query import stats
-from benchmarks.query.trino_run import _millis, figures
+from lake.bench.query import answers as stats
+from lake.bench.query.trino_run import _millis, figures
 
 
 def test_summaries_use_the_middle_value_and_the_extremes():

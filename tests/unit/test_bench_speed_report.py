@@ -171,7 +171,7 @@ def counting_convert(calls: list):
 
 
 def test_floor_convert_emits_one_pair_per_record_and_converts_only_until_a_row(monkeypatch):
-    from benchmarks.speed import floor_stream
+    from lake.bench.speed import floor_stream
 
     calls: list = []
     monkeypatch.setattr(floor_stream, "_real_convert", counting_convert(calls))
@@ -185,7 +185,7 @@ def test_the_floor_patch_reaches_the_function_the_stream_ships_to_its_workers(mo
     rows_only (what arrow_rows wraps) looks convert_partition up when it is called."""
     from types import SimpleNamespace
 
-    from benchmarks.speed import floor_stream
+    from lake.bench.speed import floor_stream
     from spark.jobs import stream_speed
 
     calls: list = []

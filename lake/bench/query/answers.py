@@ -1,7 +1,7 @@
 """Comparison statistics of the query benchmark: summaries, ratios, geometric means and
 answer equality, as small pure functions (unit-tested in tests/unit/test_bench_query_stats.py).
 
-Median/min/max, ratio and goal verdicts are the ingestion benchmark's (benchmarks.ingest.stats).
+Median/min/max, ratio and goal verdicts are the ingestion benchmark's (lake.bench.stats).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Iterable, Sequence
 
-from benchmarks.ingest.stats import goal, median, ratio, summarize  # noqa: F401 - re-exported
+from lake.bench.stats import goal, median, ratio, summarize  # noqa: F401 - re-exported
 
 FLOAT_DIGITS = 9  # significant digits kept when comparing floating-point answers
 

@@ -5,7 +5,8 @@ import json
 import os
 from pathlib import Path
 
-from benchmarks.ingest import consumers, hdfs_put, producers, sink_drain, stats
+from lake.bench import stats
+from lake.bench.ingest import consumers, hdfs_put, producers, sink_drain
 
 
 HDFS_LEFT = {True: "still there", False: "gone"}

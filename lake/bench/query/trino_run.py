@@ -5,7 +5,7 @@ import json
 import time
 import urllib.request
 
-from benchmarks.query.stats import parse_size
+from lake.bench.query.answers import parse_size
 from lake.settings import Settings
 
 SCAN_OPERATORS = ("TableScanOperator", "ScanFilterAndProjectOperator")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchmarks.ingest.report import point_latest  # noqa: F401 - re-exported for run.py
-from benchmarks.query.cases import QUERIES_DIR, access_pattern
+from lake.bench.ingest.report import point_latest  # noqa: F401 - re-exported for run.py
+from lake.bench.query.cases import QUERIES_DIR, access_pattern
 
 CHART_DIR = "charts"
 
