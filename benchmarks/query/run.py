@@ -23,6 +23,7 @@ from pathlib import Path
 
 from lake.bench import machine
 from lake.bench.ingest import kafka_tools
+from lake.bench.report import point_latest
 from lake.bench.progress import bar
 from lake.bench.query import analysis, cases, layouts, report
 from lake.bench.query.answers import answers_differ, normalize
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make bench: error: layout(s) failed to build: {', '.join(res['layouts_failed'])} (see the report)",
               file=sys.stderr)
     report.store(out_dir, res)
-    link = report.point_latest(out_dir, "latest")
+    link = point_latest(out_dir, "latest")
     _log(f"report: {out_dir / 'report.md'} (also {link})")
     if res["answer_problems"]:
         for p in res["answer_problems"]:

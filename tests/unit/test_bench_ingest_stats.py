@@ -193,7 +193,7 @@ def _results(ours_p: float, kp_p: float, java_p: float, conf_c: float, kp_c: flo
 
 
 def test_goals_follow_the_measured_ratios_and_p99():
-    from benchmarks.ingest.run import goals
+    from lake.bench.ingest.verdicts import goals
 
     case = cases.load("tiny")
     met = goals(_results(60, 10, 50, 120, 20, 100, 50, case.roll_seconds + 5), case)
@@ -204,7 +204,7 @@ def test_goals_follow_the_measured_ratios_and_p99():
 
 
 def test_client_choice_is_derived_from_both_ratios():
-    from benchmarks.ingest.run import choice
+    from lake.bench.ingest.verdicts import choice
 
     c = choice(_results(60, 10, 50, 120, 20, 100, 10, 9))
     assert c["pick"] == "confluent-kafka" and c["producer_confluent_over_kafka_python"] == pytest.approx(6)

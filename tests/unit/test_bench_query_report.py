@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from lake.bench.query import analysis, cases, report
+from lake.bench.report import point_latest
 
 QUERIES = ("full_scan_aggregate", "one_day_filter")
 
@@ -127,8 +128,8 @@ def test_report_says_failed_when_answers_differ(measured):
 def test_point_latest_repoints_the_link(tmp_path):
     a, b = tmp_path / "20260101T000000Z", tmp_path / "20260102T000000Z"
     a.mkdir(), b.mkdir()
-    report.point_latest(a, "latest")
-    link = report.point_latest(b, "latest")
+    point_latest(a, "latest")
+    link = point_latest(b, "latest")
     assert link.resolve() == b.resolve()
 
 
