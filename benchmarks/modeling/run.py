@@ -16,8 +16,8 @@ import statistics
 import time
 from pathlib import Path
 
-from benchmarks.ingest import machine
-from benchmarks.query.trino_run import Trino
+from lake.bench import machine
+from lake.bench.query.trino_run import Trino
 from lake import settings
 from lake.pipeline import build
 from lake.runtime import config

@@ -21,11 +21,13 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks.ingest import kafka_tools, machine
-from benchmarks.ingest.progress import bar
-from benchmarks.query import analysis, cases, layouts, report
-from benchmarks.query.stats import answers_differ, normalize
-from benchmarks.query.trino_run import Trino
+from lake.bench import machine
+from lake.bench.ingest import kafka_tools
+from lake.bench.report import point_latest
+from lake.bench.progress import bar
+from lake.bench.query import analysis, cases, layouts, report
+from lake.bench.query.answers import answers_differ, normalize
+from lake.bench.query.trino_run import Trino
 from lake.settings import ROOT
 
 RESULTS_ROOT = ROOT / "benchmarks" / "results"
@@ -75,7 +77,7 @@ def run_trino(tr: Trino, case: cases.Case, params: dict, res: dict) -> None:
 
 
 def run_peers(s, case: cases.Case, params: dict, res: dict) -> None:
-    from benchmarks.query import peers
+    from lake.bench.query import peers
 
     layout = case.peers.get("layout")
     if layout not in case.layouts or not case.peers.get("engines"):
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make bench: error: layout(s) failed to build: {', '.join(res['layouts_failed'])} (see the report)",
               file=sys.stderr)
     report.store(out_dir, res)
-    link = report.point_latest(out_dir, "latest")
+    link = point_latest(out_dir, "latest")
     _log(f"report: {out_dir / 'report.md'} (also {link})")
     if res["answer_problems"]:
         for p in res["answer_problems"]:

@@ -17,9 +17,7 @@ Results: benchmarks/results/speed-<stamp>/{results.json,report.md} (and speed-la
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
-import statistics
 import sys
 import threading
 import time
@@ -28,21 +26,17 @@ from pathlib import Path
 
 import yaml
 
+from lake.bench import stats
+from lake.bench.report import point_latest, write_report, write_results
+from lake.bench.speed.load import fresh_payloads, transforms_alone
+from lake.bench.speed.report import render
 from lake.demos.sandbox import SpeedSandbox, tweet_payloads
 from lake.demos import smoke
 from lake.runtime import clients
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS_ROOT = ROOT / "benchmarks" / "results"
-ARROW_BATCH = 10_000  # spark.sql.execution.arrow.maxRecordsPerBatch's default: what mapInArrow hands Python
-FLOOR_JOB = Path(__file__).with_name("floor_stream.py")   # the stream without its transforms (its docstring)
-
-
-def pct(values, q: float) -> float | None:
-    if not values:
-        return None
-    v = sorted(values)
-    return v[min(len(v) - 1, max(0, round(q / 100 * (len(v) - 1))))]
+FLOOR_JOB = ROOT / "lake" / "bench" / "speed" / "floor_stream.py"   # the stream without its transforms (its docstring)
 
 
 def producer_max(box: SpeedSandbox, cfg: dict) -> dict:
@@ -72,61 +66,10 @@ def producer_max(box: SpeedSandbox, cfg: dict) -> dict:
                 smoke.delete_topic(box.s, topic)
             except Exception:  # noqa: BLE001 - cleanup; the sandbox's own topics are deleted anyway
                 pass
-    return {"records_per_s": statistics.median(runs), "runs_records_per_s": [round(x, 1) for x in runs],
+    return {"records_per_s": stats.median(runs), "runs_records_per_s": [round(x, 1) for x in runs],
             "records_per_run": len(records),
             "source": f"median of {len(runs)} timed runs of ingestion.producer.produce in this run "
                       f"({len(records):,} synthetic tweets each)"}
-
-
-ID_MARK = "__bench_tweet_id__"
-
-
-def fresh_payloads(seed: int, distinct: int = 2000):
-    """(key, value) of synthetic tweets without end: `distinct` payloads recycled, each time with a
-    fresh id, so every tweet is new to the speed layer.
-
-    Each payload is serialised once with a marker as its top-level id, and each tweet is the two
-    halves around it with the new id between: the same bytes as json.dumps of the tweet with that
-    id. Serialising every tweet again cost the load generator 22 µs a tweet, a quarter of a core at
-    the goal's rate, taken from the stream under test."""
-    halves = []
-    for _, v in tweet_payloads(distinct, seed):
-        head, tail = json.dumps({**json.loads(v), "id": ID_MARK}).encode().split(f'"{ID_MARK}"'.encode())
-        halves.append((head + b'"', b'"' + tail))
-    next_id = 1_900_000_000_000_000_000 + uuid.uuid4().int % 10**15
-    for i in itertools.count():
-        tid = str(next_id + i).encode()
-        head, tail = halves[i % distinct]
-        yield tid, head + tid + tail
-
-
-def transforms_alone(count: int, seed: int, pii=None) -> dict:
-    """Context for the throughput goal: the stream's transforms (stream_speed.convert_batch:
-    parse.to_bronze per record, then the batch layer's columnar silver) alone in this process, on
-    the payloads the load sends, in batches of Spark's Arrow size, timed in CPU seconds: what one core
-    can do with no Spark, no Kafka and no producer beside it. Spark adds the Kafka read, the Arrow
-    hand-off and the Parquet write."""
-    from spark.jobs.stream_speed import convert_batch
-    from spark.transforms import pii as pii_mod
-
-    records = [("tweets.raw", 0, i, value, 1_763_900_000_000)
-               for i, (_, value) in enumerate(itertools.islice(fresh_payloads(seed), count))]
-    convert = convert_batch(pii or pii_mod.from_env())
-    convert(records[:200])  # first use: lexicon, compiled patterns, the PII plan
-    t0 = time.process_time()
-    rows = sum(convert(records[i:i + ARROW_BATCH])[0].num_rows for i in range(0, count, ARROW_BATCH))
-    cpu = time.process_time() - t0
-    return {"records": count, "rows": rows, "cpu_seconds": round(cpu, 3),
-            "rows_per_cpu_second": round(count / cpu, 1), "us_per_record": round(cpu / count * 1e6, 1)}
-
-
-def capacity(rate: float, goal_ratio: float, alone: dict, cores: int) -> dict:
-    """What the throughput goal asks of the transforms: a batch of T seconds of input at `rate` must
-    finish in goal_ratio x T, so rows/s >= rate / goal_ratio, against `cores` x the one-core rate."""
-    needed = rate / goal_ratio
-    ceiling = cores * alone["rows_per_cpu_second"]
-    return {"needed_rows_per_s": round(needed, 1), "cores": cores, "ceiling_rows_per_s": round(ceiling, 1),
-            "reachable": needed <= ceiling}
 
 
 class Paced:
@@ -205,7 +148,8 @@ def freshness(box: SpeedSandbox, cfg: dict) -> dict:
     bg.thread.join(timeout=120)
     lat = list(seen.values())
     return {"probes": cfg["probes"], "seen": len(lat), "missing": cfg["probes"] - len(lat),
-            "p50_s": pct(lat, 50), "p95_s": pct(lat, 95), "max_s": max(lat) if lat else None,
+            "p50_s": stats.percentile_or_none(lat, 50), "p95_s": stats.percentile_or_none(lat, 95),
+            "max_s": max(lat) if lat else None,
             "background_rate": cfg["background_rate"], "poll_seconds": cfg["poll_seconds"]}
 
 
@@ -255,114 +199,11 @@ def throughput(box: SpeedSandbox, case: dict, rate: float, drain_timeout: float)
     rows = sum(b["rows"] for b in batches)
     return {"name": case["name"], "fraction": case.get("fraction"), "rate_target": round(rate, 1), "sent": load.sent,
             "rate_achieved": round(load.sent / produce_s, 1), "drained": drained, "batches": len(batches),
-            "rows_in_batches": rows, "batch_p50_s": pct(dur, 50), "batch_p95_s": pct(dur, 95),
+            "rows_in_batches": rows, "batch_p50_s": stats.percentile_or_none(dur, 50),
+            "batch_p95_s": stats.percentile_or_none(dur, 95),
             "batch_max_s": max(dur) if dur else None,
             "rows_per_s_processing": round(rows / sum(dur), 1) if dur and sum(dur) else None,
             "drain_seconds": round(time.monotonic() - t0, 1), "warmup_seconds": warm_s}
-
-
-def report(res: dict) -> str:
-    f, T = res["freshness"], res["trigger_seconds"]
-    lines = [f"# bench-speed {res['stamp']}", "", f"Command: `{res['command']}`", "",
-             f"Trigger interval T = {T} s; master {res['master']}; machine: {res['machine']}", "",
-             "## Freshness: produce -> visible in hive.serving.tweets through Trino", "",
-             "| probes | seen | p50 | p95 | max | goal p95 <= 2T | met |", "|---:|---:|---:|---:|---:|---:|---|",
-             f"| {f['probes']} | {f['seen']} | {f['p50_s']:.1f} s | {f['p95_s']:.1f} s | {f['max_s']:.1f} s | "
-             f"{2 * T:.0f} s | {'yes' if f['p95_s'] is not None and f['p95_s'] <= 2 * T else '**missed**'} |"
-             if f["seen"] else "| no probe was seen | | | | | | **missed** |", "",
-             "## Throughput: micro-batch duration (Spark triggerExecution) under sustained input", "",
-             f"Producer maximum: {res['producer_max_rps']:,.0f} records/s ({res['producer_max_source']}).", "",
-             *warmup_line(res["throughput"]),
-             f"| case | target rate | achieved | batches | p50 | p95 | max | rows/s while processing | drained | "
-             f"goal p95 <= {res.get('goal_ratio', 0.5):g}T | met |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"]
-    limit = res.get("goal_ratio", 0.5) * T
-    for c in res["throughput"]:
-        met = batch_goal_met(c, limit)
-        fmt = (lambda v: f"{v:.1f} s" if v is not None else "-")
-        verdict = ("n/a: floor, no transforms" if c.get("floor") else "yes" if met else "**missed**")
-        lines.append(f"| {c['name']} | {c['rate_target']:,.0f}/s | {c['rate_achieved']:,.0f}/s | {c['batches']} | "
-                     f"{fmt(c['batch_p50_s'])} | {fmt(c['batch_p95_s'])} | {fmt(c['batch_max_s'])} | "
-                     f"{fmt_rate(c['rows_per_s_processing'])} | {c['drained']} | {limit:g} s | {verdict} |")
-    return "\n".join(lines + capacity_lines(res) + floor_lines(res)) + "\n"
-
-
-def warmup_line(cases: list[dict]) -> list[str]:
-    warmed = [f"{c['name']} {c['warmup_seconds']:g} s" for c in cases if c.get("warmup_seconds")]
-    if not warmed:
-        return []
-    return [f"Before its timed window each of these cases produced at its own rate, untimed, until the stream "
-            f"had caught up ({', '.join(warmed)}): the first batches at volume after a start pay the JVM's JIT "
-            f"compilation.", ""]
-
-
-def batch_goal_met(c: dict, limit: float) -> bool:
-    return c["batch_p95_s"] is not None and c["batch_p95_s"] <= limit and c["drained"]
-
-
-def floor_lines(res: dict) -> list[str]:
-    """What the floor cases (the stream with its transforms taken out) say about the goal."""
-    floors = [c for c in res["throughput"] if c.get("floor")]
-    if not floors:
-        return []
-    T, cores, alone = res["trigger_seconds"], res.get("cores", 2), res.get("transforms_alone")
-    limit = res.get("goal_ratio", 0.5) * T
-    out = ["", "## Floor: the same stream with its transforms taken out", "",
-           "The speed layer's own job, restarted on the same checkpoint with one change "
-           "(benchmarks/speed/floor_stream.py): each Python task converts its first record for real and copies "
-           "that row for the rest. Kafka, the Arrow hand-off, Parquet, the publish step and the producer still "
-           "cost what they cost.", ""]
-    for c in floors:
-        if c["batch_p95_s"] is None:
-            out.append(f"- {c['name']}: no micro-batch was recorded.")
-            continue
-        text = (f"- {c['name']}: at {c['rate_target']:,.0f}/s, micro-batch p50 {c['batch_p50_s']:.1f} s, "
-                f"p95 {c['batch_p95_s']:.1f} s ({c['batches']} batches), "
-                f"{fmt_rate(c['rows_per_s_processing'])} rows/s while processing. ")
-        if batch_goal_met(c, limit):
-            spare = limit - c["batch_p95_s"]
-            budget_us = spare * cores / (c["rate_target"] * T) * 1e6
-            text += (f"Without the transforms the goal ({limit:g} s) is met, so faster transforms could meet it: "
-                     f"they may take {spare:.1f} s of a p95 batch, {T:g} s of input, which is at most "
-                     f"{budget_us:.0f} µs of CPU a record even if {cores} cores did nothing else.")
-            if alone:
-                text += (f" They take {alone['us_per_record']:.0f} µs alone in this run, "
-                         f"{alone['us_per_record'] / budget_us:.1f}x that.")
-        else:
-            text += (f"Even without the transforms the p95 is above the goal's {limit:g} s: no speed-up of the "
-                     f"transforms can meet the goal on this host.")
-        out.append(text)
-    return out
-
-
-def fmt_rate(v: float | None) -> str:
-    return f"{v:,.0f}" if v else "-"
-
-
-def capacity_lines(res: dict) -> list[str]:
-    alone = res.get("transforms_alone")
-    if not alone:
-        return []
-    T, ratio, cores = res["trigger_seconds"], res.get("goal_ratio", 0.5), res.get("cores", 2)
-    out = ["", "## Capacity: what the throughput goal asks of the shared transforms", "",
-           f"The stream's per-record code alone (parse.to_bronze, then silver.enrich: the batch layer's functions; "
-           f"no Spark, no Kafka) ran at {alone['rows_per_cpu_second']:,.0f} records per CPU-second in this run "
-           f"({alone['us_per_record']:.0f} µs each, {alone['records']:,} of the load's payloads).", ""]
-    # Only the cases the goal is about (a fraction of the producer's maximum): at a fixed low rate the
-    # batches are small and their fixed costs, not the transforms, set the rows/s.
-    for c in (c for c in res["throughput"] if c.get("fraction") and not c.get("floor")):
-        cap = capacity(c["rate_target"], ratio, alone, cores)
-        text = (f"- {c['name']}: {T:g} s of input at {c['rate_target']:,.0f}/s must be processed within "
-                f"{ratio * T:g} s, so at {cap['needed_rows_per_s']:,.0f} rows/s. {cores} cores running nothing but "
-                f"this code would do {cap['ceiling_rows_per_s']:,.0f}/s")
-        if c.get("rows_per_s_processing"):
-            text += (f"; the stream processed {c['rows_per_s_processing']:,.0f}/s "
-                     f"({c['rows_per_s_processing'] / cap['ceiling_rows_per_s']:.0%} of that, sharing the cores "
-                     f"with Spark, Kafka, HDFS and the producer)")
-        text += ("." if cap["reachable"] else
-                 ". The goal is out of reach on this host with these transforms, whatever Spark does.")
-        out.append(text)
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -425,15 +266,12 @@ def main(argv: list[str] | None = None) -> int:
             timed(case, floor=True)
     finally:
         res["load_avg_end"] = os.getloadavg()[0]
-        (out_dir / "results.json").write_text(json.dumps(res, indent=2, default=str))
+        write_results(out_dir, res)
         if "freshness" in res:
-            (out_dir / "report.md").write_text(report(res))
+            write_report(out_dir, render(res))
         if not args.keep:
             box.destroy()
-    latest = args.results_root / "speed-latest"
-    if latest.is_symlink() or latest.exists():
-        latest.unlink()
-    latest.symlink_to(out_dir.name)
+    point_latest(out_dir, "speed-latest")
     print((out_dir / "report.md").read_text())
     return 0
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from benchmarks.query import cases
+from lake.bench.query import cases
 from lake.runtime import hdfs_client
 from lake.settings import ROOT
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.ingest import consumers, hdfs_put, kafka_tools, report, sink_drain
+from lake.bench.ingest import consumers, hdfs_put, kafka_tools, report, sink_drain
 
 
 def test_marginal_rate_leaves_out_the_jvm_start():

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from benchmarks.ingest import sandbox as sandbox_mod
-from benchmarks.ingest.sandbox import Sandbox
+from lake.bench.ingest import sandbox as sandbox_mod
+from lake.bench.ingest.sandbox import Sandbox
 
 
 def _done(value=None) -> Future:

@@ -9,8 +9,9 @@ from datetime import datetime
 
 import pytest
 
-from benchmarks.ingest import cases, kafka_tools, stats
-from benchmarks.ingest.sink_process import busy_seconds, first_assignment, roll_timeline
+from lake.bench import stats
+from lake.bench.ingest import cases, kafka_tools
+from lake.bench.ingest.sink_process import busy_seconds, first_assignment, roll_timeline
 
 PRODUCER_OUTPUT = """\
 Reading payloads from: /tmp/bench-ingest-spszq5ul/payloads.txt
@@ -178,7 +179,7 @@ def _summary(rate: float) -> dict:
 
 def _results(ours_p: float, kp_p: float, java_p: float, conf_c: float, kp_c: float, java_c: float,
              sink: float, p99: float) -> dict:
-    from benchmarks.ingest import consumers, producers, sink_drain
+    from lake.bench.ingest import consumers, producers, sink_drain
 
     prod = {producers.OURS: ours_p, producers.KAFKA_PYTHON: kp_p, producers.KAFKA_TOOL: java_p}
     cons = {consumers.CONFLUENT: conf_c, consumers.KAFKA_PYTHON: kp_c, consumers.KAFKA_TOOL: java_c,
@@ -192,7 +193,7 @@ def _results(ours_p: float, kp_p: float, java_p: float, conf_c: float, kp_c: flo
 
 
 def test_goals_follow_the_measured_ratios_and_p99():
-    from benchmarks.ingest.run import goals
+    from lake.bench.ingest.verdicts import goals
 
     case = cases.load("tiny")
     met = goals(_results(60, 10, 50, 120, 20, 100, 50, case.roll_seconds + 5), case)
@@ -203,7 +204,7 @@ def test_goals_follow_the_measured_ratios_and_p99():
 
 
 def test_client_choice_is_derived_from_both_ratios():
-    from benchmarks.ingest.run import choice
+    from lake.bench.ingest.verdicts import choice
 
     c = choice(_results(60, 10, 50, 120, 20, 100, 10, 9))
     assert c["pick"] == "confluent-kafka" and c["producer_confluent_over_kafka_python"] == pytest.approx(6)
@@ -219,7 +220,7 @@ def test_bench_readers_fetch_like_the_sink():
 
     import yaml
 
-    from benchmarks.ingest.consumers import librdkafka_settings
+    from lake.bench.ingest.consumers import librdkafka_settings
     from ingestion.sink.raw_sink import FETCH_SETTINGS
 
     cases = yaml.safe_load((Path(__file__).parents[2] / "benchmarks/ingest/cases.yaml").read_text())
@@ -234,7 +235,7 @@ def _sink_run(seconds: float, main_cpu: float, main_wait: float) -> dict:
 
 
 def test_sink_cpu_line_names_the_wait_for_a_core_only_when_it_is_large():
-    from benchmarks.ingest.report import sink_cpu
+    from lake.bench.ingest.report import sink_cpu
 
     busy = " ".join(sink_cpu([_sink_run(3.0, 1.7, 0.9), _sink_run(3.2, 1.8, 0.8), _sink_run(2.9, 1.6, 1.0)]))
     assert "on a CPU for 1.70 s" in busy and "waiting for a core for 0.90 s" in busy

@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from benchmarks.query import analysis, cases, report
+from lake.bench.query import analysis, cases, report
+from lake.bench.report import point_latest
 
 QUERIES = ("full_scan_aggregate", "one_day_filter")
 
@@ -127,8 +128,8 @@ def test_report_says_failed_when_answers_differ(measured):
 def test_point_latest_repoints_the_link(tmp_path):
     a, b = tmp_path / "20260101T000000Z", tmp_path / "20260102T000000Z"
     a.mkdir(), b.mkdir()
-    report.point_latest(a, "latest")
-    link = report.point_latest(b, "latest")
+    point_latest(a, "latest")
+    link = point_latest(b, "latest")
     assert link.resolve() == b.resolve()
 
 
@@ -140,7 +141,7 @@ def _size(literal: str) -> int:
 
 
 def test_bucketed_layouts_get_small_stripes_that_trino_accepts():
-    from benchmarks.query.layouts import write_session
+    from lake.bench.query.layouts import write_session
 
     c = cases.load("small")
     bucketed = [layout for layout in c.layouts.values() if layout.bucketed_by and layout.writer != "spark"]

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from benchmarks.query import stats
-from benchmarks.query.trino_run import _millis, figures
+from lake.bench import stats
+from lake.bench.query import answers
+from lake.bench.query.trino_run import _millis, figures, parse_size
 
 
 def test_summaries_use_the_middle_value_and_the_extremes():
@@ -34,35 +35,35 @@ def test_ratio_and_speedup_are_none_without_a_baseline():
 def test_engines_types_normalize_to_the_same_answer():
     trino = [("en", 10, Decimal("2.50"), datetime(2023, 12, 15, 10, 0, 0, 123000), date(2023, 12, 15), True)]
     duck = [["en", 10.0, 2.5, datetime(2023, 12, 15, 10, 0, 0, 123000, tzinfo=timezone.utc), date(2023, 12, 15), True]]
-    assert stats.normalize(trino) == stats.normalize(duck)
+    assert answers.normalize(trino) == answers.normalize(duck)
 
 
 def test_floats_compare_to_nine_significant_digits_only():
-    assert stats.normalize([(1 / 3,)]) == stats.normalize([(0.3333333333333,)])
-    assert stats.normalize([(0.3333,)]) != stats.normalize([(0.3334,)])
-    assert stats.normalize_value(float("nan")) == "nan"
+    assert answers.normalize([(1 / 3,)]) == answers.normalize([(0.3333333333333,)])
+    assert answers.normalize([(0.3333,)]) != answers.normalize([(0.3334,)])
+    assert answers.normalize_value(float("nan")) == "nan"
 
 
 def test_row_order_does_not_matter_but_content_does():
     a = [("x", 1), ("y", None)]
-    assert stats.answers_differ({"ref": a, "other": list(reversed(a))}, "ref") == {}
-    diff = stats.answers_differ({"ref": a, "bad": [("x", 1)]}, "ref")
+    assert answers.answers_differ({"ref": a, "other": list(reversed(a))}, "ref") == {}
+    diff = answers.answers_differ({"ref": a, "bad": [("x", 1)]}, "ref")
     assert list(diff) == ["bad"] and diff["bad"]["expected_rows"] == 2 and diff["bad"]["got_rows"] == 1
 
 
 def test_arrays_normalize_to_tuples():
-    assert stats.normalize([(["a", "b"],)]) == stats.normalize([(("a", "b"),)])
+    assert answers.normalize([(["a", "b"],)]) == answers.normalize([(("a", "b"),)])
 
 
 @pytest.mark.parametrize("text,expected", [("0B", 0), ("123B", 123), ("1.50kB", 1536), ("2MB", 2 * 2**20),
                                            ("1.25GB", int(1.25 * 2**30))])
 def test_trino_data_sizes(text, expected):
-    assert stats.parse_size(text) == expected
+    assert parse_size(text) == expected
 
 
 def test_trino_sizes_and_durations_refuse_garbage():
     with pytest.raises(ValueError):
-        stats.parse_size("12 parsecs")
+        parse_size("12 parsecs")
     with pytest.raises(ValueError):
         _millis("soon")
 

@@ -1,7 +1,11 @@
-"""`make bench-speed`'s statistics and verdicts (benchmarks/speed/run.py), on hand-made results."""
+"""`make bench-speed`'s statistics and verdicts (lake/bench/speed/), on hand-made results."""
 from __future__ import annotations
 
-from benchmarks.speed import run
+import pytest
+
+from lake.bench import stats
+from lake.bench.speed import load
+from lake.bench.speed import report as speed_report
 
 
 def result(fresh_p95: float | None, batch_p95: float | None, drained: bool = True, seen: int = 30) -> dict:
@@ -22,41 +26,44 @@ def verdicts(report: str) -> list[str]:
     return [r.rstrip(" |").rsplit("|", 1)[1].strip() for r in rows]
 
 
-def test_percentile_is_nearest_rank_and_empty_is_none():
-    assert run.pct([], 95) is None
-    assert run.pct([3.0], 95) == 3.0
+def test_percentile_is_interpolated_and_empty_is_none():
+    # lake.bench.stats' one definition (linear interpolation); bench-speed's nearest rank gave 11 and 19.
+    assert stats.percentile_or_none([], 95) is None
+    assert stats.percentile_or_none([3.0], 95) == 3.0
     values = [float(v) for v in range(1, 21)]  # 1..20
-    assert run.pct(values, 50) == 11.0 and run.pct(values, 95) == 19.0 and run.pct(values, 100) == 20.0
-    assert run.pct(list(reversed(values)), 95) == 19.0  # order of arrival does not matter
+    assert stats.percentile_or_none(values, 50) == 10.5
+    assert stats.percentile_or_none(values, 95) == pytest.approx(19.05)
+    assert stats.percentile_or_none(values, 100) == 20.0
+    assert stats.percentile_or_none(list(reversed(values)), 95) == pytest.approx(19.05)  # order does not matter
 
 
 def test_goals_are_judged_against_the_trigger():
     # Freshness goal: p95 <= 2 x trigger (20 s); throughput: p95 <= trigger / 2 (5 s).
-    assert verdicts(run.report(result(fresh_p95=20.0, batch_p95=5.0))) == ["yes", "yes"]
-    assert verdicts(run.report(result(fresh_p95=20.1, batch_p95=5.1))) == ["**missed**", "**missed**"]
+    assert verdicts(speed_report.render(result(fresh_p95=20.0, batch_p95=5.0))) == ["yes", "yes"]
+    assert verdicts(speed_report.render(result(fresh_p95=20.1, batch_p95=5.1))) == ["**missed**", "**missed**"]
 
 
 def test_a_backlog_never_drained_is_a_miss_even_with_short_batches():
-    assert verdicts(run.report(result(fresh_p95=10.0, batch_p95=1.0, drained=False))) == ["yes", "**missed**"]
+    assert verdicts(speed_report.render(result(fresh_p95=10.0, batch_p95=1.0, drained=False))) == ["yes", "**missed**"]
 
 
 def test_report_names_the_producer_maximum_and_its_source():
-    text = run.report(result(fresh_p95=10.0, batch_p95=1.0))
+    text = speed_report.render(result(fresh_p95=10.0, batch_p95=1.0))
     assert "Producer maximum: 50,000 records/s (median of 3 timed runs in this run)" in text
     assert "`make bench-speed`" in text
 
 
 def test_no_probe_seen_is_reported_as_missed():
-    text = run.report(result(fresh_p95=None, batch_p95=1.0, seen=0))
+    text = speed_report.render(result(fresh_p95=None, batch_p95=1.0, seen=0))
     assert "| no probe was seen | | | | | | **missed** |" in text
 
 
 # ---- capacity: what the throughput goal asks of the shared transforms ---------------------------
 def test_capacity_needs_input_rate_over_the_goal_ratio_against_cores_times_one_core():
-    cap = run.capacity(10_000, 0.5, {"rows_per_cpu_second": 9_000.0}, cores=2)
+    cap = speed_report.capacity(10_000, 0.5, {"rows_per_cpu_second": 9_000.0}, cores=2)
     assert cap["needed_rows_per_s"] == 20_000 and cap["ceiling_rows_per_s"] == 18_000
     assert cap["reachable"] is False
-    assert run.capacity(10_000, 0.5, {"rows_per_cpu_second": 11_000.0}, cores=2)["reachable"] is True
+    assert speed_report.capacity(10_000, 0.5, {"rows_per_cpu_second": 11_000.0}, cores=2)["reachable"] is True
 
 
 def with_alone(rows_per_cpu_second: float) -> dict:
@@ -68,7 +75,7 @@ def with_alone(rows_per_cpu_second: float) -> dict:
 
 
 def test_report_says_when_the_goal_is_out_of_reach_of_the_transforms_themselves():
-    text = run.report(with_alone(9_000.0))
+    text = speed_report.render(with_alone(9_000.0))
     assert "ran at 9,000 records per CPU-second" in text
     assert "must be processed within 5 s, so at 20,000 rows/s. 2 cores running nothing but this code would do " \
            "18,000/s; the stream processed 4,500/s (25% of that" in text
@@ -76,26 +83,26 @@ def test_report_says_when_the_goal_is_out_of_reach_of_the_transforms_themselves(
 
 
 def test_report_makes_no_such_claim_when_the_cores_would_suffice():
-    text = run.report(with_alone(12_000.0))
+    text = speed_report.render(with_alone(12_000.0))
     assert "would do 24,000/s" in text and "out of reach" not in text
 
 
 def test_capacity_speaks_only_of_the_goal_cases_not_of_a_fixed_low_rate():
     res = with_alone(9_000.0)
     res["throughput"].append({**res["throughput"][0], "name": "fixed-200", "fraction": None, "rate_target": 200.0})
-    text = run.report(res)
+    text = speed_report.render(res)
     assert "- goal-20pct:" in text and "- fixed-200:" not in text
 
 
 def test_report_without_the_measurement_has_no_capacity_section():
-    assert "Capacity" not in run.report(result(fresh_p95=10.0, batch_p95=1.0))
+    assert "Capacity" not in speed_report.render(result(fresh_p95=10.0, batch_p95=1.0))
 
 
 def test_fresh_payloads_recycle_the_same_tweets_with_new_ids():
     import itertools
     import json
 
-    got = [(k, json.loads(v)) for k, v in itertools.islice(run.fresh_payloads(seed=41, distinct=3), 7)]
+    got = [(k, json.loads(v)) for k, v in itertools.islice(load.fresh_payloads(seed=41, distinct=3), 7)]
     ids = [o["id"] for _, o in got]
     assert len(set(ids)) == 7 and all(k.decode() == o["id"] for k, o in got)
     strip = [{k: v for k, v in o.items() if k != "id"} for _, o in got]
@@ -109,14 +116,14 @@ def test_fresh_payloads_are_the_bytes_json_dumps_gives_for_the_tweet_with_its_ne
     from lake.demos.sandbox import tweet_payloads
 
     base = [json.loads(v) for _, v in tweet_payloads(3, 41)]
-    for i, (key, value) in enumerate(itertools.islice(run.fresh_payloads(seed=41, distinct=3), 6)):
+    for i, (key, value) in enumerate(itertools.islice(load.fresh_payloads(seed=41, distinct=3), 6)):
         assert value == json.dumps({**base[i % 3], "id": key.decode()}).encode()
 
 
 def test_transforms_alone_runs_the_streams_own_code_and_counts_rows():
     from spark.transforms import pii as pii_mod
 
-    fig = run.transforms_alone(300, seed=41, pii=pii_mod.Pii("k" * 32))
+    fig = load.transforms_alone(300, seed=41, pii=pii_mod.Pii("k" * 32))
     assert fig["records"] == 300 and fig["rows"] == 300   # synthetic tweets are all valid
     assert fig["rows_per_cpu_second"] > 0 and fig["us_per_record"] > 0
 
@@ -131,7 +138,7 @@ def with_floor(floor_p95: float) -> dict:
 
 
 def test_a_floor_above_the_goal_says_no_transform_speed_up_can_meet_it():
-    text = run.report(with_floor(6.3))
+    text = speed_report.render(with_floor(6.3))
     assert "| floor-20pct |" in text and "n/a: floor, no transforms |" in text
     assert "p95 6.3 s (7 batches), 31,000 rows/s while processing" in text
     assert "no speed-up of the transforms can meet the goal on this host" in text
@@ -140,7 +147,7 @@ def test_a_floor_above_the_goal_says_no_transform_speed_up_can_meet_it():
 
 
 def test_a_floor_below_the_goal_says_how_much_the_transforms_may_take():
-    text = run.report(with_floor(3.5))
+    text = speed_report.render(with_floor(3.5))
     # 1.5 s spare x 2 cores over 10 s of input at 10,000/s: 30 µs a record at most
     assert "could meet it: they may take 1.5 s of a p95 batch, 10 s of input, which is at most 30 µs of CPU " \
            "a record even if 2 cores did nothing else." in text
@@ -148,15 +155,15 @@ def test_a_floor_below_the_goal_says_how_much_the_transforms_may_take():
     res = with_floor(3.5)
     res["transforms_alone"] = {"records": 20_000, "rows": 20_000, "cpu_seconds": 1.8, "rows_per_cpu_second": 11_111.0,
                                "us_per_record": 90.0}
-    assert "They take 90 µs alone in this run, 3.0x that." in run.report(res)
+    assert "They take 90 µs alone in this run, 3.0x that." in speed_report.render(res)
 
 
 def test_capacity_lines_leave_the_floor_out():
     res = with_floor(6.3)
     res.update(goal_ratio=0.5, cores=2, transforms_alone={"records": 20_000, "rows": 20_000, "cpu_seconds": 2.2,
                                                           "rows_per_cpu_second": 9_000.0, "us_per_record": 111.0})
-    assert [ln for ln in run.capacity_lines(res) if ln.startswith("- ")][0].startswith("- goal-20pct:")
-    assert len([ln for ln in run.capacity_lines(res) if ln.startswith("- ")]) == 1
+    assert [ln for ln in speed_report.capacity_lines(res) if ln.startswith("- ")][0].startswith("- goal-20pct:")
+    assert len([ln for ln in speed_report.capacity_lines(res) if ln.startswith("- ")]) == 1
 
 
 def counting_convert(calls: list):
@@ -171,7 +178,7 @@ def counting_convert(calls: list):
 
 
 def test_floor_convert_emits_one_pair_per_record_and_converts_only_until_a_row(monkeypatch):
-    from benchmarks.speed import floor_stream
+    from lake.bench.speed import floor_stream
 
     calls: list = []
     monkeypatch.setattr(floor_stream, "_real_convert", counting_convert(calls))
@@ -185,7 +192,7 @@ def test_the_floor_patch_reaches_the_function_the_stream_ships_to_its_workers(mo
     rows_only (what arrow_rows wraps) looks convert_partition up when it is called."""
     from types import SimpleNamespace
 
-    from benchmarks.speed import floor_stream
+    from lake.bench.speed import floor_stream
     from spark.jobs import stream_speed
 
     calls: list = []

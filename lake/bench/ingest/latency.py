@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from benchmarks.ingest import stats
+from lake.bench import stats
 from ingestion import producer as lake_producer
 from ingestion.sink import raw_sink as sink_mod
 from ingestion.records import Record
@@ -183,9 +183,9 @@ def latencies(sent: list[Sent], files: LandedFiles) -> tuple[list[float], list[f
 def measure(records: list[Record], bootstrap: str, topic: str, group: str, hdfs, hdfs_base: str, rate: float,
             roll_seconds: float, roll_mb: float, poll: float, workdir, log_file, land_timeout: float) -> dict:
     """Start a sink (untimed), stream `records` at `rate`, wait until every record is visible, summarize."""
-    from benchmarks.ingest.progress import bar as progress_bar
+    from lake.bench.progress import bar as progress_bar
 
-    from benchmarks.ingest.sink_process import SinkProcess, SinkRoots
+    from lake.bench.ingest.sink_process import SinkProcess, SinkRoots
 
     roots = SinkRoots(hdfs_base)
     sink = SinkProcess(topic, group, roots, roll_seconds, roll_mb, workdir / f"{group}.status.json", log_file)
@@ -209,7 +209,7 @@ def measure(records: list[Record], bootstrap: str, topic: str, group: str, hdfs,
     finally:
         watcher.stop()
         final = sink.stop()
-    from benchmarks.ingest.sink_process import roll_timeline
+    from lake.bench.ingest.sink_process import roll_timeline
 
     from_send, from_ack, missing = latencies(sent, files)
     took = [end - start for start, end in roll_timeline(log_file.read_text(errors="replace"))]

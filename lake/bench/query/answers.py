@@ -1,27 +1,14 @@
-"""Comparison statistics of the query benchmark: summaries, ratios, geometric means and
-answer equality, as small pure functions (unit-tested in tests/unit/test_bench_query_stats.py).
-
-Median/min/max, ratio and goal verdicts are the ingestion benchmark's (benchmarks.ingest.stats).
-"""
+"""Answer equality of the query benchmark: rows in one engine-neutral, ordered form, and the answers
+that differ from the reference (unit-tested in tests/unit/test_bench_query_stats.py). The summaries,
+ratios and geometric means are lake.bench.stats, which every suite shares."""
 from __future__ import annotations
 
 import math
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Iterable, Sequence
-
-from benchmarks.ingest.stats import goal, median, ratio, summarize  # noqa: F401 - re-exported
+from typing import Sequence
 
 FLOAT_DIGITS = 9  # significant digits kept when comparing floating-point answers
-
-
-def geomean(values: Iterable[float]) -> float:
-    xs = list(values)
-    if not xs:
-        raise ValueError("geometric mean of no values")
-    if any(x <= 0 for x in xs):
-        raise ValueError(f"geometric mean needs positive values, got {min(xs)}")
-    return math.exp(sum(math.log(x) for x in xs) / len(xs))
 
 
 def normalize_value(v):
@@ -66,17 +53,3 @@ def answers_differ(answers: dict[str, list[tuple]], reference: str) -> dict[str,
         if got != ref:
             diffs[name] = {"expected": ref[:5], "got": got[:5], "expected_rows": len(ref), "got_rows": len(got)}
     return diffs
-
-
-def speedup(baseline: float | None, value: float | None) -> float | None:
-    """How many times less the value is than the baseline (baseline / value)."""
-    return ratio(baseline, value)
-
-
-def parse_size(text: str) -> int:
-    """Trino's succinct data sizes ('0B', '12.5kB', '3.10MB') in bytes."""
-    units = {"B": 1, "kB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4, "PB": 1024**5}
-    for unit in sorted(units, key=len, reverse=True):
-        if text.endswith(unit):
-            return round(float(text[: -len(unit)]) * units[unit])
-    raise ValueError(f"not a Trino data size: {text!r}")

@@ -18,7 +18,8 @@ import os
 import time
 from pathlib import Path
 
-from benchmarks.ingest import kafka_tools, stats
+from lake.bench import stats
+from lake.bench.ingest import kafka_tools
 
 NAME = "Hadoop FsShell -put (Java, HDFS only, no Kafka)"
 FS_SHELL = "org.apache.hadoop.fs.FsShell"

@@ -13,14 +13,14 @@ import os
 import time
 from pathlib import Path
 
-from benchmarks.query.cases import Case, Layout
-from benchmarks.query.trino_run import Trino
+from lake.bench.query.cases import Case, Layout
+from lake.bench.query.trino_run import Trino
 from lake.runtime import hdfs_client
 from lake.pipeline.compact import NO_UI
 from lake.errors import LakeError
-from lake.settings import Settings
+from lake.settings import ROOT, Settings
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = ROOT
 GENERATE_JOB = REPO / "spark" / "jobs" / "bench_generate.py"
 LAYOUT_JOB = REPO / "spark" / "jobs" / "bench_layout.py"
 TABLE = "tweets"
@@ -60,7 +60,7 @@ def ensure_base(s: Settings, case: Case, tr: Trino, log=print) -> dict:
     tr.execute(f"CREATE TABLE IF NOT EXISTS hive.{base}.built_layouts (layout varchar, spec varchar, "
                f"row_count bigint, seconds double, built_at varchar) WITH (format = 'ORC')")
     for sql in ((REPO / "benchmarks" / "queries" / "dims" / f).read_text() for f in ("dim_authors.sql", "dim_dates.sql")):
-        from benchmarks.query.cases import render
+        from lake.bench.query.cases import render
 
         tr.execute(render(sql, {"catalog": "hive", "base": base}))
     return info

@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-CASES_FILE = Path(__file__).with_name("cases.yaml")
+from lake.settings import ROOT
+
+CASES_FILE = ROOT / "benchmarks" / "ingest" / "cases.yaml"
 
 
 @dataclass(frozen=True)

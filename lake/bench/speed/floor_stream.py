@@ -1,6 +1,6 @@
 """bench-speed's floor: the speed layer's own streaming job with its per-record transforms taken out.
 
-    spark-submit ... benchmarks/speed/floor_stream.py <stream_speed.py's arguments>
+    spark-submit ... lake/bench/speed/floor_stream.py <stream_speed.py's arguments>
 
 Everything else is the real job (spark/jobs/stream_speed.py): the Kafka source, the Arrow hand-off
 to Python and back, the Parquet write, the publish into the table's partitions, the checkpoint.
@@ -10,7 +10,7 @@ nothing more. At the goal's rate this answers one question: could any speed-up o
 transforms meet the throughput goal on this host? If the floor misses the goal, none could.
 
 A benchmark's baseline, never a service: bench-speed starts it in its own sandbox only
-(run.FLOOR_JOB), and the rows it writes are copies.
+(benchmarks/speed/run.py, FLOOR_JOB), and the rows it writes are copies.
 """
 from __future__ import annotations
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.ingest import stats
+from lake.bench import stats
 from ingestion.sources import synthetic
 from ingestion.records import Record
 
 
 def generate(count: int, seed: int, fmt: str) -> list[Record]:
-    from benchmarks.ingest.progress import bar as progress_bar
+    from lake.bench.progress import bar as progress_bar
 
     return list(progress_bar(synthetic.generate(count, seed=seed, fmt=fmt), total=count, unit=" tweets",
                      desc="generating synthetic payloads (not timed)", leave=False))

@@ -7,7 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.query.layouts import TABLE, location
+from lake.bench.query.layouts import TABLE, location
 from lake.runtime import hdfs_client
 from lake.settings import Settings
 

@@ -1,11 +1,11 @@
-"""Stores a run whole (results.json, report.md, logs/) and points benchmarks/results/ingest-latest at it."""
+"""make bench-ingest's report.md, rendered from results.json (lake.bench.report writes them and the latest link)."""
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
-from benchmarks.ingest import consumers, hdfs_put, producers, sink_drain, stats
+from lake.bench import stats
+from lake.bench.report import write_report, write_results
+from lake.bench.ingest import consumers, hdfs_put, producers, sink_drain
 
 
 HDFS_LEFT = {True: "still there", False: "gone"}
@@ -259,19 +259,8 @@ def render(res: dict) -> str:
 
 
 def store(out_dir: Path, results: dict) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    (out_dir / "report.md").write_text(render(results))
-
-
-def point_latest(out_dir: Path, name: str = "ingest-latest") -> Path:
-    """Atomically repoint <results>/ingest-latest at this run (relative, so the tree can move)."""
-    link = out_dir.parent / name
-    tmp = out_dir.parent / f".{name}.tmp"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(out_dir.name)
-    os.replace(tmp, link)
-    return link
+    write_results(out_dir, results)
+    write_report(out_dir, render(results))
 
 
 def _hdfs_site(name: str, default: str) -> str:

@@ -5,7 +5,9 @@ import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent.parent
+from lake.settings import ROOT
+
+BENCH_DIR = ROOT / "benchmarks"
 CASES_FILE = BENCH_DIR / "cases.yaml"
 QUERIES_DIR = BENCH_DIR / "queries"
 ENGINES = ("trino", "spark", "duckdb")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from benchmarks.ingest import kafka_tools, stats
+from lake.bench import stats
+from lake.bench.ingest import kafka_tools
 from ingestion import producer as lake_producer
 from ingestion.records import Record
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from benchmarks.ingest import stats
-from benchmarks.ingest.sink_process import CommittedOffsets, SinkProcess, SinkRoots, busy_seconds, high_watermarks, \
+from lake.bench import stats
+from lake.bench.ingest.sink_process import CommittedOffsets, SinkProcess, SinkRoots, busy_seconds, high_watermarks, \
     roll_timeline
 
 NAME = "ours: raw sink -> HDFS"
@@ -20,7 +20,7 @@ NAME = "ours: raw sink -> HDFS"
 
 def drain(bootstrap: str, topic: str, count: int, value_bytes: int, group: str, hdfs_base: str,
           roll_seconds: float, roll_mb: float, workdir: Path, log_file: Path, timeout: float) -> dict:
-    from benchmarks.ingest.progress import bar as progress_bar
+    from lake.bench.progress import bar as progress_bar
 
     target = high_watermarks(bootstrap, topic)
     if sum(target.values()) != count:

@@ -3,7 +3,7 @@ to each factor's baseline, peer ratios, goal verdicts and the "what to do" advic
 functions of results.json's content (unit-tested in tests/unit/test_bench_query_report.py)."""
 from __future__ import annotations
 
-from benchmarks.query import stats
+from lake.bench import stats
 
 METRICS = ("wall_ms", "cpu_ms", "input_bytes", "input_rows", "splits")
 # An effect counts when a layout changes a figure by at least this factor either way.

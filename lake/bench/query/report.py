@@ -1,11 +1,10 @@
-"""Stores a run whole (results.json, report.md, charts/*.png) and points results/latest at it."""
+"""make bench's report.md and charts/*.png, rendered from results.json (lake.bench.report writes them and the latest link)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from benchmarks.ingest.report import point_latest  # noqa: F401 - re-exported for run.py
-from benchmarks.query.cases import QUERIES_DIR, access_pattern
+from lake.bench.report import pyplot, save_chart, write_report, write_results
+from lake.bench.query.cases import QUERIES_DIR, access_pattern
 
 CHART_DIR = "charts"
 
@@ -58,11 +57,7 @@ def _goal_context(g: dict) -> str:
 
 def charts(res: dict, out_dir: Path) -> list[str]:
     """Per factor: time and bytes read of each layout as ratios to the baseline, per query (log scale)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     made = []
     (out_dir / CHART_DIR).mkdir(parents=True, exist_ok=True)
     factors = res.get("analysis", {}).get("factors", {})
@@ -85,8 +80,7 @@ def charts(res: dict, out_dir: Path) -> list[str]:
         fig.suptitle(f"{fname}: Trino, median of the timed runs, SCALE={res['scale']}")
         fig.tight_layout()
         name = f"{CHART_DIR}/{fname}.png"
-        fig.savefig(out_dir / name, dpi=90)
-        plt.close(fig)
+        save_chart(fig, out_dir / name)
         made.append(name)
     stor = {k: v.get("bytes") for k, v in res.get("layouts", {}).items() if v.get("bytes")}
     if stor:
@@ -95,8 +89,7 @@ def charts(res: dict, out_dir: Path) -> list[str]:
         ax.set_xlabel("MiB on HDFS")
         ax.set_title(f"Bytes on disk per layout, SCALE={res['scale']}")
         fig.tight_layout()
-        fig.savefig(out_dir / f"{CHART_DIR}/storage.png", dpi=90)
-        plt.close(fig)
+        save_chart(fig, out_dir / f"{CHART_DIR}/storage.png")
         made.append(f"{CHART_DIR}/storage.png")
     return made
 
@@ -218,7 +211,5 @@ def render(res: dict, chart_files: list[str] = ()) -> str:
 
 
 def store(out_dir: Path, res: dict) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(json.dumps(res, indent=2, default=str) + "\n")
-    made = charts(res, out_dir)
-    (out_dir / "report.md").write_text(render(res, made))
+    write_results(out_dir, res)
+    write_report(out_dir, render(res, charts(res, out_dir)))

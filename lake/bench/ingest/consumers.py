@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from benchmarks.ingest import kafka_tools, stats
+from lake.bench import stats
+from lake.bench.ingest import kafka_tools
 
 KAFKA_TOOL = "Kafka ConsumerPerformance (Java)"
 CONFLUENT = "confluent-kafka consumer (no HDFS)"

@@ -5,7 +5,6 @@ import json
 import time
 import urllib.request
 
-from benchmarks.query.stats import parse_size
 from lake.settings import Settings
 
 SCAN_OPERATORS = ("TableScanOperator", "ScanFilterAndProjectOperator")
@@ -87,3 +86,13 @@ def figures(info: dict) -> dict:
         "splits": sum(int(o.get("totalDrivers", 0)) for o in scans),
         "peak_memory_bytes": parse_size(qs["peakUserMemoryReservation"]),
     }
+
+
+def parse_size(text: str) -> int:
+    """Trino's succinct data sizes ('0B', '12.5kB', '3.10MB') in bytes."""
+    units = {"B": 1, "kB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4, "PB": 1024**5}
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit):
+            return round(float(text[: -len(unit)]) * units[unit])
+    raise ValueError(f"not a Trino data size: {text!r}")
+

@@ -1,0 +1,1 @@
+"""make bench-ingest's measurements: producers, consumers, the raw sink, HDFS puts, latency."""

@@ -1,0 +1,1 @@
+"""make bench's (query) cases, layouts, engines, analysis and report."""

@@ -1,0 +1,1 @@
+"""make bench-speed's load, report and floor job."""
