@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.build import run
+import yaml
+
+from lake.bench import build as run
 from spark.transforms import parse
 
 
@@ -33,7 +35,7 @@ def test_report_states_each_goal_and_a_failed_build():
              "stages": {"start: Spark application": 2.0, "bronze: raw -> bronze.tweets": 8.0},
              "steps": {"bronze.parse": 5.0}, "driver_peak_rss_mib": 700}
     res = {"stamp": "x", "scale_name": "tiny", "scale": {"tweets": 1000, "days": 30}, "hour_tweets": 10,
-           "goals": json.loads(json.dumps(run.yaml.safe_load(run.CASES.read_text())["goals"])),
+           "goals": yaml.safe_load(run.CASES.read_text())["goals"],
            "transforms": {"synthetic": {"tweets": 10, "rows": {"parse_mask": 90.0, "enrich": 40.0, "total": 130.0},
                                         "columnar": {"parse_mask": 80.0, "enrich": 8.0, "total": 88.0}}},
            "builds": [{"case": "month", **build}, {"case": "hour", **build, "seconds": 40.0},
