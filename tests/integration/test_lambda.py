@@ -1,4 +1,4 @@
-"""The lambda architecture end to end on the real stack, in a private pipeline (benchmarks/speed/sandbox.py):
+"""The lambda architecture end to end on the real stack, in a private pipeline (lake/demos/sandbox.py):
 its own topic, raw sink, speed-layer stream, schemas it_<tag>_*, and Airflow's lake_batch DAG run with
 `airflow dags test` into those schemas.
 

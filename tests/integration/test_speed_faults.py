@@ -5,7 +5,7 @@ from its checkpoint; a metastore call waits and retries, spark/jobs/stream_speed
 has brought the killed daemon back, as an operator would. Afterwards every Kafka record is in
 speed.tweets exactly once and serving.tweets counts every produced tweet once.
 
-A private pipeline (benchmarks/speed/sandbox.py: own topic, stream, checkpoint and schemas). The
+A private pipeline (lake/demos/sandbox.py: own topic, stream, checkpoint and schemas). The
 killed daemons are the stack's own, since there is one Kafka and one metastore; `lake up` restarts
 them and leaves the rest running.
 """
