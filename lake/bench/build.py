@@ -121,7 +121,8 @@ def report(res: dict) -> str:
 def latest_speed(results_root: Path) -> dict | None:
     """The goal case of the newest `make bench-speed` run (its own suite measures it; quoted here so
     this report states every goal of the build engine)."""
-    for run in sorted(results_root.glob("speed-*/results.json"), reverse=True):
+    # run folders only (speed-<stamp>), not the speed-latest link, which would sort after every stamp
+    for run in sorted(results_root.glob("speed-[0-9]*/results.json"), reverse=True):
         cases = json.loads(run.read_text()).get("throughput", [])
         goal = next((c for c in cases if c.get("name") == "goal-20pct" and c.get("batch_p95_s") is not None), None)
         if goal:

@@ -59,6 +59,7 @@ def test_latest_speed_reads_the_newest_run_with_a_goal_case(tmp_path):
         (tmp_path / stamp / "results.json").write_text(json.dumps(
             {"throughput": [{"name": "fixed-200", "batch_p95_s": 1.0},
                             {"name": "goal-20pct", "batch_p95_s": p95, "rate_achieved": 10.0}]}))
+    (tmp_path / "speed-latest").symlink_to("speed-20260101T000000Z")  # the link is not a newer run
     (tmp_path / "speed-20260103T000000Z").mkdir()
     (tmp_path / "speed-20260103T000000Z" / "results.json").write_text(json.dumps({"throughput": []}))
     got = run.latest_speed(tmp_path)
