@@ -57,14 +57,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def code_zip(tmp: Path) -> Path:
-    """ingestion (the generator) and spark/transforms (the parser) for the executors' sys.path."""
+    """ingestion (the generator, with its sub-packages) and spark/transforms (the parser) for the
+    executors' sys.path. Recursive: the generator lives in ingestion/sources/ since the layout split."""
     out = tmp / "bench_generate_code.zip"
     with zipfile.ZipFile(out, "w") as zf:
         zf.write(REPO / "spark" / "__init__.py", "spark/__init__.py")
         for pkg, suffixes in (("spark/transforms", (".py", ".yaml")), ("ingestion", (".py",))):
-            for f in sorted((REPO / pkg).iterdir()):
-                if f.suffix in suffixes:
-                    zf.write(f, f"{pkg}/{f.name}")
+            for f in sorted((REPO / pkg).rglob("*")):
+                if f.is_file() and f.suffix in suffixes and "__pycache__" not in f.parts:
+                    zf.write(f, str(f.relative_to(REPO)))
     return out
 
 
