@@ -139,7 +139,7 @@ airflow-batch: venv ## Run the lake_batch DAG once for DATE=YYYY-MM-DD (an inges
 bench-speed: venv ## Speed-layer benchmark: freshness through serving.tweets, micro-batch durations, and the stream's floor without transforms (docs/serving.md)
 	$(PY) -m benchmarks.speed.run $(BENCH_SPEED_ARGS)
 
-bench-build: venv ## Build-engine benchmark: make build per engine and stage, transforms alone, one new hour on a built month (SCALE=tiny|small|medium)
+bench-build: venv ## Build-engine benchmark: make build per stage, transforms alone, one new hour on a built month, 500 dates vs one (SCALE=tiny|small|medium)
 	$(PY) -m benchmarks.build.run --scale $(SCALE) $(if $(NO_MONTH),--no-month,)
 
 smoke: up ## End-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beeline

@@ -2,7 +2,7 @@
 layer run (spark/jobs/build.py through DataFrame.mapInArrow, spark/jobs/stream_speed.py).
 
     bronze_batch(lines, metas, pii) -> (bronze table, rejected table)   BRONZE_SCHEMA / REJECTED_SCHEMA
-    silver_batch(bronze)            -> silver table                      SILVER_SCHEMA
+    silver_batch(bronze[, spellings])-> silver table (+ hashtag_spellings) SILVER_SCHEMA
 
 Why batches and not rows: the per-row path (parse.to_bronze, then silver.enrich on a dict per row,
 handed to Spark as pickled Rows) spent as much time moving 50 fields in and out of Python objects
@@ -13,10 +13,12 @@ as on the transforms. Here:
   batch's flat token arrays (the same scores, docs/sentiment-batch.md);
 * hashtags and geo are computed once per DISTINCT value in the batch (authors repeat a location,
   tags repeat) and spread back;
-* bronze's JSON parse and masking still run per record (parse.to_bronze), then the rows become
-  Arrow columns in one C++ conversion. That parse is the remaining per-record Python
-  (docs/build-engine.md has its profile and the next step).
-The results are the per-row path's, column for column (tests/unit/test_columnar.py).
+* bronze's JSON parse still runs per record (parse.extract, on a decode pruned to the fields it
+  reads); the classification (pseudonyms, masking) runs per column, once per distinct value
+  (Pii.protect_columns). That parse is the remaining per-record Python (docs/build-engine.md has its
+  profile and the next step).
+The results are the one-record reference functions' (parse.to_bronze, silver.enrich), column for
+column (tests/unit/test_columnar.py).
 """
 from __future__ import annotations
 
@@ -133,22 +135,22 @@ def silver_batch(bronze: pa.Table, spellings: bool = False) -> pa.Table:
     spellings: also SPELLINGS, each hashtag key's spelling in the tweet's text (textnorm.display_spellings),
     in the order of `hashtags`: silver.tweet_hashtags' display column, not a silver.tweets one."""
     with _collector_paused():
-        out = _silver_batch(bronze)
+        texts = bronze.column("text").to_pylist()  # sentiment and the spellings both read it: once
+        out = _silver_batch(bronze, texts)
         if spellings:
-            texts = bronze.column("text").to_pylist()
             shown = [textnorm.display_spellings(keys, text) for keys, text in zip(out.column("hashtags").to_pylist(), texts)]
             out = out.append_column(SPELLINGS, pa.array(shown, type=SPELLINGS.type))
         return out
 
 
-def _silver_batch(bronze: pa.Table) -> pa.Table:
+def _silver_batch(bronze: pa.Table, texts: list) -> pa.Table:
     schema = arrow_schema("SILVER_SCHEMA")
     n = bronze.num_rows
     kind = bronze.column("tweet_type")
     tags = _hashtag_keys(bronze.column("hashtags"))
     places = _per_distinct(geo.resolve, bronze.column("country"), bronze.column("place_full_name"),
                            bronze.column("author_location"))
-    compound, labels = sentiment_batch.scores(bronze.column("text").to_pylist(), bronze.column("lang").to_pylist())
+    compound, labels = sentiment_batch.scores(texts, bronze.column("lang").to_pylist())
     engagement = pa.array(np.zeros(n, dtype=np.int64))
     for c in silver.ENGAGEMENT_COLUMNS:
         engagement = pc.add(engagement, pc.fill_null(bronze.column(c), 0))
