@@ -24,6 +24,9 @@ TARGET_MB  ?= 128
 GRACE      ?= 30
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# What `make up` does to Airflow's DAG schedules: on (default: the batch layer runs hourly by itself),
+# off (paused: benchmarks), keep (as they are; new DAGs paused). The test targets default to keep.
+SCHEDULE   ?= on
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
@@ -82,12 +85,12 @@ render: venv ## Render daemon configs into var/conf
 	$(LAKE) render
 
 # ---- stack lifecycle --------------------------------------------------------
-up: ## Start the stack (idempotent; MODE=docker uses the compose file)
+up: ## Start the stack (idempotent; MODE=docker uses the compose file; SCHEDULE=on|off|keep for the DAGs)
 ifeq ($(MODE),docker)
 	$(COMPOSE) up -d --build
 else
 	@$(MAKE) --no-print-directory install
-	$(LAKE) up
+	LAKE_AIRFLOW_SCHEDULE=$(SCHEDULE) $(LAKE) up
 endif
 
 down: ## Stop the stack
@@ -153,13 +156,13 @@ demo: smoke ## Fresh machine to a working lake: install, up, smoke, ingest, quer
 
 # ---- tests ------------------------------------------------------------------
 test: install ## The test suite: unit tests, then integration tests against the real stack
-	$(PY) -m pytest tests/unit tests/integration $(PYTEST_ARGS)
+	LAKE_AIRFLOW_SCHEDULE=$${LAKE_AIRFLOW_SCHEDULE:-keep} $(PY) -m pytest tests/unit tests/integration $(PYTEST_ARGS)
 
 test-lambda: install ## The lambda story through Airflow alone (tests/integration/test_lambda.py, ~30 min; also in make test)
-	$(PY) -m pytest tests/integration/test_lambda.py -m lambda_e2e $(PYTEST_ARGS)
+	LAKE_AIRFLOW_SCHEDULE=$${LAKE_AIRFLOW_SCHEDULE:-keep} $(PY) -m pytest tests/integration/test_lambda.py -m lambda_e2e $(PYTEST_ARGS)
 
 test-unit: venv ## Unit tests only (no services)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 test-integration: install ## Integration tests only (starts or reuses the stack)
-	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+	LAKE_AIRFLOW_SCHEDULE=$${LAKE_AIRFLOW_SCHEDULE:-keep} $(PY) -m pytest tests/integration $(PYTEST_ARGS)

@@ -101,6 +101,10 @@ class Settings:
     heaps_mb: dict[str, int] = field(default_factory=dict)
     nm_memory_mb: int = 8192
     nm_vcores: int = 4
+    # What `make up` does to the DAGs' schedules (LAKE_AIRFLOW_SCHEDULE, `make up SCHEDULE=`): "on" unpauses
+    # lake_batch and lake_maintenance, "off" pauses them (benchmarks), "keep" leaves them as they are, new DAGs
+    # paused (the test suite: only a test's own DAGs run).
+    airflow_schedule: str = "on"
 
     # ---- derived paths; everything generated lives under var/ (git-ignored) ----
     @property
@@ -170,6 +174,18 @@ class Settings:
         return f"{self.hdfs_uri}/lake/system/spark/spark-jars-{versions.maven('spark')}.zip"
 
 
+AIRFLOW_SCHEDULES = ("on", "off", "keep")
+
+
+def _schedule_from_env(env: dict[str, str]) -> str:
+    value = (env.get("LAKE_AIRFLOW_SCHEDULE") or "on").strip().lower()
+    if value not in AIRFLOW_SCHEDULES:
+        from lake.errors import LakeError
+
+        raise LakeError(f"SCHEDULE={value!r} (LAKE_AIRFLOW_SCHEDULE): choose on, off or keep")
+    return value
+
+
 def _ports_from_env(env: dict[str, str]) -> dict[str, int]:
     ports = dict(DEFAULT_PORTS)
     for name in ports:
@@ -189,6 +205,7 @@ def _native(env: dict[str, str]) -> Settings:
         user=env.get("LAKE_USER") or getpass.getuser(),
         ports=_ports_from_env(env),
         heaps_mb=dict(DEFAULT_HEAPS_MB),
+        airflow_schedule=_schedule_from_env(env),
     )
 
 
@@ -207,6 +224,7 @@ def _docker(env: dict[str, str]) -> Settings:
         user=env.get("LAKE_USER", "lake"),
         ports=base.ports,
         heaps_mb=base.heaps_mb,
+        airflow_schedule=base.airflow_schedule,
     )
 
 

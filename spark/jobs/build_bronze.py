@@ -86,9 +86,17 @@ def raw_files(spark: SparkSession, location: str, day: str = "*") -> dict[tuple[
 
 
 def pending_dates(spark: SparkSession, files: dict, loaded_table: str) -> list[str]:
-    loaded = {(r.ingest_date, r.source_file): r.file_bytes
-              for r in spark.table(loaded_table).select("ingest_date", "source_file", "file_bytes").collect()}
-    return sorted({d for (d, name), (_, size) in files.items() if loaded.get((d, name)) != size})
+    """The dates whose raw files differ from what bronze loaded: the rule lake_batch's plan asks
+    through WebHDFS and Trino (lake/pipeline/pending.py), here on the files the build lists."""
+    from lake.pipeline.pending import unloaded_dates
+
+    loaded = {r.ingest_date: (int(r.n), int(r.b)) for r in spark.table(loaded_table).groupBy("ingest_date")
+              .agg(F.count("*").alias("n"), F.sum("file_bytes").alias("b")).collect()}
+    raw: dict[str, tuple[int, int]] = {}
+    for (day, _name), (_path, size) in files.items():
+        n, b = raw.get(day, (0, 0))
+        raw[day] = (n + 1, b + size)
+    return unloaded_dates(raw, loaded)
 
 
 # ---- the build ----------------------------------------------------------------------------------
