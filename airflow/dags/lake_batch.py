@@ -8,8 +8,10 @@ What a run builds depends on how it was started:
   `plan` skips the rest and the run succeeds in seconds. Missed hours are not caught up one by one
   (catchup=False): the next run's plan finds whatever they left pending, so a lake that was off for a
   week builds its backlog in one run, and dates with no raw data never cause a run.
-* **manual** (`make airflow-batch DATE=D`, a trigger, a backfill): the run's own date, the ingest date
-  of its data_interval_start, rebuilt whether pending or not (skipped when it has no raw files).
+* **backfill** (`airflow backfill create`): like scheduled, the dates pending up to each run's interval,
+  so the 24 hourly runs of a day build it once and a built date is not rebuilt.
+* **manual** (`make airflow-batch DATE=D`, a trigger): the run's own date, the ingest date of its
+  data_interval_start, rebuilt whether pending or not (skipped when it has no raw files).
 Every build step overwrites only the partitions it owns, so a rerun gives the same tables, and each
 takes the lake's build lock (lake/pipeline/lock.py): a `make build` meanwhile waits for it.
 The last task updates an asset that schedules lake_maintenance (after each batch run).
@@ -80,7 +82,7 @@ def batch_dag(dag_id: str, schema_prefix: str, raw_root: str) -> DAG:
             found = lake_json(["lake.pipeline.pending", "--schema-prefix", prefix(context),
                                "--raw-root", context["params"]["raw_root"], "--through", end], "PLAN")
             kind, day = run_type(context), ingest_date(context)
-            if kind == "scheduled":
+            if kind in ("scheduled", "backfill"):  # a backfill's 24 hourly runs a day build each date once
                 dates = found["pending"]
             else:
                 dates = [day] if day in found["raw"] else []
