@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import gzip
 import re
+import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from ingestion.records import CORRUPT_FILE, TOO_LARGE
 
@@ -24,11 +25,16 @@ _SNIFF_LIMIT = 1 << 20
 # Structural bytes of JSON. Multi-byte UTF-8 sequences never contain ASCII bytes,
 # so scanning bytes (not characters) is safe.
 _OUTSIDE_STRING = re.compile(rb'[\[\]{}",]')
+_BRACKETS = re.compile(rb'[\[\]{}"]')  # inside an element commas do not matter
 _INSIDE_STRING = re.compile(rb'["\\]')
 _NON_WS = re.compile(rb"[^ \t\r\n]")
 
 # Exceptions that mean "the compressed bytes are bad", as opposed to the disk failing.
 _CORRUPT_GZIP = (gzip.BadGzipFile, EOFError, zlib.error)
+CORRUPT_COMPRESSED = _CORRUPT_GZIP + (zipfile.BadZipFile,)
+
+LINES = "lines"    # JSON Lines: one unit per non-blank line
+VALUES = "values"  # top-level JSON values: an array's elements, or a whole object
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +57,9 @@ def _open(path: str, gz: bool) -> BinaryIO:
     return gzip.open(path, "rb") if gz else open(path, "rb")
 
 
-def _chunks(f: BinaryIO, size: int) -> Iterator[bytes]:
-    """The file's bytes without a leading UTF-8 BOM, in pieces of at most `size` (>= 1).
+def _chunks(f: BinaryIO, size: int, skip: int = 0) -> Iterator[bytes]:
+    """The file's bytes without a leading UTF-8 BOM and the `skip` bytes after it, in pieces of at
+    most `size` (>= 1).
 
     read1 returns what is already decompressed, so a truncated gzip still yields
     everything before the damage before the error surfaces.
@@ -64,11 +71,18 @@ def _chunks(f: BinaryIO, size: int) -> Iterator[bytes]:
             break
         head += piece
     if head and head != UTF8_BOM:
-        yield head
+        if skip < len(head):
+            yield head[skip:]
+        skip = max(0, skip - len(head))
     while True:
         chunk = f.read1(size)
         if not chunk:
             return
+        if skip:
+            cut = min(skip, len(chunk))
+            chunk, skip = chunk[cut:], skip - cut
+            if not chunk:
+                continue
         yield chunk
 
 
@@ -87,25 +101,40 @@ def _first_significant_byte(path: str, gz: bool) -> bytes:
 
 
 def iter_units(path: str, max_bytes: int, keep: int, chunk_size: int = _CHUNK) -> Iterator[Unit]:
-    """Yield the units of one file; corrupt gzip content ends the file with a corrupt_file unit.
+    """The units of one plain or gzip file by its first byte alone: `[` values, else lines.
 
-    OSError other than bad gzip data (missing file, permission, I/O) propagates:
-    the source itself is unreadable, which the caller reports, not the DLQ.
+    The replay decides the layout from a wider sniff (file_shapes.py) and calls stream_units.
     """
     gz = is_gzip(path)
     try:
         first = _first_significant_byte(path, gz)
-        if not first:
-            return
-        with _open(path, gz) as f:
-            if first == b"[":
-                yield from _array_units(f, path, max_bytes, keep, chunk_size)
-            else:
-                yield from _line_units(f, path, max_bytes, keep)
     except _CORRUPT_GZIP as exc:
         if not gz:
             raise
         yield Unit(f"{path}:gzip", b"", 0, CORRUPT_FILE, f"{type(exc).__name__}: {exc}")
+        return
+    if first:
+        yield from stream_units(lambda: _open(path, gz), path, VALUES if first == b"[" else LINES,
+                                max_bytes, keep, chunk_size)
+
+
+def stream_units(opener: Callable[[], BinaryIO], origin: str, layout: str, max_bytes: int, keep: int,
+                 chunk_size: int = _CHUNK, *, skip: int = 0, doc_bytes: int | None = None) -> Iterator[Unit]:
+    """Yield the units of one byte stream laid out as LINES or VALUES (after `skip` bytes).
+
+    Corrupt compressed content ends the stream with one corrupt_file unit. OSError other
+    than bad compressed data (missing file, permission, I/O) propagates: the source itself
+    is unreadable, which the caller reports, not the DLQ.
+    """
+    try:
+        with opener() as f:
+            if layout == VALUES:
+                yield from _array_units(f, origin, max_bytes, keep, chunk_size, doc_bytes, skip)
+            else:
+                yield from _line_units(f, origin, max_bytes, keep)
+    except CORRUPT_COMPRESSED as exc:
+        yield Unit(f"{origin}:{'zip' if isinstance(exc, zipfile.BadZipFile) else 'gzip'}", b"", 0,
+                   CORRUPT_FILE, f"{type(exc).__name__}: {exc}")
 
 
 def _line_units(f: BinaryIO, path: str, max_bytes: int, keep: int) -> Iterator[Unit]:
@@ -170,24 +199,29 @@ class _Element:
         return Unit(origin, data, len(data))
 
 
-def _array_units(f: BinaryIO, path: str, max_bytes: int, keep: int, chunk_size: int) -> Iterator[Unit]:
-    """Split top-level JSON array(s) into element units by scanning structure bytes.
+def _array_units(f: BinaryIO, path: str, max_bytes: int, keep: int, chunk_size: int,
+                 doc_bytes: int | None = None, skip: int = 0) -> Iterator[Unit]:
+    """Split a sequence of top-level JSON values into units by scanning structure bytes.
 
-    Concatenated arrays (`[..][..]`) continue the element index; anything else after
-    the closing bracket becomes one unit that fails JSON decoding downstream.
+    An array's elements are units one by one (concatenated arrays `[..][..]` continue the
+    element index); an object at the top level (a pretty-printed document) is one unit of at
+    most `doc_bytes` (origin `path`, then `path:doc[k]` for the k-th one after the first);
+    anything else at the top level becomes one unit that fails JSON decoding downstream.
     """
+    doc_bytes = max_bytes if doc_bytes is None else doc_bytes
     depth = 0
     in_string = escaped = False
-    index = 0
-    elem: _Element | None = None  # the element being collected, None between arrays
+    index = docs = 0
+    elem: _Element | None = None  # the element (or whole object) being collected, None between values
+    in_object = False  # collecting a top-level object whole, not an array's elements
     after_comma = False
     trailing: _Element | None = None
-    for chunk in _chunks(f, chunk_size):
+    for chunk in _chunks(f, chunk_size, skip):
         if trailing is not None:
             trailing.add(chunk)
             continue
         pos, n = 0, len(chunk)
-        seg = 0  # start of the current element's bytes within this chunk
+        seg = 0  # start of the current unit's bytes within this chunk
         while pos < n:
             if in_string:
                 if escaped:
@@ -209,17 +243,23 @@ def _array_units(f: BinaryIO, path: str, max_bytes: int, keep: int, chunk_size: 
                 if m is None:
                     pos = n
                     break
-                if chunk[m.start()] != 0x5B:  # not '[': junk after the array
+                c = chunk[m.start()]
+                if c == 0x7B:  # '{': a whole document
+                    depth, in_object = 1, True
+                    seg, pos = m.start(), m.end()
+                    elem = _Element(doc_bytes, keep)
+                    continue
+                if c != 0x5B:  # not '[': junk after the value
                     trailing = _Element(max_bytes, keep)
                     trailing.add(chunk[m.start():])
                     pos = seg = n
                     break
-                depth = 1
+                depth, in_object = 1, False
                 pos = seg = m.end()
                 elem = _Element(max_bytes, keep)
                 after_comma = False
                 continue
-            m = _OUTSIDE_STRING.search(chunk, pos)
+            m = (_BRACKETS if in_object or depth > 1 else _OUTSIDE_STRING).search(chunk, pos)
             if m is None:
                 pos = n
                 break
@@ -231,14 +271,20 @@ def _array_units(f: BinaryIO, path: str, max_bytes: int, keep: int, chunk_size: 
                 depth += 1
             elif c in (0x5D, 0x7D):  # ']' '}'
                 depth -= 1
-                if depth == 0:
+                if depth == 0 and in_object:
+                    elem.add(chunk[seg:pos])
+                    yield elem.unit(path if not docs else f"{path}:doc[{docs}]")
+                    docs += 1
+                    elem = None
+                    seg = pos
+                elif depth == 0:
                     elem.add(chunk[seg:m.start()])
                     if elem.size or after_comma:
                         yield elem.unit(f"{path}:[{index}]")
                         index += 1
                     elem = None
                     seg = pos
-            elif c == 0x2C and depth == 1:  # ',' between elements
+            elif c == 0x2C:  # ',' between elements (only searched for at depth 1 of an array)
                 elem.add(chunk[seg:m.start()])
                 yield elem.unit(f"{path}:[{index}]")
                 index += 1
@@ -247,7 +293,9 @@ def _array_units(f: BinaryIO, path: str, max_bytes: int, keep: int, chunk_size: 
                 seg = pos
         if elem is not None:
             elem.add(chunk[seg:pos])
-    if elem is not None and (elem.size or after_comma):
+    if elem is not None and in_object:
+        yield elem.unit(path if not docs else f"{path}:doc[{docs}]")  # unterminated: decoding judges it
+    elif elem is not None and (elem.size or after_comma):
         yield elem.unit(f"{path}:[{index}]")  # unterminated array: let decoding judge it
     if trailing is not None and trailing.size:
         yield trailing.unit(f"{path}:after-array")
