@@ -25,7 +25,9 @@ _SNIFF_LIMIT = 1 << 20
 # Structural bytes of JSON. Multi-byte UTF-8 sequences never contain ASCII bytes,
 # so scanning bytes (not characters) is safe.
 _OUTSIDE_STRING = re.compile(rb'[\[\]{}",]')
-_BRACKETS = re.compile(rb'[\[\]{}"]')  # inside an element commas do not matter
+# Inside an element only brackets matter: skip every other byte and every whole string in one C call.
+# It stops at the next bracket, at a string not closed within the chunk (a '"'), or at the chunk's end.
+_TO_BRACKET = re.compile(rb'[^"\[\]{}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"\[\]{}]*)*', re.DOTALL)
 _INSIDE_STRING = re.compile(rb'["\\]')
 _NON_WS = re.compile(rb"[^ \t\r\n]")
 
@@ -259,12 +261,18 @@ def _array_units(f: BinaryIO, path: str, max_bytes: int, keep: int, chunk_size: 
                 elem = _Element(max_bytes, keep)
                 after_comma = False
                 continue
-            m = (_BRACKETS if in_object or depth > 1 else _OUTSIDE_STRING).search(chunk, pos)
-            if m is None:
-                pos = n
-                break
-            c = chunk[m.start()]
-            pos = m.end()
+            if in_object or depth > 1:
+                at = _TO_BRACKET.match(chunk, pos).end()
+                if at >= n:
+                    pos = n
+                    break
+                c, pos = chunk[at], at + 1
+            else:
+                m = _OUTSIDE_STRING.search(chunk, pos)
+                if m is None:
+                    pos = n
+                    break
+                c, pos = chunk[m.start()], m.end()
             if c == 0x22:  # '"'
                 in_string = True
             elif c in (0x5B, 0x7B):  # '[' '{'
@@ -278,14 +286,14 @@ def _array_units(f: BinaryIO, path: str, max_bytes: int, keep: int, chunk_size: 
                     elem = None
                     seg = pos
                 elif depth == 0:
-                    elem.add(chunk[seg:m.start()])
+                    elem.add(chunk[seg:pos - 1])
                     if elem.size or after_comma:
                         yield elem.unit(f"{path}:[{index}]")
                         index += 1
                     elem = None
                     seg = pos
             elif c == 0x2C:  # ',' between elements (only searched for at depth 1 of an array)
-                elem.add(chunk[seg:m.start()])
+                elem.add(chunk[seg:pos - 1])
                 yield elem.unit(f"{path}:[{index}]")
                 index += 1
                 elem = _Element(max_bytes, keep)

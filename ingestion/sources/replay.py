@@ -50,6 +50,7 @@ class ReplayStats:
     rejected: int = 0
     by_reason: Counter = field(default_factory=Counter)
     streams_by_shape: Counter = field(default_factory=Counter)   # file_shapes name -> files (zip members)
+    problems: list = field(default_factory=list)  # one line per file taken as a whole (unknown shape, ...)
     produced_by_shape: Counter = field(default_factory=Counter)
     rejected_by_shape: Counter = field(default_factory=Counter)
 
@@ -152,9 +153,12 @@ def _file_items(path: str, max_line_bytes: int, raw_cap: int, doc_bytes: int,
             shape = file_shapes.detect(stream)
             stats.streams_by_shape[shape.name] += 1
             for item in _stream_items(stream, shape, max_line_bytes, raw_cap, doc_bytes):
+                if isinstance(item, Rejected) and item.raw_size == 0 and item.origin == stream.origin:
+                    stats.problems.append(f"{item.message} ({item.reason})")  # the whole file, said once
                 yield shape.name, item
     except file_shapes.UnreadableWrapper as exc:
         stats.streams_by_shape[file_shapes.UNKNOWN] += 1
+        stats.problems.append(f"{path}: {exc} (corrupt_file)")
         yield file_shapes.UNKNOWN, r.reject(r.CORRUPT_FILE, str(exc), f"{path}:zip", b"", cap=raw_cap)
 
 
@@ -164,7 +168,7 @@ def _stream_items(stream: file_shapes.Stream, shape: file_shapes.Shape, max_line
         return
     if shape.name == file_shapes.UNKNOWN:
         yield r.reject(r.UNKNOWN_SHAPE, f"{stream.origin} is not a tweet export: {shape.seen}", stream.origin,
-                       b"", cap=raw_cap)
+                       b"", cap=raw_cap)  # raw empty: the DLQ gets the reason, not a copy of a foreign file
         return
     account = None
     if shape.name == file_shapes.X_ARCHIVE:
