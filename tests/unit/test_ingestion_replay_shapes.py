@@ -309,3 +309,25 @@ def test_iter_records_reads_one_file_with_the_same_rules(tmp_path):
     stats = ReplayStats()
     (item,) = list(iter_records(path, stats=stats))
     assert item.key == "1500000000000000001" and stats.produced_by_shape == {file_shapes.JSON_DOCUMENT: 1}
+
+
+# ---- bounded memory -------------------------------------------------------------------------------------
+def test_a_big_pretty_printed_array_streams_in_bounded_memory(tmp_path):
+    """8 MiB here (the 1 GiB case is lake/bench/ingest/replay_stream.py): the peak of what Python
+    allocates stays a small constant, far below the file, whatever its size."""
+    import tracemalloc
+
+    from lake.bench.ingest.replay_stream import write_pretty_array
+
+    path = tmp_path / "big.json"
+    count = write_pretty_array(path, 8 << 20)
+    tracemalloc.start()
+    try:
+        stats = ReplayStats()
+        for _ in replay(path, stats=stats):
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert stats.produced == count and stats.rejected == 0
+    assert peak < 2 << 20, f"peak {peak / 2**20:.1f} MiB while replaying a {path.stat().st_size >> 20} MiB array"
