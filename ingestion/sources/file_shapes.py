@@ -41,6 +41,11 @@ _ARCHIVE_MEMBER = re.compile(r"(?:^|/)data/(?:tweets?)(?:-part\d+)?\.js\Z")
 _NON_WS = re.compile(rb"[^ \t\r\n]")
 
 
+def is_archive_tweets_name(name: str) -> bool:
+    """tweets.js, tweet.js, tweets-part1.js (optionally .gz): the archive files that hold tweets."""
+    return bool(_ARCHIVE_MEMBER.search("data/" + posixpath.basename(name.removesuffix(".gz"))))
+
+
 @dataclass(frozen=True)
 class Stream:
     """One readable byte stream inside a replayed file; `open()` returns it decompressed, from byte 0."""
@@ -120,8 +125,8 @@ def detect(stream: Stream) -> Shape:
     head = _head(stream.open, SNIFF_BYTES)
     bom = len(framing.UTF8_BOM) if head.startswith(framing.UTF8_BOM) else 0
     first = _NON_WS.search(head, bom)
-    if first is None:
-        return Shape(EMPTY)
+    if first is None:  # blank; read as lines all the same, so damage after an empty start is still reported
+        return Shape(EMPTY, framing.LINES)
     lead = head[first.start():first.start() + 1]
     if lead == b"[":
         return Shape(JSON_ARRAY, framing.VALUES)

@@ -30,7 +30,7 @@ DEFAULT_MAX_LINE_BYTES = 1 << 20  # 1 MiB; the largest shared v2 page line is ~7
 # One top-level JSON object (a pretty-printed response) is decoded whole up to this size: a search
 # response or v2 page is 0.1-3 MB; bigger documents are refused with a hint to convert them.
 DEFAULT_MAX_DOCUMENT_BYTES = 32 << 20
-REPLAY_SUFFIXES = (".json", ".jsonl", ".ndjson", ".js", ".json.gz", ".jsonl.gz", ".ndjson.gz", ".js.gz", ".zip")
+REPLAY_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz", ".zip")
 
 PathLike = Union[str, os.PathLike]
 Item = Union[Record, Rejected]
@@ -81,8 +81,9 @@ class ReplayStats:
 def expand_paths(paths: PathLike | Iterable[PathLike]) -> list[str]:
     """Files named directly, plus files under directories (recursively, sorted by path).
 
-    Directory walks take only REPLAY_SUFFIXES and skip dot-files, so a LICENSE or
-    README beside the data is not replayed; a file named explicitly is always read.
+    Directory walks take only REPLAY_SUFFIXES and an X archive's tweets.js files, and skip
+    dot-files, so a LICENSE, README or the archive's like.js or direct-messages.js beside the
+    data is not replayed; a file named explicitly is always read.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -92,8 +93,8 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> list[str]:
             found = []
             for root, dirs, names in os.walk(path):
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
-                found.extend(os.path.join(root, n) for n in names
-                             if not n.startswith(".") and n.lower().endswith(REPLAY_SUFFIXES))
+                found.extend(os.path.join(root, n) for n in names if not n.startswith(".") and (
+                    n.lower().endswith(REPLAY_SUFFIXES) or file_shapes.is_archive_tweets_name(n)))
             files.extend(sorted(found))
         elif os.path.isfile(path):
             files.append(path)
@@ -156,16 +157,16 @@ def _file_items(path: str, max_line_bytes: int, raw_cap: int, doc_bytes: int,
                 if isinstance(item, Rejected) and item.raw_size == 0 and item.origin == stream.origin:
                     stats.problems.append(f"{item.message} ({item.reason})")  # the whole file, said once
                 yield shape.name, item
-    except file_shapes.UnreadableWrapper as exc:
+    except (file_shapes.UnreadableWrapper, *framing.CORRUPT_COMPRESSED, NotImplementedError, RuntimeError) as exc:
+        # a zip that cannot be opened, a member that cannot be (bad header, encrypted, unknown method)
+        detail = _one_line(exc) if not isinstance(exc, file_shapes.UnreadableWrapper) else str(exc)
         stats.streams_by_shape[file_shapes.UNKNOWN] += 1
-        stats.problems.append(f"{path}: {exc} (corrupt_file)")
-        yield file_shapes.UNKNOWN, r.reject(r.CORRUPT_FILE, str(exc), f"{path}:zip", b"", cap=raw_cap)
+        stats.problems.append(f"{path}: {detail} (corrupt_file)")
+        yield file_shapes.UNKNOWN, r.reject(r.CORRUPT_FILE, detail, f"{path}:zip", b"", cap=raw_cap)
 
 
 def _stream_items(stream: file_shapes.Stream, shape: file_shapes.Shape, max_line_bytes: int, raw_cap: int,
                   doc_bytes: int) -> Iterator[Item]:
-    if shape.name == file_shapes.EMPTY:
-        return
     if shape.name == file_shapes.UNKNOWN:
         yield r.reject(r.UNKNOWN_SHAPE, f"{stream.origin} is not a tweet export: {shape.seen}", stream.origin,
                        b"", cap=raw_cap)  # raw empty: the DLQ gets the reason, not a copy of a foreign file
@@ -181,7 +182,7 @@ def _stream_items(stream: file_shapes.Stream, shape: file_shapes.Shape, max_line
     units = framing.stream_units(stream.open, stream.origin, shape.layout, max_line_bytes, raw_cap,
                                  skip=shape.skip, doc_bytes=doc_bytes)
     for unit in units:
-        if unit.problem == r.TOO_LARGE and shape.layout == framing.VALUES and ":[" not in unit.origin:
+        if unit.problem == r.TOO_LARGE and (unit.origin == stream.origin or ":doc[" in unit.origin):
             unit = dataclasses.replace(unit, detail=f"JSON document of {unit.size} bytes > cap {doc_bytes}; "
                                        "convert it to JSON Lines first, e.g. jq -c '.statuses[]' or '.data[]'")
         yield from unit_items(unit, raw_cap, account)

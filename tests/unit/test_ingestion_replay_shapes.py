@@ -331,3 +331,34 @@ def test_a_big_pretty_printed_array_streams_in_bounded_memory(tmp_path):
         tracemalloc.stop()
     assert stats.produced == count and stats.rejected == 0
     assert peak < 2 << 20, f"peak {peak / 2**20:.1f} MiB while replaying a {path.stat().st_size >> 20} MiB array"
+
+
+def test_a_folder_walk_takes_an_unzipped_archive_s_tweets_only(tmp_path):
+    data = tmp_path / "archive" / "data"
+    data.mkdir(parents=True)
+    (data / "tweets.js").write_bytes(tweets_js())
+    (data / "tweets-part1.js").write_bytes(tweets_js(TEXTS[:1]).replace(b"part0", b"part1"))
+    (data / "account.js").write_bytes(ACCOUNT_JS)
+    (data / "direct-messages.js").write_bytes(b"window.YTD.direct_messages.part0 = [ ]")
+    (data / "like.js").write_bytes(b"window.YTD.like.part0 = [ ]")
+    items, stats = run(tmp_path / "archive")
+    assert len(records(items)) == len(TEXTS) + 1 and stats.files == 2
+
+
+def test_a_gzip_broken_from_its_first_bytes_is_reported_not_skipped(tmp_path):
+    path = tmp_path / "cut.json.gz"
+    path.write_bytes(gzip.compress(pretty([v1(1)]))[:12])
+    (item,), _ = run(path)
+    assert item.reason == "corrupt_file" and item.origin == f"{path}:gzip"
+
+
+def test_an_encrypted_or_damaged_zip_member_is_one_rejection(tmp_path):
+    path = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("a.json", pretty([v1(1)]))
+    data = bytearray(path.read_bytes())
+    data[0:4] = b"PK\x03\x04"
+    data[26:28] = b"\xff\xff"  # the member's local header now claims a 65,535-byte name
+    path.write_bytes(bytes(data))
+    items, _ = run(path)
+    assert [i.reason for i in items] == ["corrupt_file"]
