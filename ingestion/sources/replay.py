@@ -27,9 +27,10 @@ from ingestion.sources import tweet_formats as tf
 from ingestion.records import Record, Rejected
 
 DEFAULT_MAX_LINE_BYTES = 1 << 20  # 1 MiB; the largest shared v2 page line is ~760 KB
-# One top-level JSON object (a pretty-printed response) is decoded whole up to this size: a search
-# response or v2 page is 0.1-3 MB; bigger documents are refused with a hint to convert them.
-DEFAULT_MAX_DOCUMENT_BYTES = 32 << 20
+# One top-level JSON object (a pretty-printed response) is decoded whole up to this size (a search
+# response or v2 page is 0.1-3 MB; decoding 31 MB took 268 MiB RSS); a bigger first document is
+# read member by member and its `statuses` / `data` array streamed (_big_document_items).
+DEFAULT_MAX_DOCUMENT_BYTES = 8 << 20
 REPLAY_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz", ".zip")
 
 PathLike = Union[str, os.PathLike]
@@ -182,10 +183,63 @@ def _stream_items(stream: file_shapes.Stream, shape: file_shapes.Shape, max_line
     units = framing.stream_units(stream.open, stream.origin, shape.layout, max_line_bytes, raw_cap,
                                  skip=shape.skip, doc_bytes=doc_bytes)
     for unit in units:
-        if unit.problem == r.TOO_LARGE and (unit.origin == stream.origin or ":doc[" in unit.origin):
+        if unit.problem == r.TOO_LARGE and unit.origin == stream.origin and shape.name == file_shapes.JSON_DOCUMENT:
+            yield from _big_document_items(stream, unit, max_line_bytes, raw_cap, doc_bytes)
+            continue
+        if unit.problem == r.TOO_LARGE and ":doc[" in unit.origin:
             unit = dataclasses.replace(unit, detail=f"JSON document of {unit.size} bytes > cap {doc_bytes}; "
                                        "convert it to JSON Lines first, e.g. jq -c '.statuses[]' or '.data[]'")
         yield from unit_items(unit, raw_cap, account)
+
+
+# Arrays of tweets a big response document is streamed by; every other member is small and held.
+_TWEET_ARRAYS = frozenset({"statuses", "data"})
+_PAGE_CONTEXT = ("includes", "errors", "matching_rules", "__twarc")
+
+
+def _big_document_items(stream: file_shapes.Stream, unit: framing.Unit, max_line_bytes: int, raw_cap: int,
+                        doc_bytes: int) -> Iterator[Item]:
+    """A file's first document when it is over the cap: read twice, member by member, never whole.
+
+    First pass: every member's offset, and the bytes of the small ones (a v2 page's `includes`);
+    second pass: the `statuses` (v1.1 search) or `data` (v2 page) array, element by element, each
+    element with the page's includes as in a small page. Anything else is one rejection.
+    """
+    origin = stream.origin
+    try:
+        members = {m.key: m for m in framing.object_members(stream.open, doc_bytes, _TWEET_ARRAYS)}
+        context = {k: json.loads(members[k].value) for k in _PAGE_CONTEXT
+                   if k in members and members[k].value is not None}
+    except (framing.BadStructure, ValueError, RecursionError, *framing.CORRUPT_COMPRESSED) as exc:
+        yield r.reject(r.TOO_LARGE, f"JSON document of {unit.size} bytes > cap {doc_bytes}, not readable member by "
+                       f"member ({_one_line(exc)})", origin, unit.data, unit.size, raw_cap)
+        return
+    key = next((k for k in ("statuses", "data") if k in members and members[k].first == 0x5B), None)
+    if key is None:
+        keys = ", ".join(sorted(members)[:8])
+        yield r.reject(r.TOO_LARGE, f"JSON document of {unit.size} bytes > cap {doc_bytes} without a `statuses` "
+                       f"or `data` array to stream (keys: {keys})", origin, unit.data, unit.size, raw_cap)
+        return
+    includes = tf.PageIncludes(context) if key == "data" else None
+    for element in framing.array_members(stream.open, f"{origin}:{key}", members[key].offset, max_line_bytes,
+                                         raw_cap):
+        if includes is None:
+            yield from unit_items(element, raw_cap)
+        else:
+            yield _page_element_item(element, includes, raw_cap)
+
+
+def _page_element_item(unit: framing.Unit, includes: tf.PageIncludes, raw_cap: int) -> Item:
+    """One `data` entry of a streamed v2 page: the message a small page's entry becomes (_page_items)."""
+    if unit.problem:
+        return r.reject(unit.problem, unit.detail, unit.origin, unit.data, unit.size, raw_cap)
+    try:
+        entry = json.loads(unit.data.decode("utf-8"), parse_constant=_refuse_constant)
+    except UnicodeDecodeError as exc:
+        return r.reject(r.INVALID_UTF8, f"invalid UTF-8 at byte {exc.start}", unit.origin, unit.data, cap=raw_cap)
+    except (ValueError, RecursionError) as exc:
+        return r.reject(r.INVALID_JSON, _one_line(exc), unit.origin, unit.data, cap=raw_cap)
+    return _page_item(includes, entry, unit.origin, raw_cap)
 
 
 def items_from_json(data: bytes, origin: str, raw_cap: int = r.RAW_CAP) -> Iterator[Item]:
@@ -273,16 +327,18 @@ def _page_items(page: dict, entries: list, origin: str, raw_cap: int) -> Iterato
     """One item per `data` entry; each tweet travels with the includes it references."""
     includes = tf.PageIncludes(page)
     for i, entry in enumerate(entries):
-        here = f"{origin}:data[{i}]"
-        try:
-            if not tf.looks_like_tweet(entry):
-                raise tf.InvalidTweet(r.NOT_A_TWEET, "non-tweet entry in a tweet page")
-            item: Item = Record(tf.v2_key(entry), _dumps(includes.message_for(entry)), r.V2, here)
-        except tf.InvalidTweet as bad:
-            item = r.reject(bad.reason, bad.message, here, _dumps(entry), cap=raw_cap)
-        except RecursionError:  # re-encoding one level deeper than the page parsed
-            item = r.reject(r.INVALID_JSON, "tweet nested too deeply to re-encode", here, b"", cap=raw_cap)
-        yield item
+        yield _page_item(includes, entry, f"{origin}:data[{i}]", raw_cap)
+
+
+def _page_item(includes: tf.PageIncludes, entry: object, here: str, raw_cap: int) -> Item:
+    try:
+        if not tf.looks_like_tweet(entry):
+            raise tf.InvalidTweet(r.NOT_A_TWEET, "non-tweet entry in a tweet page")
+        return Record(tf.v2_key(entry), _dumps(includes.message_for(entry)), r.V2, here)
+    except tf.InvalidTweet as bad:
+        return r.reject(bad.reason, bad.message, here, _dumps(entry), cap=raw_cap)
+    except RecursionError:  # re-encoding one level deeper than the page parsed
+        return r.reject(r.INVALID_JSON, "tweet nested too deeply to re-encode", here, b"", cap=raw_cap)
 
 
 # JSON tokens that whitespace may separate: strings (kept whole, escapes and all) and the bytes between.

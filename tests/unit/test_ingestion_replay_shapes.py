@@ -286,11 +286,41 @@ def test_partly_bad_files_keep_every_valid_tweet(tmp_path):
     assert stats.by_reason == {"invalid_json": 1, "invalid_utf8": 1}
 
 
-def test_a_document_over_the_cap_is_one_rejection_with_a_hint(tmp_path):
+@pytest.mark.parametrize("indent", [2, 0])
+def test_a_document_over_the_cap_is_streamed_member_by_member(tmp_path, indent):
+    """Over max_document_bytes, a search response or v2 page is read twice, never whole: its small
+    members first (a page's includes), then its array of tweets element by element. (A compact
+    document on one line is a JSON Lines file of one line: its cap is max_line_bytes.)"""
+    def dump(obj) -> bytes:
+        return json.dumps(obj, ensure_ascii=False, indent=indent).encode()
+
+    search = tmp_path / "big-search.json"
+    search.write_bytes(dump({"search_metadata": {"count": 50}, "statuses": [v1(i, TEXTS[i % 4]) for i in range(50)],
+                             "extra": [1, "]", {"a": "}"}]}))
+    items, _ = run(search, max_document_bytes=4096)
+    assert [r.origin for r in records(items)] == [f"{search}:statuses[{i}]" for i in range(50)]
+    assert [json.loads(r.payload) for r in items] == [v1(i, TEXTS[i % 4]) for i in range(50)]
+    texts_survive([r.payload for r in items[:4]])
+
+    page = tmp_path / "big-page.json"
+    users = [{"id": str(40 + i), "username": f"u{i}"} for i in range(3)]
+    page.write_bytes(dump({"data": [{**v2(i), "author_id": str(40 + i % 3)} for i in range(40)] + ["not a tweet"],
+                           "includes": {"users": users}, "meta": {"result_count": 40}}))
+    items, stats = run(page, max_document_bytes=4096)
+    assert [i.reason if isinstance(i, Rejected) else "ok" for i in items] == ["ok"] * 40 + ["not_a_tweet"]
+    assert [json.loads(r.payload)["includes"]["users"] for r in items[:3]] == [[u] for u in users]
+    assert items[7].origin == f"{page}:data[7]"
+
+
+def test_a_big_document_without_tweets_to_stream_is_one_rejection(tmp_path):
     path = tmp_path / "big.json"
-    path.write_bytes(pretty({"statuses": [v1(i) for i in range(50)], "search_metadata": {}}))
+    path.write_bytes(pretty({"users": [{"id": str(i), "name": "x" * 50} for i in range(100)]}))
     (item,), _ = run(path, max_document_bytes=4096)
-    assert item.reason == "too_large" and "jq -c" in item.message and item.raw_size == path.stat().st_size
+    assert item.reason == "too_large" and "keys: users" in item.message
+    broken = tmp_path / "broken.json"
+    broken.write_bytes(pretty({"statuses": [v1(i) for i in range(30)]})[:-40])
+    (item,), _ = run(broken, max_document_bytes=4096)
+    assert item.reason == "too_large" and "member by member" in item.message
 
 
 # ---- nested tweets ---------------------------------------------------------------------------------------
