@@ -148,26 +148,38 @@ def detect(stream: Stream) -> Shape:
 
 
 def _has_object_line(head: bytes) -> bool:
-    """True if one of the first non-blank lines is a JSON object on its own (JSON Lines); a
-    pretty-printed document spreads every non-empty object over several lines."""
+    """True if one of the first 8 non-blank lines is a JSON object on its own (JSON Lines, even when
+    its first line is damaged), or two of them when the first line opens a structure: a
+    pretty-printed document spreads every non-empty object over several lines, and one printed with
+    one compact element per line has at most one such line near its top (the last element)."""
     lines = head.split(b"\n", SNIFF_LINES * 4)[:SNIFF_LINES * 4]
     if len(head) >= SNIFF_BYTES:
         lines = lines[:-1]  # the last line may be cut by the sniff
-    checked = 0
+    checked = found = 0
+    needed = 1
     for line in lines:
         line = line.strip()
         if not line:
             continue
         checked += 1
-        if line.startswith(b"{") and line.endswith(b"}") and len(line) > 2:
-            try:
-                if isinstance(json.loads(line.decode("utf-8", "replace")), dict):
-                    return True
-            except (ValueError, RecursionError):
-                pass
+        if checked == 1 and line.endswith((b"{", b"[", b",", b":")):
+            needed = 2  # opens a structure, as a pretty-printed document's first line does
+        if _is_object(line):
+            found += 1
+            if checked == 1 or found >= needed:
+                return True
         if checked >= SNIFF_LINES:
             break
     return False
+
+
+def _is_object(line: bytes) -> bool:
+    if not (line.startswith(b"{") and line.endswith(b"}") and len(line) > 2):
+        return False
+    try:
+        return isinstance(json.loads(line.decode("utf-8", "replace")), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _describe(start: bytes) -> str:

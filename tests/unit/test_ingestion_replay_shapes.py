@@ -392,3 +392,17 @@ def test_an_encrypted_or_damaged_zip_member_is_one_rejection(tmp_path):
     path.write_bytes(bytes(data))
     items, _ = run(path)
     assert [i.reason for i in items] == ["corrupt_file"]
+
+
+def test_json_lines_or_document_is_decided_by_whole_lines(tmp_path):
+    """JSON Lines whose first line is cut still reads line by line; a document with one compact
+    element per line is still one document."""
+    cut = tmp_path / "cut.jsonl"
+    cut.write_bytes(json.dumps(v1(0)).encode()[:40] + b"\n" + b"\n".join(json.dumps(v1(i)).encode() for i in (1, 2)))
+    items, stats = run(cut)
+    assert [i.reason if isinstance(i, Rejected) else "ok" for i in items] == ["invalid_json", "ok", "ok"]
+    assert stats.streams_by_shape == {file_shapes.JSON_LINES: 1}
+    doc = tmp_path / "doc.json"
+    doc.write_bytes(b'{"statuses": [\n' + json.dumps(v1(1)).encode() + b"\n], \"search_metadata\": {}}\n")
+    (item,), stats = run(doc)
+    assert item.origin == f"{doc}:statuses[0]" and stats.streams_by_shape == {file_shapes.JSON_DOCUMENT: 1}
