@@ -2,7 +2,7 @@
 
     streams(path)            -> the byte streams inside one file (itself, gunzipped, or zip members)
     detect(stream)           -> Shape: JSON Lines, JSON array(s), JSON document(s), X archive, unknown
-    account_of(stream)       -> the `user` an X archive's tweets.js needs (from account.js beside it)
+    stream.account()         -> the `user` an X archive's tweets.js needs (from account.js beside it)
 
 Only the first SNIFF_BYTES of a stream are read to decide; the units are then streamed by
 framing.stream_units, which reopens the stream (a gzip or zip member is decompressed again: cheaper

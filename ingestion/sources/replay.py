@@ -251,7 +251,7 @@ def unit_items(unit: framing.Unit, raw_cap: int = r.RAW_CAP, account: dict | Non
     """Decode one unit and turn it into its items: one per tweet it holds (a tweet, a v2 page, a
     search response, an array of tweets, a lookup map, an archive entry), or one rejection.
 
-    `account`: the `user` of X archive entries (file_shapes.account_of); None outside an archive.
+    `account`: the `user` of X archive entries (file_shapes.Stream.account); None outside an archive.
     """
     if unit.problem:
         yield r.reject(unit.problem, unit.detail, unit.origin, unit.data, unit.size, raw_cap)
