@@ -90,6 +90,21 @@ def wait_landed(bootstrap: str, topic: str, group: str, target: dict[int, int], 
         time.sleep(0.5)
 
 
+def summary_rows(result: producer.ProduceStats, stats: ReplayStats, landed: int | None,
+                 land_s: float | None) -> list[tuple[str, object]]:
+    """The reconciliation table: counts of records (a tweet, or a rejected unit), never of lines."""
+    rows = [("read", result.read), ("produced to " + topics.RAW, result.produced),
+            ("rejected to " + topics.DLQ, result.rejected)]
+    rows += [(f"  {reason}", n) for reason, n in sorted(result.by_reason.items())]
+    if stats.streams_by_shape:  # replay: what the files were, so "rejected" is read against the right unit
+        rows += [("by file shape", "")] + [(f"  {shape}", counts) for shape, counts in stats.shape_rows()]
+    rows += [("not acknowledged by Kafka", result.failed),
+             ("landed in HDFS (offsets)", landed if landed is not None else "not waited"),
+             ("produce throughput", f"{result.produced / result.seconds:,.0f} tweets/s" if result.seconds else "-"),
+             ("time to land after produce", f"{land_s:.1f}s" if land_s is not None else "-")]
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from ingestion.sink import status as sink_status
@@ -147,15 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         landed = sum(after[p] - before.get(p, 0) for p in after)
 
     print("\nreconciliation")
-    rows = [("read", result.read), ("produced to " + topics.RAW, result.produced),
-            ("rejected to " + topics.DLQ, result.rejected)]
-    rows += [(f"  {reason}", n) for reason, n in sorted(result.by_reason.items())]
-    rows += [("not acknowledged by Kafka", result.failed),
-             ("landed in HDFS (offsets)", landed if landed is not None else "not waited"),
-             ("produce throughput", f"{result.produced / result.seconds:,.0f} tweets/s" if result.seconds else "-"),
-             ("time to land after produce", f"{land_s:.1f}s" if land_s is not None else "-")]
-    for name, value in rows:
+    for name, value in summary_rows(result, stats, landed, land_s):
         print(f"  {name:<32} {value}")
+    for problem in stats.problems:
+        print(f"ingest: warning: {problem}", file=sys.stderr)
     if not result.reconciles:
         print("ingest: error: counts do not reconcile (read != produced + rejected + failed)", file=sys.stderr)
         return 5

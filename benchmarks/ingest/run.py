@@ -3,7 +3,8 @@
     python -m benchmarks.ingest.run --scale small
 
 Phases (counts per scale in cases.yaml): 1. producer throughput, 2. raw-sink
-throughput with consumers for reference, 3. produce-to-visible latency. Setup
+throughput with consumers for reference, 3. produce-to-visible latency, 4. the
+replay streaming a big pretty-printed JSON array (peak RSS; no Kafka). Setup
 (payload generation, topic creation, pre-filling, sink start) is never timed.
 Everything runs in its own namespace (bench.<stamp>.* topics and groups,
 /tmp/bench-ingest-<stamp> on HDFS), removed at the end even on failure.
@@ -23,7 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from lake.bench import machine, stats
-from lake.bench.ingest import cases, consumers, hdfs_put, kafka_tools, latency, payloads, producers, report, sink_drain
+from lake.bench.ingest import (cases, consumers, hdfs_put, kafka_tools, latency, payloads, producers, replay_stream,
+                               report, sink_drain)
 from lake.bench.ingest.verdicts import choice, goals
 from lake.bench.report import point_latest
 from lake.bench.progress import bar as progress_bar
@@ -234,6 +236,20 @@ class Bench:
                                self.case.roll_mb, self.common["latency"]["hdfs_poll_seconds"], self.work,
                                self.logs / "sink-latency.log", land_timeout=self.case.roll_seconds + 120)
 
+    # ------------------------------------------------------------------ phase 4
+    def replay_stream_phase(self) -> dict | None:
+        """The replay of a pretty-printed array of case.replay_stream_mib MiB, written to the scratch dir
+        (not timed) and deleted right after."""
+        if not self.case.replay_stream_mib:
+            return None
+        path = self.work / "pretty-array.json"
+        print(f"replay: a {self.case.replay_stream_mib} MiB pretty-printed JSON array through the replay", flush=True)
+        try:
+            tweets = replay_stream.write_pretty_array(path, self.case.replay_stream_mib << 20)
+            return {"tweets_in_file": tweets, **replay_stream.measure(path)}
+        finally:
+            path.unlink(missing_ok=True)
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.ingest.run", description=__doc__.split("\n")[0])
@@ -273,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         phase_load = res["machine"]["load_average_by_phase"] = {}
         for name, run_phase in (("producer", lambda: bench.producer_phase(box, records, payload_file)),
                                 ("consumer", lambda: bench.consumer_phase(box, records)),
-                                ("latency", lambda: bench.latency_phase(box, records))):
+                                ("latency", lambda: bench.latency_phase(box, records)),
+                                ("replay_stream", bench.replay_stream_phase)):
             phase_load[name] = {"before": machine.load_average()}
             res[name] = run_phase()
             phase_load[name]["after"] = machine.load_average()

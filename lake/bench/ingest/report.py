@@ -238,6 +238,13 @@ def render(res: dict) -> str:
                 f"returned, so figures are late by at most about one interval. The stack's own sink rolls every "
                 f"30 s, so expect its latency to be about 25 s higher (not measured).", ""]
 
+    rs = res.get("replay_stream")
+    if rs:
+        out += ["## Replay of a pretty-printed JSON array (issue #25)", "",
+                f"{rs['file_mib']} MiB, {rs['tweets']:,} tweets ({rs['rejected']} rejected), in a child process: "
+                f"{rs['seconds']} s ({rs['mib_per_s']} MiB/s), peak RSS {rs['peak_rss_mib']} MiB (VmHWM, "
+                f"interpreter included). Memory is one element at a time: it does not grow with the file.", ""]
+
     ch = res.get("choice")
     if ch:
         out += ["## Client library", "", ch["text"], ""]

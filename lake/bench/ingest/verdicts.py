@@ -17,7 +17,9 @@ def goals(res: dict, case: cases.Case) -> list[dict]:
         stats.goal("raw sink into HDFS vs Kafka ConsumerPerformance (records/s)",
                    cons.get("ratio_to_kafka", {}).get(sink_drain.NAME), g["sink_ratio"], True, "ratio"),
         stats.goal(f"latency produce → visible in HDFS, p99 (R = {case.roll_seconds:g} s)", p99, limit, False, "s"),
-    ]
+    ] + ([stats.goal(f"replay of a {case.replay_stream_mib} MiB pretty-printed array: peak RSS (MiB)",
+                     (res.get("replay_stream") or {}).get("peak_rss_mib"), g["replay_stream_peak_rss_mib"], False,
+                     "MiB")] if case.replay_stream_mib else [])
 
 
 def choice(res: dict) -> dict | None:
