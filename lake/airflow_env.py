@@ -320,8 +320,10 @@ def dag_summaries(s: Settings, dag_ids=LAKE_DAGS) -> list[dict]:
             r = runs[0]
             took = ""
             if r.get("start_date") and r.get("end_date"):
-                secs = (datetime.fromisoformat(r["end_date"].replace("Z", "+00:00")) -
-                        datetime.fromisoformat(r["start_date"].replace("Z", "+00:00"))).total_seconds()
+                ts = lambda k: datetime.fromisoformat(r[k].replace("Z", "+00:00"))  # noqa: E731
+                # `airflow dags test` records its logical date as the start: the run began after run_after
+                began = max(ts("start_date"), ts("run_after")) if r.get("run_after") else ts("start_date")
+                secs = (ts("end_date") - began).total_seconds()
                 took = f" in {secs:.0f}s" if secs >= 0 else ""
             last = f"{r['state']} {_when(r.get('run_after'))}{took} ({r.get('run_type')})"
         summary = dag.get("timetable_summary") or "-"
