@@ -64,6 +64,10 @@ class Service:
     def after_start(self) -> None:
         """Runs once the probe passes, every `up` (must be idempotent)."""
 
+    def status_lines(self) -> list[str]:
+        """Extra lines `make status` prints under its table (a service's own metrics)."""
+        return []
+
     # ---- helpers for JVM daemons ----
     def java_argv(self, main: str, classpath: str, args: list[str] = (), opts: list[str] = (),
                   java: Path | None = None) -> list[str]:

@@ -1,0 +1,42 @@
+"""The bridge's status file, rewritten every second while it runs: its metrics (messages in,
+delivered, rejected, in flight, lag) for `make status` and for the reconciliation `make ingest` prints."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from lake.runtime.probes import ProbeResult
+
+STALE_SECONDS = 20  # no heartbeat for this long: the bridge is not running
+METRICS = ("received", "delivered", "rejected", "in_flight", "failed", "lag_seconds")
+
+
+def read(status_file: Path) -> dict | None:
+    try:
+        return json.loads(Path(status_file).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def write(status_file: Path, st: dict) -> None:
+    tmp = Path(f"{status_file}.tmp")
+    tmp.write_text(json.dumps(st, sort_keys=True))
+    os.replace(tmp, status_file)  # readers never see half a file
+
+
+def probe(status_file: Path) -> ProbeResult:
+    st = read(status_file)
+    if st is None:
+        return ProbeResult(False, f"no status yet in {status_file}")
+    age = time.time() - st.get("heartbeat", 0)
+    ok = st.get("state") == "running" and st.get("connected") and age < STALE_SECONDS
+    return ProbeResult(bool(ok), f"state={st.get('state')}, connected={st.get('connected')}, "
+                                 f"heartbeat {age:.0f}s ago, {summary(st)}")
+
+
+def summary(st: dict) -> str:
+    lag = st.get("lag_seconds")
+    return (f"in={st.get('received', 0):,} delivered={st.get('delivered', 0):,} rejected={st.get('rejected', 0):,} "
+            f"in_flight={st.get('in_flight', 0):,} lag={'-' if lag is None else f'{lag:.1f}s'}")

@@ -1,0 +1,156 @@
+"""Replay files published to the MQTT broker (`make ingest SOURCE=mqtt`), and the MQTT client both
+ends use: this publisher and the bridge (ingestion/mqtt_bridge), which carries the messages to Kafka.
+
+Every tweet the replay reader yields is one QoS 1 message on `tweets/<source>`: a Record's payload,
+or a Rejected unit's raw bytes, so the bridge's own check sends it to tweets.dlq with its reason.
+`published` counts only what the broker acknowledged (PUBACK); the client resends unacknowledged
+messages after a reconnect, so a broker restart in the middle of a run loses nothing.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from ingestion.records import Record, Rejected
+
+# MQTT v5 user property with the publish time (ms since the epoch): the bridge's lag and the
+# benchmark's publish -> raw latency read it.
+PUBLISHED_MS = "published_ms"
+# The most messages the publisher keeps unacknowledged; beyond it, publish() waits for PUBACKs.
+WINDOW = 2000
+# Session expiry (MQTT v5) for the bridge's persistent session: never (the broker keeps its queue).
+NEVER_EXPIRES = 0xFFFFFFFF
+
+
+def topic_for(source: str, root: str = "tweets") -> str:
+    if not source or any(c in source for c in "/+#"):
+        raise ValueError(f"MQTT source name must be one topic level without / + #: {source!r}")
+    return f"{root}/{source}"
+
+
+def new_client(client_id: str, *, persistent: bool, manual_ack: bool = False, receive_maximum: int = WINDOW):
+    """A paho v5 client and the connect() keywords that go with it.
+
+    persistent: clean start off and a session that never expires, so the broker queues QoS 1
+    messages while the client is away and resends the unacknowledged ones when it returns."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
+                         manual_ack=manual_ack)
+    client.max_inflight_messages_set(WINDOW)
+    client.reconnect_delay_set(min_delay=0.2, max_delay=2)
+    props = Properties(PacketTypes.CONNECT)
+    props.ReceiveMaximum = receive_maximum
+    if persistent:
+        props.SessionExpiryInterval = NEVER_EXPIRES
+    return client, {"clean_start": not persistent, "properties": props, "keepalive": 30}
+
+
+def records(paths, stats=None) -> Iterator[Record | Rejected]:
+    """The replay reader's items for `paths` (the one call into ingestion/sources/replay.py).
+
+    A rejected unit keeps all its bytes up to the line cap (not the DLQ's 64 KiB), so the bridge
+    judges the same bytes the reader did and finds the same reason."""
+    from ingestion.sources.replay import DEFAULT_MAX_LINE_BYTES, replay
+
+    return replay(paths, stats=stats, raw_cap=DEFAULT_MAX_LINE_BYTES)
+
+
+def payload_of(item: Record | Rejected) -> bytes:
+    return item.payload if isinstance(item, Record) else item.raw
+
+
+@dataclass
+class PublishStats:
+    read: int = 0
+    published: int = 0          # acknowledged by the broker
+    failed: int = 0             # refused by the broker (PUBACK with an error reason code)
+    records: int = 0            # of `read`, what the reader accepted as tweets ...
+    rejected: int = 0           # ... and what it rejected (published too: the bridge sends it to the DLQ)
+    by_reason: Counter = field(default_factory=Counter)
+    bytes: int = 0
+    seconds: float = 0.0
+
+    @property
+    def reconciles(self) -> bool:
+        return self.read == self.published + self.failed == self.records + self.rejected
+
+
+class _Window:
+    """Counts PUBACKs and makes publish() wait when WINDOW messages are unacknowledged."""
+
+    def __init__(self, stats: PublishStats):
+        self.stats = stats
+        self.cond = threading.Condition()
+        self.sent = 0
+
+    def on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        with self.cond:
+            if reason_code.is_failure:
+                self.stats.failed += 1
+            else:
+                self.stats.published += 1
+            self.cond.notify_all()
+
+    def outstanding(self) -> int:
+        return self.sent - self.stats.published - self.stats.failed
+
+    def wait_below(self, n: int, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self.outstanding() > n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ConnectionError(f"MQTT broker has not acknowledged {self.outstanding()} message(s) "
+                                          f"after {timeout:.0f}s ({what})")
+                self.cond.wait(min(left, 1.0))
+
+
+def publish(items: Iterable[Record | Rejected], host: str, port: int, topic: str, *, client_id: str = "",
+            progress=None, ack_timeout: float = 120) -> PublishStats:
+    """Publish every item at QoS 1 and wait until the broker has acknowledged them all.
+
+    Raises ConnectionError when the broker cannot be reached at all, or stops acknowledging for
+    `ack_timeout` seconds (a restart shorter than that is ridden out)."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    stats = PublishStats()
+    window = _Window(stats)
+    client, connect_kw = new_client(client_id, persistent=False)
+    client.on_publish = window.on_publish
+    try:
+        client.connect(host, port, **connect_kw)
+    except OSError as e:
+        raise ConnectionError(f"MQTT broker at {host}:{port} is not reachable ({e}); start it with `make up`") from None
+    client.loop_start()
+    t0 = time.monotonic()
+    try:
+        for item in items:
+            stats.read += 1
+            if isinstance(item, Record):
+                stats.records += 1
+            else:
+                stats.rejected += 1
+                stats.by_reason[item.reason] += 1
+            payload = payload_of(item)
+            props = Properties(PacketTypes.PUBLISH)
+            props.UserProperty = (PUBLISHED_MS, str(int(time.time() * 1000)))
+            window.wait_below(WINDOW - 1, ack_timeout, f"{host}:{port}")
+            with window.cond:
+                window.sent += 1
+            client.publish(topic, payload, qos=1, properties=props)
+            stats.bytes += len(payload)
+            if progress is not None:
+                progress.update(1)
+        window.wait_below(0, ack_timeout, f"{host}:{port}")
+    finally:
+        stats.seconds = time.monotonic() - t0
+        client.disconnect()
+        client.loop_stop()
+    return stats
