@@ -31,7 +31,7 @@ class PrivateBroker:
 
     @property
     def log(self) -> Path:
-        return self.s.log_dir / "mosquitto.log"
+        return self.svc.log_file
 
     def start(self, timeout: float = 20) -> "PrivateBroker":
         config.render_all(self.s)
@@ -42,8 +42,7 @@ class PrivateBroker:
         deadline = time.monotonic() + timeout
         while not (result := self.svc.probe()):
             if time.monotonic() > deadline or self.svc.daemon.pid() is None:
-                raise TimeoutError(f"private mosquitto on :{self.port} not ready ({result.detail}); "
-                                   f"see {self.log} and {self.log.with_suffix('.out')}")
+                raise TimeoutError(f"private mosquitto on :{self.port} not ready ({result.detail}); see {self.log}")
             time.sleep(0.1)
         return self
 

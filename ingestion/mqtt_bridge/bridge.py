@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import queue
 import signal
 import sys
@@ -229,7 +230,7 @@ class Bridge:
 
     def snapshot(self) -> dict:
         m = self.m
-        return {"state": self.state, "heartbeat": time.time(), "started": self.started,
+        return {"state": self.state, "pid": os.getpid(), "heartbeat": time.time(), "started": self.started,
                 "connected": self.connected, "client_id": self.cfg.client_id, "topic_filter": self.cfg.topic_filter,
                 "kafka_topics": [self.raw_topic, self.dlq_topic], "received": m.received, "delivered": m.delivered,
                 "rejected": m.rejected, "rejected_by_reason": dict(m.by_reason), "acked": m.acked, "failed": m.failed,

@@ -26,10 +26,14 @@ def write(status_file: Path, st: dict) -> None:
     os.replace(tmp, status_file)  # readers never see half a file
 
 
-def probe(status_file: Path) -> ProbeResult:
+def probe(status_file: Path, pid: int | None = None) -> ProbeResult:
+    """Running, connected to the broker and recently alive; with `pid`, written by that process (not by
+    one killed before it, whose file is still fresh)."""
     st = read(status_file)
     if st is None:
         return ProbeResult(False, f"no status yet in {status_file}")
+    if pid is not None and st.get("pid") != pid:
+        return ProbeResult(False, f"status in {status_file} is from pid {st.get('pid')}, not {pid}")
     age = time.time() - st.get("heartbeat", 0)
     ok = st.get("state") == "running" and st.get("connected") and age < STALE_SECONDS
     return ProbeResult(bool(ok), f"state={st.get('state')}, connected={st.get('connected')}, "

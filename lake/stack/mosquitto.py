@@ -24,6 +24,7 @@ class Mosquitto(Service):
     name = MOSQUITTO
     port_keys = ("mqtt",)
     start_timeout = 30
+    log_to_stdout = True
 
     @property
     def conf(self) -> Path:
@@ -89,7 +90,7 @@ class MqttBridge(Service):
     def probe(self) -> ProbeResult:
         from ingestion.mqtt_bridge import status
 
-        return status.probe(self.status_file)
+        return status.probe(self.status_file, pid=self.daemon.pid())
 
     def status_lines(self) -> list[str]:
         from ingestion.mqtt_bridge import status
