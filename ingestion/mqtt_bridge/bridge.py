@@ -75,6 +75,8 @@ class Metrics:
     failed: int = 0
     by_reason: Counter = field(default_factory=Counter)
     lag_seconds: float | None = None   # now - publish time of the newest message in
+    first_in_at: float | None = None   # wall clock of the first message in, and of the latest
+    last_ack_at: float | None = None   # acknowledgement: the benchmark's sustained rate
 
 
 class Bridge:
@@ -88,6 +90,7 @@ class Bridge:
         self.order: deque[_Pending] = deque()                # received, not yet acknowledged
         self.session = 0          # bumped on every (re)connect
         self.connected = False
+        self.subscribed = False   # the broker granted the subscription on this connection
         self.stopping = threading.Event()
         self.state = "starting"
         self.started = time.time()
@@ -106,8 +109,14 @@ class Bridge:
                  self.cfg.mqtt_host, self.cfg.mqtt_port, flags.session_present, self.cfg.topic_filter)
         client.subscribe(self.cfg.topic_filter, qos=1)
 
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        if any(rc.is_failure for rc in reason_codes):
+            log.error("MQTT broker refused the subscription to %s: %s", self.cfg.topic_filter, reason_codes)
+            return
+        self.subscribed = True
+
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        self.connected = False
+        self.connected = self.subscribed = False
         if not self.stopping.is_set():
             log.warning("disconnected from MQTT (%s); reconnecting", reason_code)
 
@@ -126,6 +135,7 @@ class Bridge:
         self.client, connect_kw = mqtt.new_client(self.cfg.client_id, persistent=True, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         # connect_async: paho's thread keeps trying until the broker is there (it starts first in
         # `make up`, but may restart under us at any time).
@@ -136,6 +146,8 @@ class Bridge:
     def handle(self, session: int, msg) -> None:
         """Turn one MQTT message into Kafka messages; it is acknowledged when they are all delivered."""
         self.m.received += 1
+        if self.m.first_in_at is None:
+            self.m.first_in_at = time.time()
         self._note_lag(msg)
         origin = f"mqtt:{msg.topic}"
         if len(msg.payload) > self.cfg.max_payload_bytes:
@@ -173,6 +185,7 @@ class Bridge:
             if p.session == self.session and self.connected:
                 self.client.ack(p.mid, p.qos)
                 self.m.acked += 1
+                self.m.last_ack_at = time.time()
 
     def step(self, timeout: float = 0.05, batch_max: int = 2000) -> None:
         """Take what has come in (waiting up to `timeout` for the first), serve Kafka's delivery
@@ -231,11 +244,12 @@ class Bridge:
     def snapshot(self) -> dict:
         m = self.m
         return {"state": self.state, "pid": os.getpid(), "heartbeat": time.time(), "started": self.started,
-                "connected": self.connected, "client_id": self.cfg.client_id, "topic_filter": self.cfg.topic_filter,
+                "connected": self.connected, "subscribed": self.subscribed, "client_id": self.cfg.client_id, "topic_filter": self.cfg.topic_filter,
                 "kafka_topics": [self.raw_topic, self.dlq_topic], "received": m.received, "delivered": m.delivered,
                 "rejected": m.rejected, "rejected_by_reason": dict(m.by_reason), "acked": m.acked, "failed": m.failed,
                 "in_flight": len(self.order) + self.inbox.qsize(),
-                "lag_seconds": None if m.lag_seconds is None else round(m.lag_seconds, 3)}
+                "lag_seconds": None if m.lag_seconds is None else round(m.lag_seconds, 3),
+                "first_in_at": m.first_in_at, "last_ack_at": m.last_ack_at}
 
     def write_status(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -256,13 +270,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--client-id", default=MQTT_BRIDGE_CLIENT_ID, help="the persistent session's id")
     ap.add_argument("--kafka-prefix", default="", help="prefix of the Kafka topic pair (tests, benchmarks)")
     ap.add_argument("--status-file")
+    ap.add_argument("--status-every", type=float, default=1.0, help="seconds between status file rewrites")
     ap.add_argument("--tag", help="marker the launcher uses to recognise its process (lake.service=mqtt-bridge)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stdout)
     cfg = BridgeConfig(bootstrap=s.kafka_bootstrap, mqtt_host=args.mqtt_host, mqtt_port=args.mqtt_port,
                        topic_filter=args.topic, client_id=args.client_id, kafka_prefix=args.kafka_prefix,
-                       status_file=Path(args.status_file) if args.status_file else None)
+                       status_file=Path(args.status_file) if args.status_file else None,
+                       status_every=args.status_every)
     bridge = Bridge(cfg)
     signal.signal(signal.SIGTERM, lambda *_: bridge.stop())
     signal.signal(signal.SIGINT, lambda *_: bridge.stop())

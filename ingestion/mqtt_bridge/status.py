@@ -35,8 +35,11 @@ def probe(status_file: Path, pid: int | None = None) -> ProbeResult:
     if pid is not None and st.get("pid") != pid:
         return ProbeResult(False, f"status in {status_file} is from pid {st.get('pid')}, not {pid}")
     age = time.time() - st.get("heartbeat", 0)
-    ok = st.get("state") == "running" and st.get("connected") and age < STALE_SECONDS
+    # Subscribed, not only connected: a session's first subscription must exist before anything is
+    # published, or the broker has no one to queue the messages for.
+    ok = st.get("state") == "running" and st.get("connected") and st.get("subscribed") and age < STALE_SECONDS
     return ProbeResult(bool(ok), f"state={st.get('state')}, connected={st.get('connected')}, "
+                                 f"subscribed={st.get('subscribed')}, "
                                  f"heartbeat {age:.0f}s ago, {summary(st)}")
 
 

@@ -31,6 +31,62 @@ def topic_for(source: str, root: str = "tweets") -> str:
     return f"{root}/{source}"
 
 
+# One recv() of this many bytes feeds many of paho's small reads (see _BufferedSocket).
+RECV_BYTES = 256 * 1024
+# At most this many packets read from the buffer per pass of paho's loop, so writes (acknowledgements)
+# still go out between bursts.
+READ_BURST = 256
+
+
+class _BufferedSocket:
+    """paho reads each packet with several tiny recv() calls (one per header byte) and one packet per
+    select(); profiled, that network thread capped the bridge. This socket serves those reads from
+    one large recv(), and `pending()` (which paho's loop already asks of SSL and websocket sockets)
+    tells the loop that buffered bytes wait, so it reads them without waiting in select()."""
+
+    def __init__(self, sock):
+        self._sock = sock
+        self._buf = b""
+        self._pos = 0
+
+    def recv(self, bufsize: int) -> bytes:
+        if self._pos >= len(self._buf):
+            self._buf = self._sock.recv(RECV_BYTES)   # BlockingIOError when nothing waits, b"" at close
+            self._pos = 0
+            if not self._buf:
+                return b""
+        out = self._buf[self._pos:self._pos + bufsize]
+        self._pos += len(out)
+        return out
+
+    def pending(self) -> int:
+        inner = self._sock.pending() if hasattr(self._sock, "pending") else 0
+        return len(self._buf) - self._pos + inner
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+def _client_class():
+    import paho.mqtt.client as mqtt
+
+    class Client(mqtt.Client):
+        def _create_socket(self):
+            return _BufferedSocket(super()._create_socket())
+
+        def loop_read(self, max_packets: int = 1):
+            rc = super().loop_read(max_packets)
+            for _ in range(READ_BURST):
+                if rc != mqtt.MQTT_ERR_SUCCESS or self._sock is None or not self._sock.pending():
+                    break
+                rc = super().loop_read(max_packets)
+            return rc
+    return Client
+
+
 def new_client(client_id: str, *, persistent: bool, manual_ack: bool = False, receive_maximum: int = WINDOW):
     """A paho v5 client and the connect() keywords that go with it.
 
@@ -40,8 +96,8 @@ def new_client(client_id: str, *, persistent: bool, manual_ack: bool = False, re
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
 
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
-                         manual_ack=manual_ack)
+    client = _client_class()(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
+                             manual_ack=manual_ack)
     client.max_inflight_messages_set(WINDOW)
     client.reconnect_delay_set(min_delay=0.2, max_delay=2)
     props = Properties(PacketTypes.CONNECT)

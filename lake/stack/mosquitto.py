@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from lake.errors import LakeError
 from lake.runtime import probes
 from lake.runtime.probes import ProbeResult
 from lake.runtime.process import marker
-from lake.settings import MOSQUITTO, MQTT_BRIDGE
+from lake import settings as lake_settings
+from lake.settings import MOSQUITTO, MQTT_BRIDGE, Settings
 from lake.stack.service import Service
 
 BROKER_BINARY = "/usr/sbin/mosquitto"
@@ -126,3 +128,47 @@ def mqtt_connect_probe(host: str, port: int, timeout: float = 5) -> ProbeResult:
     if not result:
         return ProbeResult(False, f"no CONNACK within {timeout:.0f}s")
     return ProbeResult(result[0] == "Success", f"CONNACK {result[0]}")
+
+
+class PrivateBroker:
+    """The stack's broker (this config file, this service class) in a var/ directory and on a port of
+    its own: for the tests and the MQTT benchmark, which stop, kill and restart it at will."""
+
+    def __init__(self, var: Path, port: int | None = None):
+        self.s: Settings = lake_settings.load({"LAKE_VAR_DIR": str(var), "LAKE_PORT_MQTT": str(port or free_port()),
+                                               "PATH": os.environ.get("PATH", "")})
+        self.svc = Mosquitto(self.s)
+
+    @property
+    def port(self) -> int:
+        return self.s.ports["mqtt"]
+
+    @property
+    def log(self) -> Path:
+        return self.svc.log_file
+
+    def start(self, timeout: float = 20) -> "PrivateBroker":
+        from lake.runtime import config
+
+        config.render_all(self.s)
+        for d in (self.s.data_dir, self.s.log_dir, self.s.run_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self.svc.prepare()
+        self.svc.daemon.start(self.svc.argv(), self.svc.env())
+        probes.wait_for(self.svc.probe, timeout, f"private mosquitto on :{self.port} (log {self.log})",
+                        interval=0.1, alive=lambda: self.svc.daemon.pid() is not None)
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM: mosquitto saves its persistence database on the way out."""
+        self.svc.daemon.stop(timeout=20)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

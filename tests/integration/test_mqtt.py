@@ -2,7 +2,7 @@
 bridge, landed by a raw sink and built into bronze, while the bridge is killed with -9 and the
 broker restarted in the middle of the replay.
 
-Isolation: a private Mosquitto (the stack's config and service class, tmp var dir, free port) and
+Isolation: a private Mosquitto (lake/stack/mosquitto.py PrivateBroker: the stack's config and service class, tmp var dir, free port) and
 the bridge started by the stack's own lifecycle (`lake up`'s ensure_up, `lake down`'s stop) on a
 private var dir, producing to the sandbox's Kafka topics (lake/demos/sandbox.py: own topic pair,
 raw sink, HDFS dir and schemas). The stack's own broker and bridge are not touched, and this
@@ -31,7 +31,7 @@ from lake.runtime import clients, probes, process, spark
 from lake.stack import lifecycle
 from lake.stack.mosquitto import MqttBridge
 from spark.transforms import pii
-from tests.mqtt_broker import PrivateBroker
+from lake.stack.mosquitto import PrivateBroker
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "tweets"
 KEY = "integration-test-key-0123456789"

@@ -15,7 +15,7 @@ from ingestion.mqtt_bridge import status
 from ingestion.mqtt_bridge.bridge import Bridge, BridgeConfig, BridgeError
 from ingestion.sources import mqtt
 from ingestion.records import Record
-from tests.mqtt_broker import PrivateBroker
+from lake.stack.mosquitto import PrivateBroker
 
 pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None and not __import__("os").path.exists(
     "/usr/sbin/mosquitto"), reason="mosquitto is not installed (`make install`)")
@@ -72,7 +72,7 @@ def start_bridge(broker, client_id: str, kafka: HeldKafka, tmp_path=None) -> Bri
                        client_id=client_id, status_file=(tmp_path / "bridge.json") if tmp_path else None)
     b = Bridge(cfg, kafka=kafka)
     b.start()
-    run_until(b, lambda: b.connected and b.session >= 1, "the bridge to connect", broker)
+    run_until(b, lambda: b.subscribed, "the bridge to connect and subscribe", broker)
     return b
 
 

@@ -19,6 +19,8 @@ class Case:
     latency_rate: float
     latency_seconds: float
     common: dict
+    mqtt_records: int = 0
+    mqtt_latency_seconds: float = 0
 
     @property
     def roll_seconds(self) -> float:
@@ -31,7 +33,8 @@ class Case:
     def as_dict(self) -> dict:
         return {"scale": self.scale, "producer_records": self.producer_records, "sink_records": self.sink_records,
                 "warmup_runs": self.warmup_runs, "runs": self.runs, "latency_rate": self.latency_rate,
-                "latency_seconds": self.latency_seconds, **self.common}
+                "latency_seconds": self.latency_seconds, "mqtt_records": self.mqtt_records,
+                "mqtt_latency_seconds": self.mqtt_latency_seconds, **self.common}
 
 
 def scales(path: Path = CASES_FILE) -> list[str]:
@@ -49,4 +52,5 @@ def load(scale: str, path: Path = CASES_FILE) -> Case:
     s = doc["scales"][scale]
     return Case(scale=scale, producer_records=int(s["producer_records"]), sink_records=int(s["sink_records"]),
                 warmup_runs=int(s["warmup_runs"]), runs=int(s["runs"]), latency_rate=float(s["latency_rate"]),
-                latency_seconds=float(s["latency_seconds"]), common=doc["common"])
+                latency_seconds=float(s["latency_seconds"]), common=doc["common"],
+                mqtt_records=int(s.get("mqtt_records", 0)), mqtt_latency_seconds=float(s.get("mqtt_latency_seconds", 0)))
