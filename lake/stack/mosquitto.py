@@ -98,7 +98,10 @@ class MqttBridge(Service):
         from ingestion.mqtt_bridge import status
 
         st = status.read(self.status_file)
-        return [f"{self.name}: {status.summary(st)}"] if st else []
+        if not st:
+            return []
+        when = "" if self.daemon.pid() else " (last status before it stopped)"
+        return [f"{self.name}: {status.summary(st)}{when}"]
 
 
 def mqtt_connect_probe(host: str, port: int, timeout: float = 5) -> ProbeResult:
