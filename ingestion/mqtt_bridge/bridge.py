@@ -52,7 +52,13 @@ class BridgeConfig:
     kafka_prefix: str = ""            # tests and benchmarks: their own pair of Kafka topics
     status_file: Path | None = None
     status_every: float = 1.0
+    lag_every: float = 1.0            # seconds between lag probes
     max_payload_bytes: int = DEFAULT_MAX_LINE_BYTES
+
+    @property
+    def lag_topic(self) -> str:
+        # Outside tweets/#: the probe is no tweet. The bridge's session subscribes to it as well.
+        return f"lake/mqtt-bridge/{self.client_id}/lag"
 
 
 @dataclass
@@ -64,6 +70,7 @@ class _Pending:
     session: int
     left: int
     failed: str | None = None
+    probe: bool = False       # a lag probe: acknowledged in turn, counted nowhere
 
 
 @dataclass
@@ -74,7 +81,7 @@ class Metrics:
     acked: int = 0          # MQTT messages acknowledged to the broker
     failed: int = 0
     by_reason: Counter = field(default_factory=Counter)
-    lag_seconds: float | None = None   # now - publish time of the newest message in
+    lag_seconds: float | None = None   # how long the latest lag probe queued behind the messages
     first_in_at: float | None = None   # wall clock of the first message in, and of the latest
     last_ack_at: float | None = None   # acknowledgement: the benchmark's sustained rate
 
@@ -91,10 +98,13 @@ class Bridge:
         self.session = 0          # bumped on every (re)connect
         self.connected = False
         self.subscribed = False   # the broker granted the subscription on this connection
+        self._gone = threading.Event()   # set when paho has written DISCONNECT (after every queued PUBACK)
         self.stopping = threading.Event()
         self.state = "starting"
         self.started = time.time()
         self._status_at = 0.0
+        self._probe_sent: float | None = None   # when the outstanding lag probe was published
+        self._probe_at = 0.0
         self.client = None
         self.producer = kafka
 
@@ -105,9 +115,10 @@ class Bridge:
             return
         self.session += 1
         self.connected = True
+        self._probe_sent = None   # a probe of the old connection may still come back; a new one goes out
         log.info("connected to MQTT %s:%d (session present=%s); subscribing to %s at QoS 1",
                  self.cfg.mqtt_host, self.cfg.mqtt_port, flags.session_present, self.cfg.topic_filter)
-        client.subscribe(self.cfg.topic_filter, qos=1)
+        client.subscribe([(self.cfg.topic_filter, 1), (self.cfg.lag_topic, 1)])
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         if any(rc.is_failure for rc in reason_codes):
@@ -117,6 +128,7 @@ class Bridge:
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected = self.subscribed = False
+        self._gone.set()
         if not self.stopping.is_set():
             log.warning("disconnected from MQTT (%s); reconnecting", reason_code)
 
@@ -145,10 +157,13 @@ class Bridge:
 
     def handle(self, session: int, msg) -> None:
         """Turn one MQTT message into Kafka messages; it is acknowledged when they are all delivered."""
+        if msg.topic == self.cfg.lag_topic:
+            self._probe_back(msg.payload)
+            self.order.append(_Pending(msg.mid, msg.qos, session, 0, probe=True))
+            return
         self.m.received += 1
         if self.m.first_in_at is None:
             self.m.first_in_at = time.time()
-        self._note_lag(msg)
         origin = f"mqtt:{msg.topic}"
         if len(msg.payload) > self.cfg.max_payload_bytes:
             items = [records.reject(records.TOO_LARGE, f"MQTT payload of {len(msg.payload)} bytes over "
@@ -184,8 +199,9 @@ class Bridge:
             # same packet id: acknowledging the old copy would acknowledge the new one unread.
             if p.session == self.session and self.connected:
                 self.client.ack(p.mid, p.qos)
-                self.m.acked += 1
-                self.m.last_ack_at = time.time()
+                if not p.probe:
+                    self.m.acked += 1
+                    self.m.last_ack_at = time.time()
 
     def step(self, timeout: float = 0.05, batch_max: int = 2000) -> None:
         """Take what has come in (waiting up to `timeout` for the first), serve Kafka's delivery
@@ -201,6 +217,7 @@ class Bridge:
             pass
         self.producer.poll(0 if batch or not self.order else 0.002)
         self.acknowledge()
+        self._probe()
         self.write_status()
 
     def run(self) -> None:
@@ -215,8 +232,24 @@ class Bridge:
             raise
         finally:
             self.write_status(force=True)
-            self.client.disconnect()
-            self.client.loop_stop()
+            self.close()
+
+    def close(self, timeout: float = 10) -> None:
+        """Leave only once the broker has processed every acknowledgement sent: a last QoS 1 publish
+        to a topic nobody reads, whose PUBACK proves the broker read everything before it on this
+        connection. Without it a quick restart can take the session over while PUBACKs still sit in
+        the old socket, and those messages come again (duplicates, never a loss)."""
+        self.stopping.set()
+        if self.connected:
+            try:
+                self.client.publish(f"lake/mqtt-bridge/{self.cfg.client_id}/flush", b"", qos=1) \
+                    .wait_for_publish(timeout)
+            except (RuntimeError, ValueError):   # the connection went meanwhile: nothing more to flush
+                pass
+        self._gone.clear()
+        if self.client.disconnect() == 0:
+            self._gone.wait(timeout)
+        self.client.loop_stop()
 
     def drain(self, timeout: float = 60) -> None:
         """On stop: finish what came in, so its acknowledgements go out before the disconnect."""
@@ -232,14 +265,25 @@ class Bridge:
     def stop(self) -> None:
         self.stopping.set()
 
-    def _note_lag(self, msg) -> None:
-        for key, value in getattr(msg.properties, "UserProperty", None) or ():
-            if key == mqtt.PUBLISHED_MS:
-                try:
-                    self.m.lag_seconds = max(0.0, time.time() - int(value) / 1000)
-                except ValueError:
-                    pass
-                return
+    def _probe(self) -> None:
+        """Lag: publish the time to our own probe topic; the broker queues the probe behind every
+        message already waiting for this session, so its time to come back is the backlog's age.
+        One probe at a time; while it is out, the lag is at least its age."""
+        now = time.time()
+        if self._probe_sent is not None:
+            self.m.lag_seconds = max(self.m.lag_seconds or 0.0, now - self._probe_sent)
+        elif self.subscribed and now - self._probe_at >= self.cfg.lag_every:
+            self._probe_sent = self._probe_at = now
+            self.client.publish(self.cfg.lag_topic, repr(now), qos=1)
+
+    def _probe_back(self, payload: bytes) -> None:
+        try:
+            sent = float(payload)
+        except ValueError:
+            return
+        self.m.lag_seconds = max(0.0, time.time() - sent)
+        if self._probe_sent is not None and abs(sent - self._probe_sent) < 1e-6:
+            self._probe_sent = None
 
     def snapshot(self) -> dict:
         m = self.m

@@ -16,13 +16,8 @@ from typing import Iterable, Iterator
 
 from ingestion.records import Record, Rejected
 
-# MQTT v5 user property with the publish time (ms since the epoch): the bridge's lag and the
-# benchmark's publish -> raw latency read it.
-PUBLISHED_MS = "published_ms"
 # The most messages the publisher keeps unacknowledged; beyond it, publish() waits for PUBACKs.
 WINDOW = 2000
-# Session expiry (MQTT v5) for the bridge's persistent session: never (the broker keeps its queue).
-NEVER_EXPIRES = 0xFFFFFFFF
 
 
 def topic_for(source: str, root: str = "tweets") -> str:
@@ -87,24 +82,24 @@ def _client_class():
     return Client
 
 
-def new_client(client_id: str, *, persistent: bool, manual_ack: bool = False, receive_maximum: int = WINDOW):
-    """A paho v5 client and the connect() keywords that go with it.
+def new_client(client_id: str, *, persistent: bool, manual_ack: bool = False):
+    """A paho client (MQTT 3.1.1) and the connect() keywords that go with it.
 
-    persistent: clean start off and a session that never expires, so the broker queues QoS 1
-    messages while the client is away and resends the unacknowledged ones when it returns."""
+    persistent: clean session off, so the broker queues QoS 1 messages while the client is away
+    and resends the unacknowledged ones when it returns; Mosquitto never expires such a session
+    (persistent_client_expiration is unset). MQTT 3.1.1 rather than 5: paho decodes a v5 packet's
+    properties in Python for every message, which the profile showed as most of the bridge's
+    network thread (docs/ingestion.md "MQTT"); nothing here needs a v5 feature."""
     import paho.mqtt.client as mqtt
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
 
-    client = _client_class()(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
-                             manual_ack=manual_ack)
-    client.max_inflight_messages_set(WINDOW)
+    client = _client_class()(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311,
+                             clean_session=not persistent, manual_ack=manual_ack)
+    # No paho-side cap: with one, paho walks every queued message on every PUBACK (quadratic; the
+    # profile put it at most of the publisher's time). publish() below keeps at most WINDOW
+    # unacknowledged, which the broker's max_inflight_messages (mosquitto.conf) allows.
+    client.max_inflight_messages_set(0)
     client.reconnect_delay_set(min_delay=0.2, max_delay=2)
-    props = Properties(PacketTypes.CONNECT)
-    props.ReceiveMaximum = receive_maximum
-    if persistent:
-        props.SessionExpiryInterval = NEVER_EXPIRES
-    return client, {"clean_start": not persistent, "properties": props, "keepalive": 30}
+    return client, {"keepalive": 30}
 
 
 def records(paths, stats=None) -> Iterator[Record | Rejected]:
@@ -173,9 +168,6 @@ def publish(items: Iterable[Record | Rejected], host: str, port: int, topic: str
 
     Raises ConnectionError when the broker cannot be reached at all, or stops acknowledging for
     `ack_timeout` seconds (a restart shorter than that is ridden out)."""
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
-
     stats = PublishStats()
     window = _Window(stats)
     client, connect_kw = new_client(client_id, persistent=False)
@@ -195,12 +187,10 @@ def publish(items: Iterable[Record | Rejected], host: str, port: int, topic: str
                 stats.rejected += 1
                 stats.by_reason[item.reason] += 1
             payload = payload_of(item)
-            props = Properties(PacketTypes.PUBLISH)
-            props.UserProperty = (PUBLISHED_MS, str(int(time.time() * 1000)))
             window.wait_below(WINDOW - 1, ack_timeout, f"{host}:{port}")
             with window.cond:
                 window.sent += 1
-            client.publish(topic, payload, qos=1, properties=props)
+            client.publish(topic, payload, qos=1)
             stats.bytes += len(payload)
             if progress is not None:
                 progress.update(1)

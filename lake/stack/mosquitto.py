@@ -50,7 +50,9 @@ class Mosquitto(Service):
         self.marked_conf.symlink_to(self.conf)
 
     def argv(self) -> list[str]:
-        return [BROKER_BINARY, "-c", str(self.marked_conf)]
+        # stdbuf: mosquitto logs to stdout through stdio, block-buffered into a file otherwise, so
+        # the log would lag by kilobytes exactly when someone reads it to see what went wrong.
+        return ["stdbuf", "-oL", BROKER_BINARY, "-c", str(self.marked_conf)]
 
     def env(self) -> dict[str, str]:
         return {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}

@@ -85,7 +85,8 @@ def run_until(b: Bridge, cond, what: str, broker, timeout: float = 15) -> None:
 
 
 def crash(b: Bridge) -> None:
-    """Leave without acknowledging anything more (the broker keeps the session)."""
+    """Leave without acknowledging anything more (the broker keeps the session); acknowledgements
+    still queued in paho may or may not go out, as in a real crash."""
     b.stopping.set()
     b.client.disconnect()
     b.client.loop_stop()
@@ -108,8 +109,8 @@ def test_nothing_is_acknowledged_before_kafka_delivers(broker):
     assert [json.loads(m["value"])["id"] for m in kafka.sent] == [str(10**17 + i) for i in range(3)]
     kafka.deliver()
     run_until(again, lambda: again.m.acked == 3, "3 acknowledgements", broker)
-    assert again.m.delivered == 3 and not again.order
-    crash(again)
+    assert again.m.delivered == 3 and not any(not p.probe for p in again.order)
+    again.close()   # a clean stop: the queued acknowledgements go out before the disconnect
 
     # Acknowledged means gone: the next session gets only what is published after.
     last = start_bridge(broker, cid, kafka := HeldKafka())
@@ -129,7 +130,7 @@ def test_acknowledgements_go_out_in_arrival_order(broker):
     run_until(b, lambda: b.m.received == 3, "3 messages", broker)
     kafka.deliver([1, 2])              # Kafka confirms the later two first
     b.step(0.05)
-    assert b.m.delivered == 2 and b.m.acked == 0 and len(b.order) == 3
+    assert b.m.delivered == 2 and b.m.acked == 0 and sum(not p.probe for p in b.order) == 3
     crash(b)
 
     # The first was never confirmed, so none was acknowledged: all three come back.
@@ -174,10 +175,11 @@ def test_bad_payloads_go_to_the_dlq_with_reason_and_origin(broker, tmp_path):
     assert [m["key"] for m in raw] == [str(10**17 + 1).encode(), str(10**17 + 2).encode()]
     assert all(m["headers"]["origin"].startswith(f"mqtt:{TOPIC}".encode()) for m in kafka.sent)
     assert {m["headers"]["source"] for m in kafka.sent} == {b"mqtt"}
+    run_until(b, lambda: b.m.lag_seconds is not None, "a lag probe to come back", broker)
     b.write_status(force=True)
     st = status.read(tmp_path / "bridge.json")
-    assert (st["received"], st["delivered"], st["rejected"], st["in_flight"]) == (3, 2, 2, 0)
-    assert st["rejected_by_reason"] == {"invalid_json": 1, "not_a_tweet": 1} and st["lag_seconds"] >= 0
+    assert (st["received"], st["delivered"], st["rejected"]) == (3, 2, 2)
+    assert st["rejected_by_reason"] == {"invalid_json": 1, "not_a_tweet": 1} and 0 <= st["lag_seconds"] < 10
     crash(b)
 
 
