@@ -199,6 +199,30 @@ def test_bronze_holds_every_valid_tweet_once(path, replayed, monkeypatch):
           f"records (duplicates stay in raw); bronze rejects {rejected}")
 
 
+def test_make_ingest_source_mqtt_reconciles_with_the_bridge(path, replayed):
+    """`make ingest SOURCE=mqtt` as a user runs it (a process), pointed at the private broker and bridge."""
+    import subprocess
+    import sys
+
+    v1 = SHARED / "v1-streaming"
+    items = list(mqtt.records([v1]))
+    records = sum(isinstance(i, Record) for i in items)
+    r = subprocess.run([sys.executable, "-m", "ingestion", "--source", "mqtt", "--files", str(v1),
+                        "--mqtt-source", f"it-{path.tag}", "--rate", "500", "--land-timeout", "120"],
+                       env={**os.environ, **path.env}, cwd=path.box.s.root, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = {ln[:35].strip(): ln[35:].strip() for ln in r.stdout.splitlines() if ln.startswith("  ")}
+    assert rows["read"] == str(len(items)) and rows["refused by the broker"] == "0"
+    assert rows[f"published to MQTT tweets/it-{path.tag}"] == str(len(items))
+    assert rows["bridge: messages in"] == str(len(items))
+    assert rows["bridge: delivered to tweets.raw"] == str(records)
+    assert rows["bridge: rejected to tweets.dlq"] == str(len(items) - records)
+    assert rows["bridge: in flight"] == "0"
+    # The private var dir has no raw sink: the run says so instead of waiting.
+    assert rows["landed in HDFS (offsets)"] == "not waited" and "raw-sink is not running" in r.stderr
+
+
 def test_status_lists_the_bridge_metrics_and_down_stops_it(path, replayed):
     rows = {r.service: r for r in lifecycle.status_rows(path.bs)}
     assert rows["mqtt-bridge"].state == "healthy"
