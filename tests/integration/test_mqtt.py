@@ -212,7 +212,14 @@ def test_make_ingest_source_mqtt_reconciles_with_the_bridge(path, replayed):
                        env={**os.environ, **path.env}, cwd=path.box.s.root, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
-    rows = {ln[:35].strip(): ln[35:].strip() for ln in r.stdout.splitlines() if ln.startswith("  ")}
+    lines = [ln.strip() for ln in r.stdout.splitlines()]
+
+    class Rows(dict):
+        def __missing__(self, name):   # a row's value: what follows its name on its line
+            found = [ln[len(name):].strip() for ln in lines if ln.startswith(name + " ")]
+            assert found, f"no row {name!r} in:\n{r.stdout}"
+            return found[0]
+    rows = Rows()
     assert rows["read"] == str(len(items)) and rows["refused by the broker"] == "0"
     assert rows[f"published to MQTT tweets/it-{path.tag}"] == str(len(items))
     assert rows["bridge: messages in"] == str(len(items))
