@@ -16,6 +16,7 @@ DAYS       ?= 30
 FORMAT     ?= v2
 FILES      ?=
 RATE       ?= 0
+MQTT_SOURCE ?= replay
 QUERY      ?= \#Santander
 SCALE      ?= small
 TABLE      ?=
@@ -43,6 +44,8 @@ help: ## Show the targets and their variables
 	@echo "  ingest          SOURCE=synthetic (default): COUNT=100000 SEED=0 DAYS=30 FORMAT=v2|v1"
 	@echo "                  SOURCE=replay: FILES='<file or dir> ...' RATE=<tweets/s, 0 = unlimited>"
 	@echo "                  SOURCE=x: QUERY='#Santander', token in X_BEARER_TOKEN (never in a file)"
+	@echo "                  SOURCE=mqtt: FILES=... RATE=... published to MQTT tweets/<MQTT_SOURCE> (default replay),"
+	@echo "                  carried to Kafka by the mqtt-bridge service"
 	@echo "  build           DATE=YYYY-MM-DD (ingest date = raw partition) | FROM=... TO=... | nothing = all pending;"
 	@echo "                  LAYERS=bronze,silver,gold (default all)"
 	@echo "  bench-ingest    SCALE=tiny|small|medium|large (default small, ~5 min; cases in benchmarks/ingest/cases.yaml)"
@@ -113,9 +116,9 @@ logs: venv ## Tail one service's log (SERVICE=namenode|datanode|...|trino)
 clean-data: venv ## Stop the stack and delete all lake data (asks to confirm; CONFIRM=yes skips)
 	$(LAKE) clean-data
 
-ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x (see the variables below)
+ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x|mqtt (see the variables below)
 	$(PY) -m ingestion --source $(SOURCE) --count $(COUNT) --seed $(SEED) --days $(DAYS) --format $(FORMAT) \
-	  --rate $(RATE) --query '$(QUERY)' $(if $(FILES),--files $(FILES),)
+	  --rate $(RATE) --query '$(QUERY)' --mqtt-source '$(MQTT_SOURCE)' $(if $(FILES),--files $(FILES),)
 
 build: venv ## raw -> bronze -> silver -> gold with quality gates (DATE=, FROM= TO=, default: all pending)
 	$(LAKE) build $(if $(DATE),--date $(DATE),$(if $(FROM),--from $(FROM) --to $(TO),--pending)) \

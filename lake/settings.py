@@ -44,6 +44,7 @@ DEFAULT_PORTS = {
     "trino": 8080,
     "speed_ui": 4041,     # the speed layer's Spark UI (Structured Streaming tab)
     "airflow": 8090,      # Airflow API server and UI (8080 is Trino's)
+    "mqtt": 1883,         # Mosquitto, the MQTT broker the MQTT source publishes to
 }
 
 # Kafka topics (contracts.md). ingestion/topics.py holds their partitions and configs.
@@ -73,6 +74,13 @@ SPARK_SESSION_CONF = {
 # The raw sink: its service name (pid, log and status files) and its Kafka consumer group.
 RAW_SINK = "raw-sink"
 RAW_SINK_GROUP = "lake-raw-sink"
+
+# The MQTT path (docs/ingestion.md): the broker's service name, the bridge's service name and its
+# persistent-session client id, and the topic root publishers use (`tweets/<source>`, contracts.md).
+MOSQUITTO = "mosquitto"
+MQTT_BRIDGE = "mqtt-bridge"
+MQTT_BRIDGE_CLIENT_ID = "lake-mqtt-bridge"
+MQTT_TOPIC_ROOT = "tweets"
 
 # Heaps sized so the whole stack idles well under 12 GiB on a 24 GiB, 2-core host
 # and leaves YARN room for Spark (platform-notes.md memory budget).
