@@ -64,6 +64,10 @@ class Service:
     def after_start(self) -> None:
         """Runs once the probe passes, every `up` (must be idempotent)."""
 
+    def login(self) -> str | None:
+        """How a person logs in to the web UI, for `make status` (None: no login)."""
+        return None
+
     # ---- helpers for JVM daemons ----
     def java_argv(self, main: str, classpath: str, args: list[str] = (), opts: list[str] = (),
                   java: Path | None = None) -> list[str]:
