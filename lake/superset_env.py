@@ -165,11 +165,12 @@ def build_bundle(s: Settings, out: Path) -> Path:
 
 
 def import_dashboards(s: Settings) -> str:
-    """Import the bundle (database, datasets, charts, dashboards); objects match by UUID, so a second
-    import overwrites the first instead of adding a copy."""
+    """Import the bundle (database, datasets, charts, dashboard), each object created or overwritten by
+    its UUID (superset/import_bundle.py): the repo is the truth, and a second import adds no copy."""
     zip_path = build_bundle(s, home(s) / "brand_monitor.zip")
-    r = run(s, ["import-dashboards", "-p", str(zip_path), "-u", "admin"], timeout=600, check=False)
-    if r.returncode != 0 or "Error" in r.stdout + r.stderr.replace("ERROR:root:Error while", ""):
+    r = subprocess.run([str(python_bin(s)), str(s.root / "superset" / "import_bundle.py"), str(zip_path), "admin"],
+                       env=environment(s), cwd=home(s), capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
         raise LakeError(f"superset: importing {BUNDLE} failed (exit {r.returncode})", (r.stdout + r.stderr)[-3000:])
     return "dashboards imported"
 

@@ -85,7 +85,7 @@ def api(ui_stack) -> Api:
 
 
 def test_importing_twice_leaves_one_copy(ui_stack, api):
-    """`make up` imported the bundle (the fixture); a second import overwrites it by UUID."""
+    """`make up` imported the bundle (the fixture); a second import overwrites it by UUID, adding no copy."""
     superset_env.import_dashboards(ui_stack)
     want = {"dashboard": [d["dashboard_title"] for d in _bundle("dashboards")],
             "chart": [c["slice_name"] for c in _bundle("charts")],
@@ -98,6 +98,13 @@ def test_importing_twice_leaves_one_copy(ui_stack, api):
         for name in names:
             assert have.count(name) == 1, f"{kind} {name!r} appears {have.count(name)} times after two imports"
     assert len(want["chart"]) == 8
+    # ... and overwrites: every chart in Superset carries the bundle's params (an edit in the repo
+    # reaches a Superset that already had the chart)
+    charts = {c["slice_name"]: c["id"] for c in api.listing("chart")}
+    for chart in _bundle("charts"):
+        params = json.loads(api.get(f"/api/v1/chart/{charts[chart['slice_name']]}")["result"]["params"])
+        differ = {k: (v, params.get(k)) for k, v in chart["params"].items() if params.get(k) != v}
+        assert not differ, f"{chart['slice_name']}: Superset's params differ from the bundle's: {differ}"
 
 
 def _driver():
