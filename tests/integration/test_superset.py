@@ -60,8 +60,12 @@ class Api:
         params = json.loads(full["params"])
         metrics = params.get("metrics") or [params["metric"]]
         columns = [params["series"]] if params.get("series") else params.get("groupby", [])
+        # ordered as the chart's own buildQuery orders it (word cloud: by metric only with sort_by_metric,
+        # then by term), so a chart that would draw the wrong rows fails here too
+        orderby = ([[metrics[0], False]] if params.get("sort_by_metric") else []) + \
+            ([[params["series"], True]] if params.get("series") else [])
         query = {"metrics": metrics, "columns": columns, "filters": [], "row_limit": params.get("row_limit", 1000),
-                 "orderby": [[metrics[0], False]]}
+                 "orderby": orderby}
         ds = self.get(f"/api/v1/chart/{chart['id']}")["result"]
         body = {"datasource": {"id": _datasource_id(self, ds, chart_name), "type": "table"}, "force": True,
                 "queries": [query], "result_format": "json", "result_type": "full"}
@@ -207,5 +211,8 @@ def test_dashboard_renders_and_matches_trino(ui_stack, api):
         assert words, "the word cloud drew no words"
         biggest = max(words, key=lambda w: w[1])[0]
         assert biggest == top[0][0], f"the biggest word on the page is {biggest!r}, Trino's top term {top[0][0]!r}"
+        # the cloud draws the most frequent terms, not an arbitrary 100 (Trino's top 3 are among its words)
+        drawn = {w[0] for w in words}
+        assert {term for term, _ in top} <= drawn, (top, sorted(drawn)[:20])
     finally:
         driver.quit()
