@@ -29,17 +29,17 @@ def _bundle(kind: str) -> list[dict]:
 
 
 class Api:
-    """Superset's REST API as the admin user (JWT login, CSRF token for POSTs)."""
+    """Superset's REST API as one of the lake's users (JWT login, CSRF token for POSTs)."""
 
-    def __init__(self, s):
+    def __init__(self, s, user: str = "admin"):
         import requests
 
         self.base = superset_env.url(s)
         self.http = requests.Session()
         r = self.http.post(f"{self.base}/api/v1/security/login", timeout=60,
-                           json={"username": "admin", "password": superset_env.password(s, "admin"),
+                           json={"username": user, "password": superset_env.password(s, user),
                                  "provider": "db", "refresh": False})
-        assert r.status_code == 200, f"admin login to Superset failed: {r.status_code} {r.text[:300]}"
+        assert r.status_code == 200, f"{user} login to Superset failed: {r.status_code} {r.text[:300]}"
         self.http.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
         csrf = self.get("/api/v1/security/csrf_token/")["result"]
         self.http.headers.update({"X-CSRFToken": csrf, "Referer": self.base})
@@ -109,6 +109,15 @@ def test_importing_twice_leaves_one_copy(ui_stack, api):
         params = json.loads(api.get(f"/api/v1/chart/{charts[chart['slice_name']]}")["result"]["params"])
         differ = {k: (v, params.get(k)) for k, v in chart["params"].items() if params.get(k) != v}
         assert not differ, f"{chart['slice_name']}: Superset's params differ from the bundle's: {differ}"
+
+
+def test_analyst_logs_in_and_reads_the_dashboard(ui_stack, api):
+    """The analyst login (role Alpha, password under var/secrets) sees the dashboard and its data."""
+    analyst = Api(ui_stack, "analyst")
+    assert analyst.get(f"/api/v1/dashboard/{superset_env.DASHBOARD_SLUG}")["result"]["dashboard_title"] == "Brand monitor"
+    assert analyst.chart_data("Tweets") == api.chart_data("Tweets")
+    path = superset_env.password_file(ui_stack, "analyst")
+    assert path.exists() and path.stat().st_mode & 0o777 == 0o600
 
 
 def _driver():
