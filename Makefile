@@ -31,7 +31,7 @@ SCHEDULE   ?= on
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
-.PHONY: help install venv up down status logs clean-data smoke demo test test-lambda test-unit test-integration render ingest build bench-model bench-ingest airflow-install airflow airflow-batch bench-speed bench-build
+.PHONY: help install venv up down status logs clean-data smoke demo test test-lambda test-unit test-integration render ingest build bench-model bench-ingest airflow-install airflow airflow-batch bench-speed bench-build superset-install dashboards
 
 help: ## Show the targets and their variables
 	@echo "Usage: make <target> [VAR=value]"
@@ -40,7 +40,7 @@ help: ## Show the targets and their variables
 	@echo
 	@echo "Variables:"
 	@echo "  up/down/status  MODE=native|docker"
-	@echo "  logs            SERVICE=postgres|namenode|datanode|resourcemanager|nodemanager|metastore|kafka|thriftserver|trino|raw-sink|speed-layer|airflow-apiserver|airflow-scheduler|airflow-dag-processor"
+	@echo "  logs            SERVICE=postgres|namenode|datanode|resourcemanager|nodemanager|metastore|kafka|thriftserver|trino|raw-sink|speed-layer|airflow-apiserver|airflow-scheduler|airflow-dag-processor|superset|topic-browser"
 	@echo "  ingest          SOURCE=synthetic (default): COUNT=100000 SEED=0 DAYS=30 FORMAT=v2|v1"
 	@echo "                  SOURCE=replay: FILES='<file or dir> ...' RATE=<tweets/s, 0 = unlimited>"
 	@echo "                  SOURCE=x: QUERY='#Santander', token in X_BEARER_TOKEN (never in a file)"
@@ -79,10 +79,18 @@ install: venv ## Install everything missing: Debian packages (as root), .venv, M
 	@echo "== resolving JVM artifacts (downloads only what is missing)"
 	$(LAKE) install
 	@$(MAKE) --no-print-directory airflow-install
+	@$(MAKE) --no-print-directory superset-install
 
 airflow-install: venv ## Airflow's own virtualenv .venv-airflow from versions.toml [airflow.packages] (~3 min cold)
 	@echo "== Airflow virtualenv (installs only when the pins changed)"
 	$(PY) -m lake.airflow_env install
+
+superset-install: venv ## Superset's own virtualenv .venv-superset from versions.toml [superset.packages] (~1.5 min cold)
+	@echo "== Superset virtualenv (installs only when the pins changed)"
+	$(PY) -m lake.superset_env install
+
+dashboards: venv ## Import the dashboards in superset/ into the running Superset again (`make up` does it too; idempotent)
+	$(PY) -m lake.superset_env import
 
 render: venv ## Render daemon configs into var/conf
 	$(LAKE) render
@@ -152,10 +160,11 @@ smoke: up ## End-to-end smoke: WebHDFS, Kafka, Spark -> Hive -> Trino and Beelin
 	$(LAKE) smoke
 
 DEMO_COUNT ?= 20000
-demo: smoke ## Fresh machine to a working lake: install, up, smoke, ingest, queries, speed + batch paths
+demo: smoke ## Fresh machine to a working lake: install, up, smoke, ingest, queries, speed + batch paths, answers + dashboard URL
 	$(PY) -m ingestion --source synthetic --count $(DEMO_COUNT) --seed 2024
 	$(LAKE) demo-queries
 	$(PY) -m lake.demos.lambda_demo
+	$(LAKE) demo-answers
 
 # ---- tests ------------------------------------------------------------------
 test: install ## The test suite: unit tests, then integration tests against the real stack

@@ -13,8 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lake import versions
-from lake.runtime import probes
+from lake.runtime import probes, venvs
 from lake.errors import LakeError, report
 from lake.runtime.probes import ProbeResult
 from lake.settings import Settings
@@ -43,7 +42,7 @@ def home(s: Settings) -> Path:
 
 def requirements() -> list[str]:
     """Exact pins of the Airflow virtualenv (versions.toml [airflow.packages])."""
-    return [f"{name}=={version}" for name, version in versions.load()["airflow"]["packages"].items()]
+    return venvs.pins("airflow")
 
 
 def _lake_venv_site(s: Settings) -> Path:
@@ -194,24 +193,7 @@ def probe_component(s: Settings, component: str) -> ProbeResult:
 
 def install(s: Settings) -> str:
     """Create .venv-airflow and install the pinned set when the pins changed (stamp file)."""
-    import hashlib
-
-    reqs = requirements()
-    stamp = hashlib.sha256("\n".join(reqs).encode()).hexdigest()
-    v = venv(s)
-    stamp_file = v / ".installed"
-    if stamp_file.exists() and stamp_file.read_text() == stamp:
-        return "cached"
-    if not (v / "bin" / "python").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(v)], check=True)
-    req_file = v / "requirements.txt"
-    req_file.write_text("\n".join(reqs) + "\n")
-    # --no-deps: the pin list is the whole closure, resolved once and recorded in versions.toml
-    r = subprocess.run([str(v / "bin" / "pip"), "install", "--no-deps", "--progress-bar", "on", "-r", str(req_file)])
-    if r.returncode != 0:
-        raise LakeError(f"installing Airflow into {v} failed; see pip's output above")
-    stamp_file.write_text(stamp)
-    return f"installed {len(reqs)} packages"
+    return venvs.install(venv(s), requirements(), "Airflow")
 
 
 # ---- the REST API (status, pause/unpause), as the UI's admin user ----------------------------------
@@ -224,7 +206,7 @@ def ui_password_file(s: Settings) -> Path:
 
 def ui_login(s: Settings) -> str:
     """How a person logs in to the UI, for `make status` and the README."""
-    return (f"Airflow  http://{s.host}:{s.ports['airflow']}/  user admin, password in "
+    return (f"http://{s.host}:{s.ports['airflow']}/ user admin, password in "
             f"{_shown(s, ui_password_file(s))} (its \"admin\" entry)")
 
 

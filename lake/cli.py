@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--schema-prefix", default="", help="build into <prefix>bronze, <prefix>silver, ... (tests)")
     b.add_argument("--json", action="store_true", help="print the build report as JSON at the end")
     sub.add_parser("demo-queries", help="run the demo/*.sql queries through Trino and print the results")
+    sub.add_parser("demo-answers", help="the end of `make demo`: questions answered from gold through Trino, "
+                                        "then the dashboard's and the topic browser's URLs")
     return p
 
 
@@ -140,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
             from lake.demos import queries as demo
 
             demo.run(s)
+        elif args.verb == "demo-answers":
+            from lake.demos import answers
+
+            answers.run(s)
         elif args.verb == "smoke":
             from lake.demos import smoke
 

@@ -46,3 +46,9 @@ def airflow_secret(s: Settings, name: str) -> str:
     """Airflow's own signing keys (API JWT, web session), one per name."""
     # LAKE_AIRFLOW_FERNET_SEED for "fernet-seed": a shell cannot export a name with a hyphen.
     return _get(s, f"LAKE_AIRFLOW_{name.upper().replace('-', '_')}", f"airflow-{name}")
+
+
+def superset_secret(s: Settings, name: str) -> str:
+    """Superset's secrets, one per name: "db-password" (its PostgreSQL role), "secret-key" (session
+    signing), "admin-password" and "analyst-password" (the two logins `make up` creates)."""
+    return _get(s, f"LAKE_SUPERSET_{name.upper().replace('-', '_')}", f"superset-{name}")

@@ -45,6 +45,8 @@ DEFAULT_PORTS = {
     "speed_ui": 4041,     # the speed layer's Spark UI (Structured Streaming tab)
     "airflow": 8090,      # Airflow API server and UI (8080 is Trino's)
     "mqtt": 1883,         # Mosquitto, the MQTT broker the MQTT source publishes to
+    "superset": 8091,     # Superset (gunicorn), the Brand monitor dashboard (8088 is YARN's)
+    "topic_browser": 8092,  # the read-only Kafka topic browser (lake/console)
 }
 
 # Kafka topics (contracts.md). ingestion/topics.py holds their partitions and configs.

@@ -16,6 +16,12 @@ from lake.settings import Settings
 def trino(s: Settings, sql: str, catalog: str = "hive", schema: str | None = None,
           session: dict[str, str] | None = None) -> list[tuple]:
     """Rows of one Trino statement; `session` sets session properties ("hive.insert_existing_partitions_behavior")."""
+    return trino_table(s, sql, catalog, schema, session)[1]
+
+
+def trino_table(s: Settings, sql: str, catalog: str = "hive", schema: str | None = None,
+                session: dict[str, str] | None = None) -> tuple[list[str], list[tuple]]:
+    """(column names, rows) of one Trino statement."""
     import trino as trino_client
 
     conn = trino_client.dbapi.connect(host=s.host, port=s.ports["trino"], user=s.user,
@@ -24,7 +30,8 @@ def trino(s: Settings, sql: str, catalog: str = "hive", schema: str | None = Non
     try:
         cur = conn.cursor()
         cur.execute(sql)
-        return [tuple(r) for r in cur.fetchall()]
+        rows = [tuple(r) for r in cur.fetchall()]
+        return [d[0] for d in cur.description or []], rows
     finally:
         conn.close()
 

@@ -58,6 +58,16 @@ def http_check(url: str, predicate: Callable[[object], tuple[bool, str]]) -> Pro
     return ProbeResult(ok, detail)
 
 
+def http_text(url: str, expected: str, timeout: float = 3.0) -> ProbeResult:
+    """GET url and pass when its body, stripped, is `expected` (a plain-text health endpoint)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            body = resp.read(200).decode(errors="replace").strip()
+    except (urllib.error.URLError, OSError) as e:
+        return ProbeResult(False, f"GET {url} failed: {e}")
+    return ProbeResult(body == expected, f"GET {url}: {body[:40]!r}")
+
+
 class WaitTimeout(RuntimeError):
     pass
 

@@ -67,15 +67,20 @@ class AirflowApiServer(AirflowService):
     def extra_args(self) -> list[str]:
         return ["--host", self.s.bind_host, "--port", str(self.s.ports["airflow"]), "--workers", "1"]
 
-    def status_lines(self) -> list[str]:
-        """The UI login, then each lake DAG: paused or not, last run (state, when, how long), next run."""
+    def login(self) -> str | None:
         from lake import airflow_env
 
-        lines = [f"login: {airflow_env.ui_login(self.s)}"]
+        return airflow_env.ui_login(self.s)
+
+    def status_lines(self) -> list[str]:
+        """Each lake DAG: paused or not, last run (state, when, how long), next run."""
+        from lake import airflow_env
+
+        lines = []
         try:
             rows = airflow_env.dag_summaries(self.s)
         except LakeError as e:
-            return lines + [f"DAGs: unknown ({e})"]
+            return [f"DAGs: unknown ({e})"]
         header = {"dag": "DAG", "paused": "PAUSED", "schedule": "SCHEDULE", "last": "LAST RUN", "next": "NEXT RUN"}
         table = [header] + rows
         widths = {k: max(len(str(r[k])) for r in table) for k in header}

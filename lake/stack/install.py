@@ -52,6 +52,9 @@ APT_PACKAGES = (
     ("/usr/sbin/mosquitto", "mosquitto", True),          # the MQTT broker (lake/stack/mosquitto.py)
     ("mosquitto_sub", "mosquitto-clients", True),        # the MQTT benchmark's ceiling reader
     ("docker-compose", "docker-compose", False),
+    # the dashboard test's headless browser and its WebDriver (tests/integration/test_superset.py)
+    ("chromium", "chromium", False),
+    ("chromedriver", "chromium-driver", False),
 )
 
 
@@ -75,7 +78,8 @@ def ensure_debian_packages() -> None:
         needed = [p for p, required in missing if required]
         optional = [p for p, required in missing if not required]
         if optional:
-            _say(f"  note: optional Debian package(s) missing: {' '.join(optional)} (only for MODE=docker)")
+            _say(f"  note: optional Debian package(s) missing: {' '.join(optional)} (only for MODE=docker "
+                 f"and the dashboard test)")
         if needed:
             raise LakeError(f"missing Debian packages: {' '.join(needed)}; install them "
                             f"(sudo apt-get install -y {' '.join(needed)}) or run `make install` as root")

@@ -197,6 +197,9 @@ def status(s: Settings) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         _say("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    for svc in all_services(s):
+        if svc.login():
+            _say(f"{svc.name} login: {svc.login()}")
     total = sum(r.rss_mb or 0 for r in rows)
     _say(f"total memory (proportional set size, shared pages split between processes): {total / 1024:.2f} GiB")
     for svc, r in zip(all_services(s), rows):

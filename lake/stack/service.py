@@ -65,9 +65,13 @@ class Service:
         """Runs once the probe passes, every `up` (must be idempotent)."""
 
     def status_lines(self) -> list[str]:
-        """What `make status` prints under the table for this service when it is healthy (its login, its
-        schedules); one line each."""
+        """What `make status` prints under the table for this service when it is healthy (its schedules,
+        its metrics); one line each."""
         return []
+
+    def login(self) -> str | None:
+        """How a person logs in to the web UI, for `make status` (None: no login)."""
+        return None
 
     # ---- helpers for JVM daemons ----
     def java_argv(self, main: str, classpath: str, args: list[str] = (), opts: list[str] = (),

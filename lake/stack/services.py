@@ -13,15 +13,18 @@ from lake.stack.postgres import Postgres
 from lake.stack.raw_sink import RawSink
 from lake.stack.service import Service
 from lake.stack.spark import SpeedLayer, ThriftServer
+from lake.stack.superset import Superset
+from lake.stack.topic_browser import TopicBrowser
 from lake.stack.trino import Trino
 
 __all__ = ["SERVICE_CLASSES", "Service", "AirflowService", "all_services", "by_name"]
 
 # The speed layer and Airflow come after the core: they need Kafka, the metastore and the Thrift Server's
-# DDL. The MQTT broker and its bridge come last: they only need Kafka, and nothing else waits for them.
+# DDL; then what users look at: Superset (on Trino and PostgreSQL) and the topic browser (on Kafka). The
+# MQTT broker and its bridge come last: they only need Kafka, and nothing else waits for them.
 SERVICE_CLASSES: tuple[type[Service], ...] = (
     Postgres, NameNode, DataNode, ResourceManager, NodeManager, Metastore, Kafka, ThriftServer, Trino, RawSink,
-    SpeedLayer, AirflowApiServer, AirflowScheduler, AirflowDagProcessor, Mosquitto, MqttBridge,
+    SpeedLayer, AirflowApiServer, AirflowScheduler, AirflowDagProcessor, Superset, TopicBrowser, Mosquitto, MqttBridge,
 )
 
 

@@ -52,3 +52,25 @@ def sandbox(lake):
         smoke.drop_schema(lake, box.schema)
     except Exception:  # noqa: BLE001
         pass
+
+
+# What users look at (issue #20): Superset and the topic browser, with only the services they need.
+UI_SERVICES = ("superset", "topic-browser")
+
+
+@pytest.fixture(scope="module")
+def ui_stack() -> Settings:
+    """Superset and the topic browser up (with PostgreSQL, Kafka and Trino), started like `lake up`
+    does (prepare, probe, dashboard import); those this fixture started are stopped afterwards."""
+    from lake.stack import services
+
+    s = settings.get()
+    started_before = {name: services.by_name(s, name).daemon.pid() is not None for name in UI_SERVICES}
+    try:
+        stack.up(s, only=["postgres", "kafka", "trino", *UI_SERVICES])
+    except LakeError as e:
+        pytest.fail(f"Superset or the topic browser did not come up: {e}\n{e.details}")
+    yield s
+    for name in UI_SERVICES:
+        if not started_before[name]:
+            services.by_name(s, name).daemon.stop()

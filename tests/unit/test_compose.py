@@ -51,9 +51,13 @@ def _airflow_secret_vars() -> dict[str, str]:
 
 
 AIRFLOW_SECRET_VARS = _airflow_secret_vars()
+# Superset's secrets (lake/secrets.py superset_secret), which compose takes from the host's environment.
+SUPERSET_SECRET_VARS = tuple(f"LAKE_SUPERSET_{n}" for n in ("DB_PASSWORD", "SECRET_KEY", "ADMIN_PASSWORD",
+                                                              "ANALYST_PASSWORD"))
 # Every variable compose refuses to run without: {host variable: value used by the tests}.
 REQUIRED_VARS = {PASSWORD_VAR: "compose-config-test", PII_VAR: "compose-config-test-pii-key",
-                 **{host: f"compose-config-test-{host.lower()}" for host in AIRFLOW_SECRET_VARS.values()}}
+                 **{host: f"compose-config-test-{host.lower()}" for host in AIRFLOW_SECRET_VARS.values()},
+                 **{host: f"compose-config-test-{host.lower()}" for host in SUPERSET_SECRET_VARS}}
 
 # Every service the native launcher (`lake up`) runs, in its start order.
 NATIVE = services.all_services(settings.load({"LAKE_ENV": "native"}))
