@@ -3,6 +3,7 @@
     python -m ingestion --source synthetic --count 100000 --seed 7 --days 30 --format v2
     python -m ingestion --source replay --files ../shared/data/tweets --rate 500
     python -m ingestion --source x --query '#Santander'        (token in X_BEARER_TOKEN)
+    python -m ingestion --source compliance --files events.jsonl  (X compliance events -> tweets.compliance)
 
 Exit status is non-zero only when the source itself cannot be read (missing
 file, missing or bad credentials) or Kafka does not acknowledge records; bad
@@ -20,7 +21,7 @@ from ingestion.sources.replay import ReplayStats, SourceError
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m ingestion", description="Feed tweets into the lake.")
-    ap.add_argument("--source", choices=("synthetic", "replay", "x"), default="synthetic")
+    ap.add_argument("--source", choices=("synthetic", "replay", "x", "compliance"), default="synthetic")
     ap.add_argument("--count", type=int, default=100_000, help="synthetic: tweets to generate")
     ap.add_argument("--seed", type=int, default=0, help="synthetic: same seed, same tweets")
     ap.add_argument("--days", type=int, default=30, help="synthetic: span of created_at")
@@ -44,6 +45,12 @@ def _source(args, stats: ReplayStats):
         if not args.files:
             raise SourceError("SOURCE=replay needs FILES=<file or dir> ...")
         return replay(args.files, stats=stats), None
+    if args.source == "compliance":
+        from ingestion.sources import compliance
+
+        if not args.files:
+            raise SourceError("SOURCE=compliance needs FILES=<events.jsonl> ...")
+        return compliance.events(args.files), None
     from ingestion.sources import x_api
 
     opts = x_api.options_from_env()
@@ -96,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     from lake import settings
 
     s = settings.get()
+    # compliance events go to their own topic and are applied by `make comply`, not landed by the sink
+    target = topics.COMPLIANCE if args.source == "compliance" else topics.RAW
     sink_log = s.log_file(settings.RAW_SINK, stdout=True)
     stats = ReplayStats()
     try:
@@ -105,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         topics.ensure(s.kafka_bootstrap)
-        before = high_watermarks(s.kafka_bootstrap, topics.RAW)
+        before = high_watermarks(s.kafka_bootstrap, target)
     except Exception as e:  # noqa: BLE001 - Kafka down: one line, nothing produced
         print(f"ingest: error: Kafka at {s.kafka_bootstrap} is not reachable ({e}); start it with `make up`",
               file=sys.stderr)
@@ -119,8 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
     try:
-        with tqdm(total=total, unit=" tweets", desc=f"{args.source} -> {topics.RAW}", smoothing=0.1) as bar:
-            result = producer.produce(items, s.kafka_bootstrap, source=args.source, progress=bar)
+        with tqdm(total=total, unit=" tweets", desc=f"{args.source} -> {target}", smoothing=0.1) as bar:
+            result = producer.produce(items, s.kafka_bootstrap, source=args.source, progress=bar,
+                                      topic=None if target == topics.RAW else target)
     except SourceError as e:
         print(f"ingest: error: {e}", file=sys.stderr)
         return 2
@@ -130,9 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         opts = x_api.options_from_env()
         x_api.save_checkpoint(opts["checkpoint_path"], args.query or opts["query"], stats.newest_id)
 
-    after = high_watermarks(s.kafka_bootstrap, topics.RAW)
+    after = high_watermarks(s.kafka_bootstrap, target)
     land_s, landed = None, None
-    if args.no_wait:
+    if args.no_wait or target != topics.RAW:
         pass
     elif not sink_status.probe(s.status_file(settings.RAW_SINK)):
         print(f"ingest: warning: raw-sink is not running; records wait in Kafka until `make up` starts it",
@@ -147,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         landed = sum(after[p] - before.get(p, 0) for p in after)
 
     print("\nreconciliation")
-    rows = [("read", result.read), ("produced to " + topics.RAW, result.produced),
+    rows = [("read", result.read), ("produced to " + target, result.produced),
             ("rejected to " + topics.DLQ, result.rejected)]
     rows += [(f"  {reason}", n) for reason, n in sorted(result.by_reason.items())]
     rows += [("not acknowledged by Kafka", result.failed),

@@ -49,6 +49,7 @@ DEFAULT_PORTS = {
 # Kafka topics (contracts.md). ingestion/topics.py holds their partitions and configs.
 TOPIC_RAW = "tweets.raw"
 TOPIC_DLQ = "tweets.dlq"
+TOPIC_COMPLIANCE = "tweets.compliance"
 
 # HDFS paths (contracts.md): the raw zone the sink lands in, its rejects, the sink's own state,
 # the speed layer's checkpoints, and the top-level folders `lake up` creates.
@@ -73,6 +74,8 @@ SPARK_SESSION_CONF = {
 # The raw sink: its service name (pid, log and status files) and its Kafka consumer group.
 RAW_SINK = "raw-sink"
 RAW_SINK_GROUP = "lake-raw-sink"
+# `make comply`'s consumer group on tweets.compliance (lake/pipeline/comply.py).
+COMPLY_GROUP = "lake-comply"
 
 # Heaps sized so the whole stack idles well under 12 GiB on a 24 GiB, 2-core host
 # and leaves YARN room for Spark (platform-notes.md memory budget).
