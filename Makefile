@@ -30,7 +30,7 @@ SCHEDULE   ?= on
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
-.PHONY: help install venv up down status logs clean-data smoke demo test test-lambda test-unit test-integration render ingest build bench-model bench-ingest airflow-install airflow airflow-batch bench-speed bench-build
+.PHONY: help install venv up down status logs clean-data smoke demo test test-lambda test-unit test-integration render ingest build comply bench-model bench-ingest airflow-install airflow airflow-batch bench-speed bench-build
 
 help: ## Show the targets and their variables
 	@echo "Usage: make <target> [VAR=value]"
@@ -121,6 +121,9 @@ ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x|comp
 build: venv ## raw -> bronze -> silver -> gold with quality gates (DATE=, FROM= TO=, default: all pending)
 	$(LAKE) build $(if $(DATE),--date $(DATE),$(if $(FROM),--from $(FROM) --to $(TO),--pending)) \
 	  $(if $(LAYERS),--layers $(LAYERS),)
+
+comply: venv ## Apply pending X compliance events (make ingest SOURCE=compliance) to raw, bronze, silver, gold, speed; ledger ops.compliance_events
+	$(LAKE) comply
 
 bench-model: venv ## Same business questions on raw JSON vs the gold star schema vs marts (after ingest + build)
 	$(PY) -m benchmarks.modeling.run
