@@ -44,6 +44,7 @@ help: ## Show the targets and their variables
 	@echo "                  SOURCE=replay: FILES='<file or dir> ...' RATE=<tweets/s, 0 = unlimited>"
 	@echo "                  SOURCE=x: QUERY='#Santander', token in X_BEARER_TOKEN (never in a file)"
 	@echo "                  SOURCE=compliance: FILES=<X compliance events, JSON Lines> -> tweets.compliance"
+	@echo "                  SOURCE=x-compliance: FILES='tweets=<ids file> users=<ids file>', X batch compliance jobs (X_BEARER_TOKEN)"
 	@echo "  build           DATE=YYYY-MM-DD (ingest date = raw partition) | FROM=... TO=... | nothing = all pending;"
 	@echo "                  LAYERS=bronze,silver,gold (default all)"
 	@echo "  bench-ingest    SCALE=tiny|small|medium|large (default small, ~5 min; cases in benchmarks/ingest/cases.yaml)"
@@ -114,7 +115,7 @@ logs: venv ## Tail one service's log (SERVICE=namenode|datanode|...|trino)
 clean-data: venv ## Stop the stack and delete all lake data (asks to confirm; CONFIRM=yes skips)
 	$(LAKE) clean-data
 
-ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x|compliance (see the variables below)
+ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x|compliance|x-compliance (see the variables below)
 	$(PY) -m ingestion --source $(SOURCE) --count $(COUNT) --seed $(SEED) --days $(DAYS) --format $(FORMAT) \
 	  --rate $(RATE) --query '$(QUERY)' $(if $(FILES),--files $(FILES),)
 

@@ -4,6 +4,7 @@
     python -m ingestion --source replay --files ../shared/data/tweets --rate 500
     python -m ingestion --source x --query '#Santander'        (token in X_BEARER_TOKEN)
     python -m ingestion --source compliance --files events.jsonl  (X compliance events -> tweets.compliance)
+    python -m ingestion --source x-compliance --files tweets=ids.txt users=user_ids.txt   (X batch compliance jobs)
 
 Exit status is non-zero only when the source itself cannot be read (missing
 file, missing or bad credentials) or Kafka does not acknowledge records; bad
@@ -21,7 +22,7 @@ from ingestion.sources.replay import ReplayStats, SourceError
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m ingestion", description="Feed tweets into the lake.")
-    ap.add_argument("--source", choices=("synthetic", "replay", "x", "compliance"), default="synthetic")
+    ap.add_argument("--source", choices=("synthetic", "replay", "x", "compliance", "x-compliance"), default="synthetic")
     ap.add_argument("--count", type=int, default=100_000, help="synthetic: tweets to generate")
     ap.add_argument("--seed", type=int, default=0, help="synthetic: same seed, same tweets")
     ap.add_argument("--days", type=int, default=30, help="synthetic: span of created_at")
@@ -51,6 +52,20 @@ def _source(args, stats: ReplayStats):
         if not args.files:
             raise SourceError("SOURCE=compliance needs FILES=<events.jsonl> ...")
         return compliance.events(args.files), None
+    if args.source == "x-compliance":
+        from ingestion.sources import x_api, x_compliance
+
+        ids = {}
+        for spec in args.files:
+            job_type, sep, path = spec.partition("=")
+            if not sep or job_type not in x_compliance.JOB_TYPES:
+                raise SourceError(f"SOURCE=x-compliance: FILES entries are tweets=<ids file> or users=<ids file>, "
+                                  f"not {spec!r}")
+            ids.setdefault(job_type, []).extend(x_compliance.read_ids(path))
+        if not ids:
+            raise SourceError("SOURCE=x-compliance needs FILES='tweets=<ids file> users=<ids file>'")
+        opts = x_api.options_from_env()
+        return x_compliance.collect(ids, opts["bearer_token"], api_base=opts["api_base"]), None
     from ingestion.sources import x_api
 
     opts = x_api.options_from_env()
@@ -104,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     s = settings.get()
     # compliance events go to their own topic and are applied by `make comply`, not landed by the sink
-    target = topics.COMPLIANCE if args.source == "compliance" else topics.RAW
+    target = topics.COMPLIANCE if args.source in ("compliance", "x-compliance") else topics.RAW
     sink_log = s.log_file(settings.RAW_SINK, stdout=True)
     stats = ReplayStats()
     try:
