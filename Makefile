@@ -41,6 +41,7 @@ help: ## Show the targets and their variables
 	@echo "  up/down/status  MODE=native|docker"
 	@echo "  logs            SERVICE=postgres|namenode|datanode|resourcemanager|nodemanager|metastore|kafka|thriftserver|trino|raw-sink|speed-layer|airflow-apiserver|airflow-scheduler|airflow-dag-processor"
 	@echo "  ingest          SOURCE=synthetic (default): COUNT=100000 SEED=0 DAYS=30 FORMAT=v2|v1"
+	@echo "                  DELETES=0.02: that share of the synthetic tweets is later deleted (events to tweets.compliance)"
 	@echo "                  SOURCE=replay: FILES='<file or dir> ...' RATE=<tweets/s, 0 = unlimited>"
 	@echo "                  SOURCE=x: QUERY='#Santander', token in X_BEARER_TOKEN (never in a file)"
 	@echo "                  SOURCE=compliance: FILES=<X compliance events, JSON Lines> -> tweets.compliance"
@@ -117,7 +118,7 @@ clean-data: venv ## Stop the stack and delete all lake data (asks to confirm; CO
 
 ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x|compliance|x-compliance (see the variables below)
 	$(PY) -m ingestion --source $(SOURCE) --count $(COUNT) --seed $(SEED) --days $(DAYS) --format $(FORMAT) \
-	  --rate $(RATE) --query '$(QUERY)' $(if $(FILES),--files $(FILES),)
+	  --rate $(RATE) --query '$(QUERY)' $(if $(FILES),--files $(FILES),) $(if $(DELETES),--deletes $(DELETES),)
 
 build: venv ## raw -> bronze -> silver -> gold with quality gates (DATE=, FROM= TO=, default: all pending)
 	$(LAKE) build $(if $(DATE),--date $(DATE),$(if $(FROM),--from $(FROM) --to $(TO),--pending)) \

@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=0, help="synthetic: same seed, same tweets")
     ap.add_argument("--days", type=int, default=30, help="synthetic: span of created_at")
     ap.add_argument("--format", choices=("v2", "v1"), default="v2", help="synthetic: payload format")
+    ap.add_argument("--deletes", type=float, default=0.0,
+                    help="synthetic: share of the tweets (0..1, e.g. 0.02) later deleted, as deletion events "
+                         "to tweets.compliance (applied by make comply)")
     ap.add_argument("--files", nargs="*", default=[], help="replay: files or directories")
     ap.add_argument("--rate", type=float, default=0, help="tweets per second (0: as fast as possible)")
     ap.add_argument("--query", default=None, help="x: search query (default #Santander)")
@@ -40,6 +43,9 @@ def _source(args, stats: ReplayStats):
         from ingestion.sources import synthetic
 
         return synthetic.generate(args.count, seed=args.seed, days=args.days, fmt=args.format), args.count
+    if args.deletes:
+        raise SourceError("DELETES= is for SOURCE=synthetic (a real source's deletions come from X: "
+                          "SOURCE=compliance or x-compliance)")
     if args.source == "replay":
         from ingestion.sources.replay import replay
 
@@ -127,6 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     except SourceError as e:
         print(f"ingest: error: {e}", file=sys.stderr)
         return 2
+    deletes = None
+    if args.deletes:
+        from ingestion.sources.compliance import DeleteSample
+
+        try:
+            deletes = DeleteSample(args.deletes, seed=args.seed)
+        except ValueError as e:
+            print(f"ingest: error: DELETES={args.deletes}: {e}", file=sys.stderr)
+            return 2
+        items = deletes.watch(items)
     try:
         topics.ensure(s.kafka_bootstrap)
         before = high_watermarks(s.kafka_bootstrap, target)
@@ -149,6 +165,17 @@ def main(argv: list[str] | None = None) -> int:
     except SourceError as e:
         print(f"ingest: error: {e}", file=sys.stderr)
         return 2
+    if deletes is not None:
+        from ingestion.sources import compliance
+
+        # after the tweets: the deletions of a real firehose follow the tweets they name
+        gone = producer.produce((compliance.item(line, "synthetic:delete") for line in deletes.events()),
+                                s.kafka_bootstrap, source=args.source, topic=topics.COMPLIANCE)
+        print(f"ingest: {gone.produced} deletion event(s) of synthetic tweets to {topics.COMPLIANCE} "
+              f"({args.deletes:.1%} asked); `make comply` applies them once the tweets are built")
+        if gone.failed:
+            print(f"ingest: error: {gone.failed} deletion event(s) not acknowledged by Kafka", file=sys.stderr)
+            return 3
     if args.source == "x" and result.failed == 0 and getattr(stats, "newest_id", None):
         from ingestion.sources import x_api
 

@@ -166,3 +166,48 @@ def _events(files: list[str], raw_cap: int) -> Iterator[Record | Rejected]:
                 yield r.reject(unit.problem, unit.detail or unit.problem, unit.origin, unit.data, unit.size, raw_cap)
             else:
                 yield item(unit.data, unit.origin, raw_cap)
+
+
+# ---- a firehose's deletes -------------------------------------------------------------------------
+# Snowflake ids carry their creation time: (id >> 22) + this epoch = milliseconds since 1970.
+_SNOWFLAKE_EPOCH_MS = 1288834974657
+
+
+class DeleteSample:
+    """Passes a source's items through and picks about `share` of its tweets to be deleted later, the way
+    a real firehose is followed by deletion notices (1-3% of tweets). The pick is a hash of the tweet id
+    and the seed: the same run picks the same tweets. `events()` then gives one v2 (or v1.1, as the
+    tweet) deletion line per picked tweet, an hour after it was posted."""
+
+    def __init__(self, share: float, seed: int = 0):
+        if not 0 <= share <= 1:
+            raise ValueError("the delete share is a fraction between 0 and 1")
+        self.threshold, self.seed = int(share * 2**32), seed
+        self.picked: list[tuple[str, str | None, str]] = []   # (tweet id, author id, format)
+
+    def _chosen(self, tweet_id: str) -> bool:
+        import hashlib
+
+        digest = hashlib.blake2b(f"{self.seed}:{tweet_id}".encode(), digest_size=4).digest()
+        return int.from_bytes(digest, "big") < self.threshold
+
+    def watch(self, items: Iterable) -> Iterator:
+        for it in items:
+            if isinstance(it, Record) and self._chosen(it.key):
+                obj = json.loads(it.payload)
+                t = obj.get("data", obj) if isinstance(obj, dict) else {}
+                author = (t.get("user") or {}).get("id_str") if it.format == r.V1 else t.get("author_id")
+                self.picked.append((it.key, author, it.format))
+            yield it
+
+    def events(self) -> list[bytes]:
+        out = []
+        for tweet_id, author, fmt in self.picked:
+            at_ms = (int(tweet_id) >> 22) + _SNOWFLAKE_EPOCH_MS + 3600_000
+            if fmt == r.V1:
+                event = {"delete": {"status": {"id": int(tweet_id), "id_str": tweet_id, "user_id_str": author},
+                                    "timestamp_ms": str(at_ms)}}
+            else:
+                event = {"data": {DELETE: {"tweet": {"id": tweet_id, "author_id": author}, "event_at": _v1_time(at_ms)}}}
+            out.append(json.dumps(event, separators=(",", ":")).encode())
+        return out

@@ -85,3 +85,21 @@ def test_lines_become_records_for_the_topic_or_rejects_for_the_dlq(tmp_path):
 def test_a_missing_file_fails_before_anything_is_produced(tmp_path):
     with pytest.raises(SourceError):
         c.events([str(tmp_path / "nope.jsonl")])
+
+
+@pytest.mark.parametrize("fmt", ["v2", "v1"])
+def test_a_firehose_sample_deletes_about_its_share_of_tweets_the_same_way_each_run(fmt):
+    from ingestion.sources import synthetic
+
+    runs = []
+    for _ in range(2):
+        sample = c.DeleteSample(0.02, seed=3)
+        passed = list(sample.watch(synthetic.generate(5000, seed=9, days=2, fmt=fmt)))
+        runs.append(sample.events())
+    assert len(passed) == 5000 and runs[0] == runs[1]
+    assert 50 <= len(runs[0]) <= 150  # about 2% of 5000
+    events = [c.parse_bytes(line) for line in runs[0]]
+    assert {e.kind for e in events} == {"delete"} and {e.format for e in events} == {fmt}
+    ids = {r.key for r in passed}
+    assert all(e.tweet_id in ids and e.user_id for e in events)
+    assert len(list(c.DeleteSample(0.0).watch(passed))) == 5000
