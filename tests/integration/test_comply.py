@@ -91,8 +91,7 @@ def ids_sql(ids) -> list[str]:
 def affected_rows(lake, table: str, ids: set[str], keys: set[str]) -> int:
     idcol = "try_cast(tweet_id AS bigint)" if table.endswith("tweets_rejected") else "tweet_id"
     cond = f"{idcol} IN ({', '.join(ids_sql(ids))})"
-    if keys and not table.endswith("tweets_rejected") and not table.endswith("tweet_hashtags") \
-            and not table.endswith("bridge_tweet_hashtags"):
+    if keys and table.endswith((".tweets", "speed.tweets")):  # the tables with an author_key
         cond += " OR author_key IN (" + ", ".join(f"'{k}'" for k in keys) + ")"
     return clients.trino(lake, f"SELECT count(*) FROM hive.{table} WHERE {cond}")[0][0]
 
