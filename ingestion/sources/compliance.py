@@ -33,10 +33,12 @@ USER_UNDELETE, USER_UNPROTECT, USER_UNSUSPEND = "user_undelete", "user_unprotect
 # Applied by `make comply`: every row of the tweet, or of every tweet of the user, leaves every layer.
 ACTING = (DELETE, USER_DELETE, USER_PROTECT, USER_SUSPEND)
 USER_ACTING = (USER_DELETE, USER_PROTECT, USER_SUSPEND)
-# Recorded in the ledger, not acted on: deleted data is never brought back. scrub_geo is recorded
-# and not yet applied (docs/compliance.md).
-RECORDED_ONLY = (SCRUB_GEO, USER_UNDELETE, USER_UNPROTECT, USER_UNSUSPEND)
-KINDS = ACTING + RECORDED_ONLY
+# Applied by `make comply` too: the place and coordinates of the user's tweets up to an id go.
+SCRUBBING = (SCRUB_GEO,)
+APPLIED = ACTING + SCRUBBING
+# Recorded in the ledger, not acted on: deleted data is never brought back.
+RECORDED_ONLY = (USER_UNDELETE, USER_UNPROTECT, USER_UNSUSPEND)
+KINDS = ACTING + SCRUBBING + RECORDED_ONLY
 _USER_KINDS = USER_ACTING + (SCRUB_GEO, USER_UNDELETE, USER_UNPROTECT, USER_UNSUSPEND)
 _MAX_ID = 2**63 - 1
 

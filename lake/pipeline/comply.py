@@ -177,11 +177,42 @@ def consume(s: Settings, dbs: Databases, pii, topic: str = TOPIC_COMPLIANCE, gro
 # ---- 2. raw -----------------------------------------------------------------------------------------
 @dataclass
 class RawRewrite:
-    files: dict[str, int] = field(default_factory=dict)      # path -> lines redacted
+    files: dict[str, int] = field(default_factory=dict)      # path -> lines redacted or scrubbed
     dates: set[str] = field(default_factory=set)
     by_tweet: Counter = field(default_factory=Counter)       # tweet id -> raw lines
     by_key: Counter = field(default_factory=Counter)         # author key -> raw lines
     authors: dict[int, str] = field(default_factory=dict)    # tweet id -> author key, of redacted lines
+    scrubbed: Counter = field(default_factory=Counter)       # author key -> lines whose location went
+
+
+def scrub_geo_line(line: bytes) -> bytes | None:
+    """The raw record without the tweet's place and coordinates (scrub_geo); None when it has neither.
+    v1.1: `place`, `coordinates`, `geo` set to null; v2: the tweet's `geo` removed, and its place
+    from `includes.places`. The rest of the payload is kept, re-serialised."""
+    import json
+
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    changed = False
+    if "data" in obj or "author_id" in obj:  # v2: a message {"data", "includes"} or twarc's flat tweet
+        tweet = obj["data"] if isinstance(obj.get("data"), dict) else obj
+        geo = tweet.pop("geo", None)
+        changed = geo is not None
+        includes = obj.get("includes") if isinstance(obj.get("includes"), dict) else {}
+        place_id = geo.get("place_id") if isinstance(geo, dict) else None
+        if place_id and isinstance(includes.get("places"), list):
+            includes["places"] = [p for p in includes["places"] if not (isinstance(p, dict) and p.get("id") == place_id)]
+    else:  # v1.1
+        for k in ("place", "coordinates", "geo"):
+            if obj.get(k) is not None:
+                obj[k] = None
+                changed = True
+    # ASCII escapes: a lone surrogate in the payload stays as it was received (as \udXXX)
+    return json.dumps(obj, separators=(",", ":")).encode() if changed else None
 
 
 def _replace_atomically(c, path: str, data: bytes) -> None:
@@ -218,8 +249,11 @@ def raw_files(s: Settings, raw_root: str) -> list[str]:
                   if f.endswith(".jsonl") and not f.startswith((".", "_")))
 
 
-def rewrite_raw(s: Settings, raw_root: str, ids: set[int], keys: set[str], pii, echo=print) -> RawRewrite:
-    """Redact every raw line of a removed tweet or author (module doc, step 2)."""
+def rewrite_raw(s: Settings, raw_root: str, ids: set[int], keys: set[str], pii, echo=print,
+                scrub: dict[str, int] | None = None) -> RawRewrite:
+    """Redact every raw line of a removed tweet or author (module doc, step 2), and take the location
+    off the lines `scrub` covers (author key -> highest tweet id of a scrub_geo event)."""
+    scrub = scrub or {}
     import re
 
     from tqdm import tqdm
@@ -239,7 +273,7 @@ def rewrite_raw(s: Settings, raw_root: str, ids: set[int], keys: set[str], pii, 
             if not line or line == parse.REDACTED_LINE:
                 continue
             # Without author keys to find, only lines naming a removed id need parsing.
-            if not keys and not id_strings.intersection(digits.findall(line)):
+            if not keys and not scrub and not id_strings.intersection(digits.findall(line)):
                 continue
             tid, key = _line_ids(line, pii, parse)
             if tid in ids or (key is not None and key in keys):
@@ -251,6 +285,12 @@ def rewrite_raw(s: Settings, raw_root: str, ids: set[int], keys: set[str], pii, 
                         out.authors[tid] = key
                 if key is not None:
                     out.by_key[key] += 1
+            elif key in scrub and tid is not None and tid <= scrub[key]:
+                new = scrub_geo_line(line)
+                if new is not None:
+                    lines[i] = new
+                    hits += 1
+                    out.scrubbed[key] += 1
         if hits:
             _replace_atomically(c, path, b"\n".join(lines))
             out.files[path] = hits
@@ -259,16 +299,22 @@ def rewrite_raw(s: Settings, raw_root: str, ids: set[int], keys: set[str], pii, 
 
 
 # ---- 4. speed ---------------------------------------------------------------------------------------
-def rewrite_speed(s: Settings, speed_db: str, ids: set[int], keys: set[str]) -> int:
-    """Rewrite each speed.tweets file holding a removed row, under its own name; returns files rewritten."""
+def rewrite_speed(s: Settings, speed_db: str, ids: set[int], keys: set[str], scrub: dict[str, int] | None = None) -> int:
+    """Rewrite each speed.tweets file holding a removed row (or a location `scrub` covers), under its own
+    name; returns files rewritten."""
     from urllib.parse import urlsplit
 
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    scrub = scrub or {}
     paths = [r[0] for r in clients.trino(s, sql_file(s, "dml/comply/speed_files.sql", _params(
         speed_db=speed_db, ids=ids, keys=keys)))]
+    if scrub:
+        paths += [r[0] for r in clients.trino(s, sql_file(s, "dml/comply/speed_geo_files.sql", {
+            "SPEED_DB": speed_db, "SCRUBS": _scrubs(scrub)}))]
+    paths = sorted(set(paths))
     c = hdfs_client.client(s)
     for uri in paths:
         path = urlsplit(uri).path
@@ -277,10 +323,42 @@ def rewrite_speed(s: Settings, speed_db: str, ids: set[int], keys: set[str]) -> 
         gone = pc.or_(pc.is_in(table["tweet_id"], pa.array(sorted(ids), pa.int64())),
                       pc.is_in(table["author_key"], pa.array(sorted(keys), pa.string())))
         kept = table.filter(pc.invert(pc.fill_null(gone, False)))
+        if scrub:
+            kept = _without_geo(kept, scrub)
         buf = io.BytesIO()
         pq.write_table(kept, buf, compression="zstd")
         _replace_atomically(c, path, buf.getvalue())
     return len(paths)
+
+
+def _without_geo(table, scrub: dict[str, int]):
+    """An Arrow table of speed rows with the place and point of the rows `scrub` covers set to null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    up_to = pa.array([scrub.get(k) for k in table["author_key"].to_pylist()], pa.int64())
+    hit = pc.fill_null(pc.less_equal(table["tweet_id"], up_to), False)
+    if "country_source" in table.column_names:  # a country from the place goes; one from the profile stays
+        from_place = pc.fill_null(pc.equal(table["country_source"], "place"), False)
+    else:
+        from_place = hit
+    for names, where in ((SPEED_GEO_COLUMNS, hit), (SPEED_PLACE_COUNTRY_COLUMNS, pc.and_(hit, from_place))):
+        for name in names:
+            if name in table.column_names:
+                col = table[name]
+                table = table.set_column(table.column_names.index(name), name,
+                                         pc.if_else(where, pa.nulls(len(table), col.type), col))
+    return table
+
+
+# silver/speed columns of a tweet's location (bronze's are spark/jobs/build_bronze.py GEO_COLUMNS), and
+# the country columns silver derives from the place (country_source 'place', spark/enrich/geo.py resolve)
+SPEED_GEO_COLUMNS = ("place_id", "place_name", "place_full_name", "place_type", "geo_lat", "geo_lon")
+SPEED_PLACE_COUNTRY_COLUMNS = ("country", "region", "country_source")
+
+
+def _scrubs(scrub: dict[str, int]) -> str:
+    return ", ".join(f"({_str(k)}, {_big(v)})" for k, v in sorted(scrub.items()))
 
 
 # ---- counting -------------------------------------------------------------------------------------
@@ -304,6 +382,18 @@ def _layer_tables(dbs: Databases) -> dict[str, str]:
             "silver": f"{dbs.silver}.tweets", "gold": f"{dbs.gold}.fact_tweets", "speed": f"{dbs.prefix}speed.tweets"}
 
 
+def match_geo(s: Settings, dbs: Databases, scrub: dict[str, int], tables: set[str]) -> dict[str, list[tuple]]:
+    """layer -> [(tweet_id, author_key, rows)] still holding a location `scrub` covers."""
+    out = {}
+    if not scrub:
+        return out
+    for layer in ("bronze", "silver", "speed"):
+        if _layer_tables(dbs)[layer] in tables:
+            params = {**_params(dbs, f"{dbs.prefix}speed"), "SCRUBS": _scrubs(scrub)}
+            out[layer] = [tuple(r) for r in clients.trino(s, sql_file(s, f"dml/comply/match_geo_{layer}.sql", params))]
+    return out
+
+
 def match(s: Settings, dbs: Databases, ids: set[int], keys: set[str], rejected_ids: set[int],
           tables: set[str]) -> dict[str, list[tuple]]:
     """layer -> [(tweet_id, author_key, rows)] of removed tweets or authors still there."""
@@ -317,12 +407,19 @@ def match(s: Settings, dbs: Databases, ids: set[int], keys: set[str], rejected_i
     return out
 
 
-def per_event(pending: list[tuple], found: dict[str, list[tuple]], raw: RawRewrite) -> dict[str, dict[str, int]]:
-    """event_id -> layer -> rows it names (a row named by two events counts for both)."""
+def per_event(pending: list[tuple], found: dict[str, list[tuple]], raw: RawRewrite,
+              geo: dict[str, list[tuple]] | None = None) -> dict[str, dict[str, int]]:
+    """event_id -> layer -> rows it names (a row named by two events counts for both); for scrub_geo,
+    the rows whose location it removed."""
     from ingestion.sources import compliance as c
 
     out = {}
-    for event_id, kind, tweet_id, author_key, _ in pending:
+    for event_id, kind, tweet_id, author_key, up_to, _ in pending:
+        if kind == c.SCRUB_GEO:
+            out[event_id] = {layer: sum(n for tid, key, n in rows if key == author_key and tid <= up_to)
+                             for layer, rows in (geo or {}).items()}
+            out[event_id]["raw"] = raw.scrubbed.get(author_key, 0)
+            continue
         counts = {}
         for layer, rows in found.items():
             if kind == c.DELETE:
@@ -344,7 +441,7 @@ def run(s: Settings, dbs: Databases = Databases(), topic: str = TOPIC_COMPLIANCE
 
 
 def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: str, master, echo) -> Report:
-    from ingestion.sources.compliance import ACTING, DELETE
+    from ingestion.sources.compliance import APPLIED, DELETE, SCRUB_GEO
     from lake.pipeline import build
     from spark.transforms import pii as pii_mod
 
@@ -362,26 +459,35 @@ def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: s
     echo(f"== comply: {rep.consumed} event(s) read from {topic}: {rep.recorded} recorded in "
          f"{dbs.ops}.compliance_events, {rep.bad_events} bad (to the DLQ)")
     pending = [tuple(r) for r in clients.trino(s, sql_file(s, "dml/comply/ledger_pending.sql", {
-        "OPS_DB": dbs.ops, "ACTING": _in_list(ACTING, _str)}))]
+        "OPS_DB": dbs.ops, "APPLIED_KINDS": _in_list(APPLIED, _str)}))]
     if not pending:
         echo("== comply: no pending event to apply")
         rep.seconds = time.monotonic() - t0
         return rep
-    ids = {int(tid) for _, kind, tid, _, _ in pending if kind == DELETE and tid is not None}
-    keys = {key for _, kind, _, key, _ in pending if kind != DELETE and key}
-    echo(f"== comply: applying {len(pending)} event(s): {len(ids)} tweet(s), {len(keys)} author(s)")
+    ids = {int(tid) for _, kind, tid, _, _, _ in pending if kind == DELETE and tid is not None}
+    keys = {key for _, kind, _, key, _, _ in pending if kind not in (DELETE, SCRUB_GEO) and key}
+    scrub: dict[str, int] = {}
+    for _, kind, _, key, up_to, _ in pending:
+        if kind == SCRUB_GEO and key and up_to is not None:
+            scrub[key] = max(scrub.get(key, 0), int(up_to))
+    echo(f"== comply: applying {len(pending)} event(s): {len(ids)} tweet(s), {len(keys)} author(s) removed, "
+         f"{len(scrub)} author(s)' locations scrubbed")
     tables = _existing_tables(s, sorted({x.split(".")[0] for x in _layer_tables(dbs).values()}))
 
     t = time.monotonic()
-    raw = rewrite_raw(s, raw_root, ids, keys, pii, echo)
+    raw = rewrite_raw(s, raw_root, ids, keys, pii, echo, scrub)
     rep.raw_files_rewritten = len(raw.files)
     stage("raw rewrite", t)
     rejected_ids = ids | set(raw.by_tweet)
     before = match(s, dbs, ids, keys, rejected_ids, tables)
+    geo_before = match_geo(s, dbs, scrub, tables)
     dates = set(raw.dates)
     if f"{dbs.bronze}.tweets" in tables:
         dates |= {str(r[0]) for r in clients.trino(s, sql_file(s, "dml/comply/affected_ingest_dates.sql",
                                                                _params(dbs, None, ids, keys, [str(i) for i in rejected_ids])))}
+        if scrub:
+            dates |= {str(r[0]) for r in clients.trino(s, sql_file(s, "dml/comply/geo_ingest_dates.sql", {
+                **dbs.params(), "SCRUBS": _scrubs(scrub)}))}
     rep.ingest_dates = sorted(dates)
     echo(f"== comply: {sum(raw.files.values())} raw line(s) redacted in {len(raw.files)} file(s); "
          f"rebuilding ingest date(s) {', '.join(rep.ingest_dates) or '-'}")
@@ -391,22 +497,26 @@ def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: s
         stage("rebuild bronze, silver, gold", t)
     if f"{dbs.prefix}speed.tweets" in tables:
         t = time.monotonic()
-        rep.speed_files_rewritten = rewrite_speed(s, f"{dbs.prefix}speed", ids, keys)
+        rep.speed_files_rewritten = rewrite_speed(s, f"{dbs.prefix}speed", ids, keys, scrub)
         stage("speed rewrite", t)
 
     left = {layer: rows for layer, rows in match(s, dbs, ids, keys, rejected_ids, tables).items() if rows}
+    left.update({f"{layer} (location)": rows for layer, rows in match_geo(s, dbs, scrub, tables).items() if rows})
     if left:
         what = "; ".join(f"{layer}: {sum(n for *_, n in rows)} row(s)" for layer, rows in left.items())
         raise LakeError(f"comply: rows of removed tweets are still there after applying ({what}); the events "
                         "stay pending: rerun `make comply`")
-    counts = per_event(pending, before, raw)
-    rep.removed = {"raw": sum(raw.files.values()),
+    counts = per_event(pending, before, raw, geo_before)
+    rep.removed = {"raw": sum(raw.files.values()) - sum(raw.scrubbed.values()),
                    **{layer: sum(n for tid, _, n in rows if tid is not None) for layer, rows in before.items()}}
+    if scrub:
+        rep.removed.update({"raw (location)": sum(raw.scrubbed.values()),
+                            **{f"{layer} (location)": sum(n for *_, n in rows) for layer, rows in geo_before.items()}})
     applied_at = datetime.now(timezone.utc).replace(tzinfo=None)
     values = [f"({_str(eid)}, {_ts(applied_at)}, " + ", ".join(
         _big(counts[eid].get(layer, 0)) for layer in ("raw", "bronze", "rejected", "silver", "gold", "speed")) + ")"
         for eid, *_ in pending]
-    received = sorted({str(r[4]) for r in pending})
+    received = sorted({str(r[5]) for r in pending})
     for i in range(0, len(values), VALUES_PER_STATEMENT):
         # one statement per chunk rewrites every received date: later chunks see earlier ones' results
         clients.trino(s, sql_file(s, "dml/comply/ledger_applied.sql", {

@@ -62,6 +62,9 @@ class Setup:
     lines: dict[str, list[str]]
     removed_ids: set[str]
     removed_users: set[str]
+    scrub_user: str
+    scrub_up_to: str
+    scrub_ids: set[str]   # the scrubbed user's tweets: compared by the scrub test, not the untouched one
     before: dict
     report: comply.Report
     dlq_records: int
@@ -157,7 +160,18 @@ def applied(lake, shared_data):
         all_lines = [ln for lns in landed.files.values() for ln in lns]
         removed_ids = set(tweet_deletes) | {ids_of(ln)[0] for ln in all_lines if ids_of(ln)[1] in removed_users}
         keys = {p.user_key(u) for u in removed_users}
-        before = {name: partitions(lake, table_name(dbs, name), part, removed_ids, keys)
+        # scrub_geo: the shared v1.1 author with most tweets with a place, up to their second newest one
+        placed: dict[str, set[int]] = {}
+        for ln in shared:
+            o = json.loads(ln)
+            if o.get("place") and "user" in o and ids_of(ln)[0] not in removed_ids:
+                placed.setdefault(ids_of(ln)[1], set()).add(int(ids_of(ln)[0]))
+        scrub_user = max(placed, key=lambda u: len(placed[u]))
+        assert len(placed[scrub_user]) >= 3
+        scrub_up_to = str(sorted(placed[scrub_user])[-2])
+        scrub_ids = {ids_of(ln)[0] for ln in all_lines if ids_of(ln)[1] == scrub_user}
+        unchanged = keys | {p.user_key(scrub_user)}  # rows compared whole: neither removed nor scrubbed
+        before = {name: partitions(lake, table_name(dbs, name), part, removed_ids | scrub_ids, unchanged)
                   for name, part in PER_PARTITION.items()}
         before["counts"] = {name: affected_rows(lake, table_name(dbs, name), removed_ids, keys)
                             for name in PER_PARTITION}
@@ -176,7 +190,7 @@ def applied(lake, shared_data):
             {"data": {"user_suspend": {"user": {"id": u_suspend}, "event_at": at}}},
             {"data": {"user_protect": {"user": {"id": u_protect}, "event_at": at}}},
             {"data": {"user_unprotect": {"user": {"id": u_protect}, "event_at": at}}},
-            {"data": {"scrub_geo": {"user": {"id": u_delete}, "up_to_tweet_id": tweet_deletes[2], "event_at": at}}},
+            {"data": {"scrub_geo": {"user": {"id": scrub_user}, "up_to_tweet_id": scrub_up_to, "event_at": at}}},
             {"data": {"tweet_edit": {"tweet": {"id": "1"}}}},            # unknown kind -> DLQ
             {"data": {"user_delete": {"user": {}, "event_at": at}}},    # missing id -> DLQ
         ]
@@ -191,7 +205,8 @@ def applied(lake, shared_data):
 
         rep = comply.run(lake, dbs=dbs, topic=prefix + TOPIC_COMPLIANCE, group=f"it-{tag}-comply", raw_root=root,
                          master="yarn")
-        yield Setup(dbs, root, prefix, landed.files, removed_ids, removed_users, before, rep, sent.rejected)
+        yield Setup(dbs, root, prefix, landed.files, removed_ids, removed_users, scrub_user, scrub_up_to, scrub_ids,
+                    before, rep, sent.rejected)
     finally:
         mp.undo()
         hdfs_client.client(lake).delete(base, recursive=True)
@@ -209,10 +224,11 @@ def applied(lake, shared_data):
 
 def test_events_were_consumed_recorded_and_applied(applied):
     rep = applied.report
-    assert (rep.consumed, rep.recorded, rep.bad_events, rep.applied) == (9, 9, 0, 7)
+    assert (rep.consumed, rep.recorded, rep.bad_events, rep.applied) == (9, 9, 0, 8)
     assert rep.ingest_dates == [D1, D2]
     assert rep.raw_files_rewritten >= 3 and rep.speed_files_rewritten >= 1
     landed = [ln for lns in applied.lines.values() for ln in lns]
+    assert rep.removed["raw (location)"] > 0 and rep.removed["bronze (location)"] > 0
     assert rep.removed["raw"] == sum(ids_of(ln)[0] in applied.removed_ids or ids_of(ln)[1] in applied.removed_users
                                      for ln in landed) > len(applied.removed_ids)  # v2[0] was ingested twice
 
@@ -227,6 +243,12 @@ def test_no_raw_line_of_a_removed_tweet_or_user_is_left(applied, lake):
             tid, user = ids_of(old)
             if tid in applied.removed_ids or user in applied.removed_users:
                 assert new.encode() == parse.REDACTED_LINE
+            elif user == applied.scrub_user and int(tid) <= int(applied.scrub_up_to) and new != old:
+                o, n = json.loads(old), json.loads(new)
+                assert (n["place"], n["coordinates"], n["geo"]) == (None, None, None)
+                assert o["place"] or o.get("coordinates") or o.get("geo")
+                assert {k: v for k, v in n.items() if k not in ("place", "coordinates", "geo")} == \
+                    {k: v for k, v in o.items() if k not in ("place", "coordinates", "geo")}
             else:
                 assert new == old
     assert not [n for d, _, files in c.walk(applied.root) for n in files if n.startswith(".")]
@@ -247,10 +269,20 @@ def test_zero_rows_of_removed_tweets_in_every_layer(applied, lake):
     assert served == 0
 
 
+def test_scrub_geo_empties_the_location_of_the_users_tweets_up_to_the_id(applied, lake):
+    key = pii.Pii(KEY).user_key(applied.scrub_user)
+    for layer in ("bronze", "silver"):
+        rows = clients.trino(lake, f"SELECT tweet_id <= {applied.scrub_up_to}, count(*), count(place_id), count(geo_lat) "
+                                   f"FROM hive.{getattr(applied.dbs, layer)}.tweets WHERE author_key = '{key}' GROUP BY 1")
+        got = {up_to: (n, places, points) for up_to, n, places, points in rows}
+        assert got[True][0] > 0 and got[True][1:] == (0, 0), (layer, got)
+        assert got[False][1] > 0, (layer, got)  # the newest tweet with a place keeps it
+
+
 def test_every_other_row_is_untouched(applied, lake):
-    keys = {pii.Pii(KEY).user_key(u) for u in applied.removed_users}
+    keys = {pii.Pii(KEY).user_key(u) for u in applied.removed_users | {applied.scrub_user}}
     for name, part in PER_PARTITION.items():
-        after = partitions(lake, table_name(applied.dbs, name), part, applied.removed_ids, keys)
+        after = partitions(lake, table_name(applied.dbs, name), part, applied.removed_ids | applied.scrub_ids, keys)
         assert after == applied.before[name], name
         assert after, name
 
@@ -283,7 +315,7 @@ def test_the_ledger_holds_each_event_without_raw_user_ids_or_text(applied, lake)
     assert sorted(r[0] for r in rows) == sorted(["delete"] * 4 + ["user_delete", "user_suspend", "user_protect",
                                                                  "user_unprotect", "scrub_geo"])
     for kind, tid, key, done, raw, bronze, silver, gold, speed, rejected in rows:
-        assert done == (kind in compliance.ACTING)
+        assert done == (kind in compliance.APPLIED)
         if kind in compliance.USER_ACTING:
             assert key.startswith("u_") and tid is None and raw > 0 and bronze > 0 and silver > 0 and gold > 0
         if kind == "delete" and str(tid) == REJECT_ID:
