@@ -284,7 +284,7 @@ def test_every_other_row_is_untouched(applied, lake):
     for name, part in PER_PARTITION.items():
         after = partitions(lake, table_name(applied.dbs, name), part, applied.removed_ids | applied.scrub_ids, keys)
         assert after == applied.before[name], name
-        assert after, name
+        assert after or name == "bronze.tweets_rejected", name  # its only reject named a removed tweet
 
 
 def test_marts_are_recomputed_for_the_affected_dates(applied, lake):
