@@ -220,8 +220,10 @@ def _replace_atomically(c, path: str, data: bytes) -> None:
     rename it over path: HDFS's rename with OVERWRITE is one NameNode operation."""
     tmp = posixpath.join(posixpath.dirname(path), f".{posixpath.basename(path)}.comply")
     c.write(tmp, data=data, overwrite=True)
-    res = c._rename(tmp, destination=path, renameoptions="OVERWRITE")  # WebHDFS RENAME; hdfs has no wrapper
-    if not res.json().get("boolean", True):
+    # WebHDFS RENAME with options (HDFS rename2): 200 and an empty body when done; a refusal is an HTTP
+    # error, which the hdfs library raises. The library has no wrapper for the options.
+    res = c._rename(tmp, destination=path, renameoptions="OVERWRITE")
+    if res.content and not res.json().get("boolean", True):
         raise LakeError(f"comply: HDFS refused to rename {tmp} over {path}; the original is untouched")
 
 
