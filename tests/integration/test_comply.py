@@ -9,11 +9,17 @@ the ingestion producer into the sandbox's tweets.compliance; lake.pipeline.compl
 behind `make comply` -- applies them. Checked: no line or row of an affected tweet in raw (scanning
 the HDFS files), bronze, its rejects, silver, gold facts, marts recomputed, speed, serving; every
 other row untouched (counts and checksums per partition); the raw files keep their names and line
-counts and are not pending; the ledger; a re-ingested deleted tweet stays out after a build.
+counts and are not pending; the ledger; a re-ingested deleted tweet stays out after a build; a comply
+killed with SIGKILL during its rebuild is finished by a rerun.
 """
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -62,6 +68,7 @@ class Setup:
     lines: dict[str, list[str]]
     removed_ids: set[str]
     removed_users: set[str]
+    others_by_user: dict[str, list[str]]   # synthetic users left untouched, with their landed lines
     scrub_user: str
     scrub_up_to: str
     scrub_ids: set[str]   # the scrubbed user's tweets: compared by the scrub test, not the untouched one
@@ -112,7 +119,7 @@ def table_name(dbs: build.Databases, name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def applied(lake, shared_data):
+def applied(lake, shared_data, tmp_path_factory):
     tag = uuid.uuid4().hex[:10]
     dbs = build.Databases(f"it_{tag}_")
     base = f"/tmp/it-{tag}"
@@ -194,7 +201,7 @@ def applied(lake, shared_data):
             {"data": {"tweet_edit": {"tweet": {"id": "1"}}}},            # unknown kind -> DLQ
             {"data": {"user_delete": {"user": {}, "event_at": at}}},    # missing id -> DLQ
         ]
-        path = f"/tmp/comply-events-{tag}.jsonl"
+        path = tmp_path_factory.mktemp("comply") / "events.jsonl"
         with open(path, "w") as fh:
             fh.write("\n".join(json.dumps(e) for e in events) + "\n")
         topics.ensure(lake.kafka_bootstrap, prefix=prefix, which=(topics.DLQ, topics.COMPLIANCE))
@@ -205,8 +212,9 @@ def applied(lake, shared_data):
 
         rep = comply.run(lake, dbs=dbs, topic=prefix + TOPIC_COMPLIANCE, group=f"it-{tag}-comply", raw_root=root,
                          master="yarn")
-        yield Setup(dbs, root, prefix, landed.files, removed_ids, removed_users, scrub_user, scrub_up_to, scrub_ids,
-                    before, rep, sent.rejected)
+        untouched = {u: lns for u, lns in by_user.items() if u not in removed_users and len(lns) >= 2}
+        yield Setup(dbs, root, prefix, landed.files, removed_ids, removed_users, untouched, scrub_user, scrub_up_to,
+                    scrub_ids, before, rep, sent.rejected)
     finally:
         mp.undo()
         hdfs_client.client(lake).delete(base, recursive=True)
@@ -220,6 +228,14 @@ def applied(lake, shared_data):
             except Exception:  # noqa: BLE001
                 pass
         topics.delete(lake.kafka_bootstrap, prefix)
+        from confluent_kafka.admin import AdminClient
+
+        try:
+            admin = AdminClient({"bootstrap.servers": lake.kafka_bootstrap})
+            for fut in admin.delete_consumer_groups([f"it-{tag}-comply"], request_timeout=30).values():
+                fut.result(30)
+        except Exception:  # noqa: BLE001 - best-effort cleanup
+            pass
 
 
 def test_events_were_consumed_recorded_and_applied(applied):
@@ -338,3 +354,52 @@ def test_a_reingested_deleted_tweet_does_not_come_back(applied, lake):
     got = clients.trino(lake, f"SELECT count(*), count_if(reason = 'redacted'), count(tweet_id) FROM "
                               f"hive.{dbs.bronze}.tweets_rejected WHERE ingest_date = '{D3}'")[0]
     assert got == (len(again), len(again) - again.count(REJECT_LINE), 0)  # the reject keeps its reason, not its id
+
+
+def test_kill9_during_comply_then_a_rerun_finishes_the_job(applied, lake):
+    """comply in its own process group, killed with SIGKILL (it and its spark-submit) once the rebuild has
+    started; the events stay pending in the ledger, and a rerun removes every row and records them."""
+    dbs, prefix = applied.dbs, applied.prefix
+    user = next(u for u, lns in sorted(applied.others_by_user.items())
+                if all(ids_of(ln)[0] not in applied.removed_ids | applied.scrub_ids for ln in lns))
+    ids = {ids_of(ln)[0] for lns in applied.lines.values() for ln in lns if ids_of(ln)[1] == user}
+    key = pii.Pii(KEY).user_key(user)
+    event = json.dumps({"data": {"user_delete": {"user": {"id": user}, "event_at": "2026-03-06T00:00:00.000Z"}}})
+    sent = producer.produce([compliance.item(event.encode(), "test")], lake.kafka_bootstrap, source="compliance",
+                            prefix=prefix, topic=TOPIC_COMPLIANCE)
+    assert sent.produced == 1
+    group = f"it-{prefix.split('.')[1]}-comply"  # the fixture's comply group: its offsets are committed
+    args = dict(topic=prefix + TOPIC_COMPLIANCE, group=group, raw_root=applied.root, master="yarn")
+    code = ("from lake import settings; from lake.pipeline import comply; from lake.pipeline.layers import Databases; "
+            f"comply.run(settings.get(), dbs=Databases({dbs.prefix!r}), **{args!r})")
+    proc = subprocess.Popen([sys.executable, "-u", "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True, cwd=str(lake.root), env=dict(os.environ))
+    seen, deadline = [], time.monotonic() + 600
+    try:
+        for line in proc.stdout:
+            seen.append(line.decode(errors="replace"))
+            if "== bronze: raw -> bronze.tweets" in seen[-1]:
+                break
+            assert time.monotonic() < deadline, "comply did not reach the rebuild in 600 s:\n" + "".join(seen[-20:])
+        else:
+            pytest.fail("comply ended before its rebuild:\n" + "".join(seen[-30:]))
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(60)
+    pending_now = clients.trino(lake, f"SELECT count(*) FROM hive.{dbs.ops}.compliance_events WHERE kind = "
+                                      f"'user_delete' AND author_key = '{key}' AND applied_at IS NULL")[0][0]
+    assert pending_now == 1  # recorded before the kill, not applied
+
+    rep = comply.run(lake, dbs=dbs, **args)
+    assert (rep.consumed, rep.applied) == (0, 1)
+    for name in ("bronze.tweets", "silver.tweets", "gold.fact_tweets", "speed.tweets"):
+        assert affected_rows(lake, table_name(dbs, name), ids, {key}) == 0, name
+    c = hdfs_client.client(lake)
+    for path in applied.lines:
+        with c.read(path) as fh:
+            assert not any(ids_of(ln)[1] == user for ln in fh.read().decode().split("\n"))
+    assert not [n for d, _, files in c.walk(applied.root) for n in files if n.startswith(".")]
+    assert pending.pending_dates(lake, dbs.prefix, applied.root) == []
+    done = clients.trino(lake, f"SELECT applied_at IS NOT NULL FROM hive.{dbs.ops}.compliance_events "
+                               f"WHERE kind = 'user_delete' AND author_key = '{key}'")
+    assert done == [(True,)]
