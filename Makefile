@@ -31,7 +31,7 @@ SCHEDULE   ?= on
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
-.PHONY: help install venv up down status logs clean-data smoke demo test test-lambda test-unit test-integration render ingest build bench-model bench-ingest airflow-install airflow airflow-batch bench-speed bench-build superset-install dashboards
+.PHONY: help install venv up down status logs clean-data smoke demo test test-lambda test-unit test-integration render ingest build comply bench-model bench-ingest airflow-install airflow airflow-batch bench-speed bench-build superset-install dashboards
 
 help: ## Show the targets and their variables
 	@echo "Usage: make <target> [VAR=value]"
@@ -42,10 +42,13 @@ help: ## Show the targets and their variables
 	@echo "  up/down/status  MODE=native|docker"
 	@echo "  logs            SERVICE=postgres|namenode|datanode|resourcemanager|nodemanager|metastore|kafka|thriftserver|trino|raw-sink|speed-layer|airflow-apiserver|airflow-scheduler|airflow-dag-processor|superset|topic-browser"
 	@echo "  ingest          SOURCE=synthetic (default): COUNT=100000 SEED=0 DAYS=30 FORMAT=v2|v1"
+	@echo "                  DELETES=0.02: that share of the synthetic tweets is later deleted (events to tweets.compliance)"
 	@echo "                  SOURCE=replay: FILES='<file or dir> ...' RATE=<tweets/s, 0 = unlimited>"
 	@echo "                  SOURCE=x: QUERY='#Santander', token in X_BEARER_TOKEN (never in a file)"
 	@echo "                  SOURCE=mqtt: FILES=... RATE=... published to MQTT tweets/<MQTT_SOURCE> (default replay),"
 	@echo "                  carried to Kafka by the mqtt-bridge service"
+	@echo "                  SOURCE=compliance: FILES=<X compliance events, JSON Lines> -> tweets.compliance"
+	@echo "                  SOURCE=x-compliance: FILES='tweets=<ids file> users=<ids file>', X batch compliance jobs (X_BEARER_TOKEN)"
 	@echo "  build           DATE=YYYY-MM-DD (ingest date = raw partition) | FROM=... TO=... | nothing = all pending;"
 	@echo "                  LAYERS=bronze,silver,gold (default all)"
 	@echo "  bench-ingest    SCALE=tiny|small|medium|large (default small, ~5 min; cases in benchmarks/ingest/cases.yaml)"
@@ -124,13 +127,17 @@ logs: venv ## Tail one service's log (SERVICE=namenode|datanode|...|trino)
 clean-data: venv ## Stop the stack and delete all lake data (asks to confirm; CONFIRM=yes skips)
 	$(LAKE) clean-data
 
-ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x|mqtt (see the variables below)
+ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x|mqtt|compliance|x-compliance (see the variables below)
 	$(PY) -m ingestion --source $(SOURCE) --count $(COUNT) --seed $(SEED) --days $(DAYS) --format $(FORMAT) \
-	  --rate $(RATE) --query '$(QUERY)' --mqtt-source '$(MQTT_SOURCE)' $(if $(FILES),--files $(FILES),)
+	  --rate $(RATE) --query '$(QUERY)' --mqtt-source '$(MQTT_SOURCE)' $(if $(FILES),--files $(FILES),) \
+	  $(if $(DELETES),--deletes $(DELETES),)
 
 build: venv ## raw -> bronze -> silver -> gold with quality gates (DATE=, FROM= TO=, default: all pending)
 	$(LAKE) build $(if $(DATE),--date $(DATE),$(if $(FROM),--from $(FROM) --to $(TO),--pending)) \
 	  $(if $(LAYERS),--layers $(LAYERS),)
+
+comply: venv ## Apply pending X compliance events (make ingest SOURCE=compliance) to raw, bronze, silver, gold, speed; ledger ops.compliance_events
+	$(LAKE) comply
 
 bench-model: venv ## Same business questions on raw JSON vs the gold star schema vs marts (after ingest + build)
 	$(PY) -m benchmarks.modeling.run

@@ -4,6 +4,8 @@
     python -m ingestion --source replay --files ../shared/data/tweets --rate 500
     python -m ingestion --source x --query '#Santander'        (token in X_BEARER_TOKEN)
     python -m ingestion --source mqtt --files ../shared/data/tweets --rate 500   (MQTT tweets/replay -> bridge)
+    python -m ingestion --source compliance --files events.jsonl  (X compliance events -> tweets.compliance)
+    python -m ingestion --source x-compliance --files tweets=ids.txt users=user_ids.txt   (X batch compliance jobs)
 
 Exit status is non-zero only when the source itself cannot be read (missing
 file, missing or bad credentials) or Kafka does not acknowledge records; bad
@@ -21,11 +23,15 @@ from ingestion.sources.replay import ReplayStats, SourceError
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m ingestion", description="Feed tweets into the lake.")
-    ap.add_argument("--source", choices=("synthetic", "replay", "x", "mqtt"), default="synthetic")
+    ap.add_argument("--source", choices=("synthetic", "replay", "x", "mqtt", "compliance", "x-compliance"),
+                    default="synthetic")
     ap.add_argument("--count", type=int, default=100_000, help="synthetic: tweets to generate")
     ap.add_argument("--seed", type=int, default=0, help="synthetic: same seed, same tweets")
     ap.add_argument("--days", type=int, default=30, help="synthetic: span of created_at")
     ap.add_argument("--format", choices=("v2", "v1"), default="v2", help="synthetic: payload format")
+    ap.add_argument("--deletes", type=float, default=0.0,
+                    help="synthetic: share of the tweets (0..1, e.g. 0.02) later deleted, as deletion events "
+                         "to tweets.compliance (applied by make comply)")
     ap.add_argument("--files", nargs="*", default=[], help="replay: files or directories")
     ap.add_argument("--rate", type=float, default=0, help="tweets per second (0: as fast as possible)")
     ap.add_argument("--query", default=None, help="x: search query (default #Santander)")
@@ -40,12 +46,35 @@ def _source(args, stats: ReplayStats):
         from ingestion.sources import synthetic
 
         return synthetic.generate(args.count, seed=args.seed, days=args.days, fmt=args.format), args.count
+    if args.deletes:
+        raise SourceError("DELETES= is for SOURCE=synthetic (a real source's deletions come from X: "
+                          "SOURCE=compliance or x-compliance)")
     if args.source == "replay":
         from ingestion.sources.replay import replay
 
         if not args.files:
             raise SourceError("SOURCE=replay needs FILES=<file or dir> ...")
         return replay(args.files, stats=stats), None
+    if args.source == "compliance":
+        from ingestion.sources import compliance
+
+        if not args.files:
+            raise SourceError("SOURCE=compliance needs FILES=<events.jsonl> ...")
+        return compliance.events(args.files), None
+    if args.source == "x-compliance":
+        from ingestion.sources import x_api, x_compliance
+
+        ids = {}
+        for spec in args.files:
+            job_type, sep, path = spec.partition("=")
+            if not sep or job_type not in x_compliance.JOB_TYPES:
+                raise SourceError(f"SOURCE=x-compliance: FILES entries are tweets=<ids file> or users=<ids file>, "
+                                  f"not {spec!r}")
+            ids.setdefault(job_type, []).extend(x_compliance.read_ids(path))
+        if not ids:
+            raise SourceError("SOURCE=x-compliance needs FILES='tweets=<ids file> users=<ids file>'")
+        opts = x_api.options_from_env()
+        return x_compliance.collect(ids, opts["bearer_token"], api_base=opts["api_base"]), None
     from ingestion.sources import x_api
 
     opts = x_api.options_from_env()
@@ -93,9 +122,9 @@ def wait_landed(bootstrap: str, topic: str, group: str, target: dict[int, int], 
 
 
 def summary_rows(result: producer.ProduceStats, stats: ReplayStats, landed: int | None,
-                 land_s: float | None) -> list[tuple[str, object]]:
+                 land_s: float | None, target: str = topics.RAW) -> list[tuple[str, object]]:
     """The reconciliation table: counts of records (a tweet, or a rejected unit), never of lines."""
-    rows = [("read", result.read), ("produced to " + topics.RAW, result.produced),
+    rows = [("read", result.read), ("produced to " + target, result.produced),
             ("rejected to " + topics.DLQ, result.rejected)]
     rows += [(f"  {reason}", n) for reason, n in sorted(result.by_reason.items())]
     if stats.streams_by_shape:  # replay: what the files were, so "rejected" is read against the right unit
@@ -115,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     s = settings.get()
     if args.source == "mqtt":
         return _ingest_mqtt(args, s)
+    # compliance events go to their own topic and are applied by `make comply`, not landed by the sink
+    target = topics.COMPLIANCE if args.source in ("compliance", "x-compliance") else topics.RAW
     sink_log = s.log_file(settings.RAW_SINK, stdout=True)
     stats = ReplayStats()
     try:
@@ -122,9 +153,19 @@ def main(argv: list[str] | None = None) -> int:
     except SourceError as e:
         print(f"ingest: error: {e}", file=sys.stderr)
         return 2
+    deletes = None
+    if args.deletes:
+        from ingestion.sources.compliance import DeleteSample
+
+        try:
+            deletes = DeleteSample(args.deletes, seed=args.seed)
+        except ValueError as e:
+            print(f"ingest: error: DELETES={args.deletes}: {e}", file=sys.stderr)
+            return 2
+        items = deletes.watch(items)
     try:
         topics.ensure(s.kafka_bootstrap)
-        before = high_watermarks(s.kafka_bootstrap, topics.RAW)
+        before = high_watermarks(s.kafka_bootstrap, target)
     except Exception as e:  # noqa: BLE001 - Kafka down: one line, nothing produced
         print(f"ingest: error: Kafka at {s.kafka_bootstrap} is not reachable ({e}); start it with `make up`",
               file=sys.stderr)
@@ -138,20 +179,32 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
     try:
-        with tqdm(total=total, unit=" tweets", desc=f"{args.source} -> {topics.RAW}", smoothing=0.1) as bar:
-            result = producer.produce(items, s.kafka_bootstrap, source=args.source, progress=bar)
+        with tqdm(total=total, unit=" tweets", desc=f"{args.source} -> {target}", smoothing=0.1) as bar:
+            result = producer.produce(items, s.kafka_bootstrap, source=args.source, progress=bar,
+                                      topic=None if target == topics.RAW else target)
     except SourceError as e:
         print(f"ingest: error: {e}", file=sys.stderr)
         return 2
+    if deletes is not None:
+        from ingestion.sources import compliance
+
+        # after the tweets: the deletions of a real firehose follow the tweets they name
+        gone = producer.produce((compliance.item(line, "synthetic:delete") for line in deletes.events()),
+                                s.kafka_bootstrap, source=args.source, topic=topics.COMPLIANCE)
+        print(f"ingest: {gone.produced} deletion event(s) of synthetic tweets to {topics.COMPLIANCE} "
+              f"({args.deletes:.1%} asked); `make comply` applies them once the tweets are built")
+        if gone.failed:
+            print(f"ingest: error: {gone.failed} deletion event(s) not acknowledged by Kafka", file=sys.stderr)
+            return 3
     if args.source == "x" and result.failed == 0 and getattr(stats, "newest_id", None):
         from ingestion.sources import x_api
 
         opts = x_api.options_from_env()
         x_api.save_checkpoint(opts["checkpoint_path"], args.query or opts["query"], stats.newest_id)
 
-    after = high_watermarks(s.kafka_bootstrap, topics.RAW)
+    after = high_watermarks(s.kafka_bootstrap, target)
     land_s, landed = None, None
-    if args.no_wait:
+    if args.no_wait or target != topics.RAW:
         pass
     elif not sink_status.probe(s.status_file(settings.RAW_SINK)):
         print(f"ingest: warning: raw-sink is not running; records wait in Kafka until `make up` starts it",
@@ -165,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             return 4
         landed = sum(after[p] - before.get(p, 0) for p in after)
 
-    _print_rows(summary_rows(result, stats, landed, land_s))
+    _print_rows(summary_rows(result, stats, landed, land_s, target))
     for problem in stats.problems:
         print(f"ingest: warning: {problem}", file=sys.stderr)
     if not result.reconciles:

@@ -83,11 +83,14 @@ def send(p, m: Message, on_delivery) -> None:
 
 
 def produce(items: Iterable[Record | Rejected], bootstrap: str, source: str, prefix: str = "",
-            progress=None, flush_timeout: float = 120) -> ProduceStats:
-    """Send every item; returns the counts. `progress` (a tqdm bar or None) is advanced per item."""
+            progress=None, flush_timeout: float = 120, topic: str | None = None) -> ProduceStats:
+    """Send every item; returns the counts. `progress` (a tqdm bar or None) is advanced per item.
+    Records go to <prefix>tweets.raw, or to <prefix><topic> when given (compliance events)."""
     from confluent_kafka import Producer
 
     raw_topic, dlq_topic = topics.names(prefix)
+    if topic is not None:
+        raw_topic = prefix + topic
     stats = ProduceStats()
     p = Producer({"bootstrap.servers": bootstrap, **PRODUCER_CONFIG})
 

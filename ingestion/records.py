@@ -26,6 +26,7 @@ MISSING_ID = "missing_id"
 BAD_ID_TYPE = "bad_id_type"
 BAD_ID = "bad_id"
 MISSING_USER = "missing_user"
+UNKNOWN_EVENT = "unknown_event"
 
 # Every reason code with the one-line meaning the DLQ and the docs use.
 REASONS = {
@@ -40,6 +41,7 @@ REASONS = {
     BAD_ID_TYPE: "tweet id is a JSON number (v2) or v1 has a numeric id but no id_str",
     BAD_ID: "tweet id string is not a decimal 64-bit id",
     MISSING_USER: "v1 tweet without a user object, or v2 tweet without author_id",
+    UNKNOWN_EVENT: "a compliance line that is not one event kind the lake knows (ingestion/sources/compliance.py)",
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lake.settings import TOPIC_COMPLIANCE as COMPLIANCE
 from lake.settings import TOPIC_DLQ as DLQ
 from lake.settings import TOPIC_RAW as RAW
 
@@ -29,6 +30,10 @@ SPECS = {
     # Rejects are kept longer: someone has to look at them.
     DLQ: TopicSpec(1, {"retention.ms": str(30 * 24 * 3600 * 1000), "compression.type": "zstd",
                        "cleanup.policy": "delete", "max.message.bytes": str(MAX_MESSAGE_BYTES)}),
+    # One partition: a user's protect and unprotect are applied in the order X sent them. Kept 30 days;
+    # the durable record is the ledger ops.compliance_events (`make comply` commits after writing it).
+    COMPLIANCE: TopicSpec(1, {"retention.ms": str(30 * 24 * 3600 * 1000), "compression.type": "zstd",
+                              "cleanup.policy": "delete", "max.message.bytes": str(MAX_MESSAGE_BYTES)}),
 }
 
 
@@ -37,13 +42,16 @@ def names(prefix: str = "") -> tuple[str, str]:
     return prefix + RAW, prefix + DLQ
 
 
-def ensure(bootstrap: str, prefix: str = "", timeout: float = 30) -> list[str]:
-    """Create the raw and DLQ topics if missing; returns the ones created. Idempotent."""
+def ensure(bootstrap: str, prefix: str = "", timeout: float = 30, which: tuple[str, ...] | None = None) -> list[str]:
+    """Create the topics if missing; returns the ones created. Idempotent. The lake's own (no prefix) gets
+    every topic; a prefixed sandbox gets raw and DLQ unless it asks for more (`which`), so sandboxes that
+    never use compliance events leave no extra topic behind."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
+    which = which or (tuple(SPECS) if not prefix else (RAW, DLQ))
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = set(admin.list_topics(timeout=timeout).topics)
-    wanted = {prefix + name: spec for name, spec in SPECS.items()}
+    wanted = {prefix + name: SPECS[name] for name in which}
     new = [NewTopic(name, num_partitions=spec.partitions, replication_factor=1, config=spec.config)
            for name, spec in wanted.items() if name not in existing]
     if new:
@@ -56,7 +64,8 @@ def delete(bootstrap: str, prefix: str, timeout: float = 30) -> None:
     from confluent_kafka.admin import AdminClient
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    for fut in admin.delete_topics(list(names(prefix))).values():
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    for fut in admin.delete_topics([prefix + n for n in SPECS if prefix + n in existing] or list(names(prefix))).values():
         try:
             fut.result(timeout)
         except Exception:  # noqa: BLE001 - already gone

@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--layers", default="bronze,silver,gold", help="comma-separated subset of bronze,silver,gold")
     b.add_argument("--schema-prefix", default="", help="build into <prefix>bronze, <prefix>silver, ... (tests)")
     b.add_argument("--json", action="store_true", help="print the build report as JSON at the end")
+    cp = sub.add_parser("comply", help="apply pending X compliance events (tweets.compliance) to every layer; "
+                                       "ledger ops.compliance_events")
+    cp.add_argument("--schema-prefix", default="", help="<prefix>bronze, ..., <prefix>ops (tests)")
+    cp.add_argument("--json", action="store_true", help="print the report as JSON at the end")
     sub.add_parser("demo-queries", help="run the demo/*.sql queries through Trino and print the results")
     sub.add_parser("demo-answers", help="the end of `make demo`: questions answered from gold through Trino, "
                                         "then the dashboard's and the topic browser's URLs")
@@ -138,6 +142,15 @@ def main(argv: list[str] | None = None) -> int:
             stack.clean_data(s, confirmed=args.yes or os.environ.get("CONFIRM") == "yes")
         elif args.verb == "build":
             return _build(s, args)
+        elif args.verb == "comply":
+            import json
+
+            from lake.pipeline import comply
+            from lake.pipeline.layers import Databases
+
+            rep = comply.run(s, dbs=Databases(args.schema_prefix))
+            if args.json:
+                print(json.dumps(rep.as_dict(), sort_keys=True, default=str))
         elif args.verb == "demo-queries":
             from lake.demos import queries as demo
 

@@ -52,6 +52,7 @@ DEFAULT_PORTS = {
 # Kafka topics (contracts.md). ingestion/topics.py holds their partitions and configs.
 TOPIC_RAW = "tweets.raw"
 TOPIC_DLQ = "tweets.dlq"
+TOPIC_COMPLIANCE = "tweets.compliance"
 
 # HDFS paths (contracts.md): the raw zone the sink lands in, its rejects, the sink's own state,
 # the speed layer's checkpoints, and the top-level folders `lake up` creates.
@@ -76,6 +77,8 @@ SPARK_SESSION_CONF = {
 # The raw sink: its service name (pid, log and status files) and its Kafka consumer group.
 RAW_SINK = "raw-sink"
 RAW_SINK_GROUP = "lake-raw-sink"
+# `make comply`'s consumer group on tweets.compliance (lake/pipeline/comply.py).
+COMPLY_GROUP = "lake-comply"
 
 # The MQTT path (docs/ingestion.md): the broker's service name, the bridge's service name and its
 # persistent-session client id, and the topic root publishers use (`tweets/<source>`, contracts.md).

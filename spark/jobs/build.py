@@ -173,7 +173,7 @@ def bronze(spark, args, dbs, pii) -> dict:
     if not dates:
         return {"ingest_dates": [], "raw_files": 0, "raw_records": 0, "bronze_rows": 0, "duplicates": 0,
                 "rejects": 0, "rejects_by_reason": {}, "reconciles": True, "created_dates": []}
-    return build_bronze.build(spark, dates, files, dbs.bronze, pii)
+    return build_bronze.build(spark, dates, files, dbs.bronze, pii, ledger=f"{dbs.ops}.compliance_events")
 
 
 if __name__ == "__main__":

@@ -152,6 +152,71 @@ def parse_raw(spark: SparkSession, paths: list[str], pii: pii_mod.Pii):
     return raw_records, parsed
 
 
+# bronze's columns a scrub_geo event empties: the tweet's place and its exact point
+GEO_COLUMNS = ("place_id", "place_name", "place_full_name", "place_type", "country", "country_name", "place_bbox",
+               "geo_lat", "geo_lon")
+
+
+def complied(spark: SparkSession, ledger: str | None) -> tuple[list[int], list[str], dict[str, int]]:
+    """(tweet ids, author keys) the compliance ledger removed (the acting events, applied or not yet), and
+    author key -> highest tweet id whose location a scrub_geo event removed."""
+    if not ledger or not spark.catalog.tableExists(ledger):
+        return [], [], {}
+    from ingestion.sources.compliance import ACTING, SCRUB_GEO
+
+    table = spark.table(ledger)
+    events = table.where(F.col("kind").isin(list(ACTING)))
+    ids = [r[0] for r in events.where("tweet_id IS NOT NULL").select("tweet_id").distinct().collect()]
+    keys = [r[0] for r in events.where("author_key IS NOT NULL").select("author_key").distinct().collect()]
+    scrub = {r[0]: int(r[1]) for r in table.where((F.col("kind") == SCRUB_GEO) & F.col("author_key").isNotNull()
+                                                  & F.col("up_to_tweet_id").isNotNull())
+             .groupBy("author_key").agg(F.max("up_to_tweet_id")).collect()}
+    return ids, keys, scrub
+
+
+def scrubbed(author_key, tweet_id, scrub: dict[str, int]):
+    """True where a scrub_geo event covers the row (its author, a tweet id up to the event's)."""
+    if not scrub:
+        return F.lit(False)
+    up_to = F.create_map(*[x for k, v in sorted(scrub.items()) for x in (F.lit(k), F.lit(v).cast("long"))])
+    return F.coalesce(tweet_id <= F.element_at(up_to, author_key), F.lit(False))
+
+
+def without_geo(df, scrub: dict[str, int]):
+    """bronze rows with the place and point of scrubbed tweets emptied."""
+    if not scrub:
+        return df
+    hit = scrubbed(F.col("author_key"), F.col("tweet_id"), scrub)
+    return df.select(*[F.when(hit, F.lit(None)).otherwise(F.col(c)).alias(c) if c in GEO_COLUMNS else F.col(c)
+                       for c in df.columns])
+
+
+def without_complied(parsed, ids: list[int], keys: list[str], scrub: dict[str, int] | None = None):
+    """parsed with every row of a removed tweet or author turned into a `redacted` reject (no id kept),
+    and the tweet id taken off rejects of removed tweets: a rebuild of an old date, a replayed file or
+    a re-ingest of the same id never brings a removed tweet back. Counted as rejects, so the
+    reconciliation (raw = rows + duplicates + rejects) still holds."""
+    if not ids and not keys and not scrub:
+        return parsed
+    b = F.col("b")
+    if scrub:  # a scrubbed tweet keeps its row, without its place and point
+        emptied = b
+        for c in GEO_COLUMNS:
+            emptied = emptied.withField(c, F.lit(None).cast(BRONZE_SCHEMA[c].dataType))
+        b = F.when(scrubbed(F.col("b.author_key"), F.col("b.tweet_id"), scrub), emptied).otherwise(b)
+    removed = F.col("b").isNotNull() & (F.col("b.tweet_id").isin(ids) | F.col("b.author_key").isin(keys))
+    redacted = F.struct(F.lit(parse.REDACTED).alias("reason"),
+                        F.lit("removed by a compliance event (ops.compliance_events)").alias("detail"),
+                        F.lit(None).cast("string").alias("tweet_id"), F.lit(None).cast("int").alias("payload_bytes"),
+                        *(F.col(f"b.{c}").alias(c) for c in ("ingest_hour", "source_file", "kafka_partition",
+                                                             "kafka_offset", "ingest_date")))
+    named = F.col("r").isNotNull() & F.col("r.tweet_id").isin([str(i) for i in ids])
+    return parsed.select(F.when(removed, F.lit(None)).otherwise(b).alias("b"),
+                         F.when(removed, redacted)
+                         .when(named, F.col("r").withField("tweet_id", F.lit(None).cast("string")))
+                         .otherwise(F.col("r")).alias("r"))
+
+
 def per_file_counts(parsed) -> dict[tuple[str, str], tuple[int, int]]:
     """(ingest_date, file) -> (bronze rows parsed, rejects). Refuses a file whose lines did not get
     the consecutive offsets first..first+n-1 exactly once (a file split across tasks would)."""
@@ -175,7 +240,9 @@ def per_file_counts(parsed) -> dict[tuple[str, str], tuple[int, int]]:
     return out
 
 
-def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_mod.Pii) -> dict:
+def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_mod.Pii,
+          ledger: str | None = None) -> dict:
+    """`ledger`: the compliance ledger (<ops>.compliance_events); rows it removed never come back."""
     t0 = time.monotonic()
     tweets, rejected, loaded = f"{db}.tweets", f"{db}.tweets_rejected", f"{db}.tweets_loaded_files"
     day_set = set(dates)
@@ -183,7 +250,9 @@ def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_
 
     # 1. parse every line of every file once (Python); refuse to write if a line went missing
     with common.timed("bronze.parse"):
-        raw_records, parsed = parse_raw(spark, sorted(p for (d, _), (p, _) in files.items() if d in day_set), pii)
+        raw_records, cached = parse_raw(spark, sorted(p for (d, _), (p, _) in files.items() if d in day_set), pii)
+        removed_ids, removed_keys, scrub = complied(spark, ledger)
+        parsed = without_complied(cached, removed_ids, removed_keys, scrub)
         counts = per_file_counts(parsed)
     parsed_ok, n_rejects = sum(ok for ok, _ in counts.values()), sum(bad for _, bad in counts.values())
     if parsed_ok + n_rejects != raw_records:
@@ -200,6 +269,9 @@ def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_
         touched |= earlier_partitions(spark, table, loaded, dates)
         others = table.where(F.col("created_date").isin(sorted(touched)) & ~mine_filter) if touched \
             else table.limit(0)
+        if removed_ids or removed_keys:
+            others = others.where(~(F.col("tweet_id").isin(removed_ids) | F.col("author_key").isin(removed_keys)))
+        others = without_geo(others, scrub)
 
     # 3. the latest ingest per tweet over this run's rows and the other dates' rows in those
     #    partitions, materialised before the overwrite: the plan reads the partitions it replaces
@@ -237,7 +309,7 @@ def build(spark: SparkSession, dates: list[str], files: dict, db: str, pii: pii_
             if written else 0
         by_reason = dict(sorted((r.reason, r[1]) for r in
                                 spark.table(rejected).where(mine_filter).groupBy("reason").count().collect()))
-        parsed.unpersist()
+        cached.unpersist()
     bronze_rows, rows_written = sum(kept.values()), sum(written.values())
     return {
         "ingest_dates": dates,

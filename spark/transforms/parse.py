@@ -45,8 +45,13 @@ MISSING_USER = "missing_user"
 MISSING_CREATED_AT = "missing_created_at"
 BAD_CREATED_AT = "bad_created_at"
 BAD_TYPE = "bad_type"
+# A record removed by a compliance event (lake/pipeline/comply.py): its raw line is replaced by
+# REDACTED_LINE, so every later line keeps its place, and so its Kafka offset (file first offset +
+# line); the bronze build also turns rows the ledger names into this reject (build_bronze.py).
+REDACTED = "redacted"
+REDACTED_LINE = b'{"lake_compliance":"redacted"}'
 REASONS = (INVALID_JSON, NOT_A_TWEET, UNSUPPORTED_FORMAT, MISSING_ID, BAD_ID_TYPE, BAD_ID, MISSING_USER,
-           MISSING_CREATED_AT, BAD_CREATED_AT, BAD_TYPE)
+           MISSING_CREATED_AT, BAD_CREATED_AT, BAD_TYPE, REDACTED)
 
 META_COLUMNS = ("ingest_date", "ingest_hour", "source_file", "kafka_partition", "kafka_offset")
 
@@ -228,12 +233,15 @@ def _tweet_of(obj: Any) -> tuple[str, dict, dict]:
 # strict RFC 8259 grammar as the raw sink's check (ingestion/sink/check.py), so bronze and the speed
 # layer refuse what the sink refuses: NaN/Infinity, lone surrogates, a BOM, UTF-16. json.loads took all four.
 _decode = msgspec.json.Decoder().decode
+_REDACTED_TEXT = REDACTED_LINE.decode()
 
 
 def extract(json_text: str | bytes) -> dict[str, Any]:
     """The row as plain values, identifiers still in clear (pii.Pii.protect comes next)."""
     # First the payload pruned to the fields read below (payload_fields: half the decode's cost);
     # whatever that typed decode refuses is decoded whole, so rejects keep their reason and detail.
+    if len(json_text) == len(REDACTED_LINE) and json_text in (REDACTED_LINE, _REDACTED_TEXT):
+        raise Bad(REDACTED, "removed by a compliance event (ops.compliance_events)")
     obj = payload_fields.decode(json_text)
     if obj is None:
         try:

@@ -1,0 +1,530 @@
+"""`make comply`: X compliance events applied to every layer, recorded in the ledger ops.compliance_events.
+
+    1. consume  tweets.compliance from the group's committed offsets up to the end seen at the start;
+                each event becomes a ledger row (user ids only as bronze's author_key, never in clear),
+                then the offsets are committed: an event is never lost, nor recorded twice (event_id).
+    2. raw      every raw file (HDFS) holding a record of a removed tweet or author is rewritten with a
+                redaction line in place of each such record (parse.REDACTED_LINE): written beside it as
+                a hidden file, then renamed over it (one NameNode call: a reader sees the old file or the
+                new one). The file keeps its name and line count, so the sink's offset ranges and each
+                line's Kafka offset (first offset + line) stay true.
+    3. build    the raw ingest dates of those files, and of the bronze rows and rejects that name a
+                removed tweet or author, are rebuilt by the build itself (lake/pipeline/build.py), which
+                leaves out what the ledger names (spark/jobs/build_bronze.py without_complied): bronze,
+                its rejects and loaded-files bookkeeping (the rewritten files' new sizes, so they are
+                not pending), then silver and gold for the created dates those ingest dates touch,
+                marts and author versions included, each layer with its quality gates.
+    4. speed    each speed.tweets file holding such a row is rewritten the same way as raw (same name,
+                renamed over), so serving.tweets loses the row.
+    5. verify   every layer is asked again: a row left fails `make comply` (the events stay pending,
+                a rerun finishes them); else the ledger gets applied_at and the rows removed per layer.
+
+Why a rebuild and not targeted DELETEs: the Hive tables are not transactional (Trino deletes only whole
+partitions), and the build already knows how to rewrite exactly the partitions an ingest date owns,
+recompute marts and SCD2 author versions, and check the result with its gates. What comply leaves is
+then, by construction, what a fresh build of the rewritten raw zone would give. The cost is whole
+ingest dates, not single rows (docs/compliance.md).
+"""
+from __future__ import annotations
+
+import io
+import posixpath
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from lake.errors import LakeError
+from lake.pipeline import ddl, lock
+from lake.pipeline.layers import LAYERS, Databases, sql_file
+from lake.runtime import clients, hdfs_client
+from lake.settings import COMPLY_GROUP, RAW_ROOT, TOPIC_COMPLIANCE, Settings
+
+LEDGER_OVERWRITE = {"hive.insert_existing_partitions_behavior": "OVERWRITE"}
+# Ledger rows per INSERT ... VALUES statement (Trino's statement size stays small).
+VALUES_PER_STATEMENT = 500
+MATCH_LAYERS = ("bronze", "rejected", "silver", "gold", "speed")
+
+
+@dataclass
+class Report:
+    consumed: int = 0
+    recorded: int = 0
+    bad_events: int = 0
+    applied: int = 0
+    ingest_dates: list[str] = field(default_factory=list)
+    raw_files_rewritten: int = 0
+    speed_files_rewritten: int = 0
+    removed: dict[str, int] = field(default_factory=dict)   # layer -> rows removed
+    stages: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def summary(self) -> str:
+        removed = ", ".join(f"{k} {v}" for k, v in self.removed.items()) or "nothing"
+        return (f"== comply done in {self.seconds:.0f}s: {self.consumed} event(s) consumed ({self.recorded} new, "
+                f"{self.bad_events} bad), {self.applied} applied; removed: {removed}; "
+                f"{self.raw_files_rewritten} raw and {self.speed_files_rewritten} speed file(s) rewritten; "
+                f"ingest dates rebuilt: {', '.join(self.ingest_dates) or '-'}")
+
+
+# ---- SQL literals ---------------------------------------------------------------------------------
+def _str(v) -> str:
+    return "CAST(NULL AS varchar)" if v is None else "'" + str(v).replace("'", "''") + "'"
+
+
+def _big(v) -> str:
+    return "CAST(NULL AS bigint)" if v is None else f"BIGINT '{int(v)}'"
+
+
+def _ts(v: datetime | None) -> str:
+    return "CAST(NULL AS timestamp(3))" if v is None else f"TIMESTAMP '{v.strftime('%Y-%m-%d %H:%M:%S.%f')[:-3]}'"
+
+
+def _in_list(values, literal) -> str:
+    """SQL list for IN (...); NULL when empty (matches nothing)."""
+    vals = sorted(set(values))
+    return ", ".join(literal(v) for v in vals) if vals else "NULL"
+
+
+def _event_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
+
+
+def ledger_row(event_id: str, ev, pii, received_at: datetime) -> str:
+    """One typed VALUES tuple of ledger_record.sql. A user id becomes bronze's author_key here and
+    goes no further (the tweet delete's author id is not kept: the tweet id names the rows)."""
+    from ingestion.sources import compliance as c
+
+    key = pii.user_key(ev.user_id) if ev.kind != c.DELETE and ev.user_id else None
+    return (f"({_str(event_id)}, {_str(ev.kind)}, {_big(ev.tweet_id)}, {_str(key)}, {_big(ev.up_to_tweet_id)}, "
+            f"{_ts(_event_time(ev.event_at))}, {_str(ev.format)}, {_ts(received_at)}, "
+            f"DATE '{received_at.date().isoformat()}')")
+
+
+# ---- 1. consume -------------------------------------------------------------------------------------
+def consume(s: Settings, dbs: Databases, pii, topic: str = TOPIC_COMPLIANCE, group: str = COMPLY_GROUP,
+            echo=print) -> tuple[int, int, int]:
+    """(consumed, recorded, bad): the topic's events from the group's offsets to the end seen now,
+    recorded in the ledger, then committed. A line that is not an event (it bypassed `make ingest`)
+    goes to the DLQ with its reason and is committed too."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    from ingestion import producer
+    from ingestion import records as r
+    from ingestion.sources import compliance as c
+
+    cons = Consumer({"bootstrap.servers": s.kafka_bootstrap, "group.id": group, "enable.auto.commit": False,
+                     "auto.offset.reset": "earliest"})
+    try:
+        meta = cons.list_topics(topic, timeout=30).topics.get(topic)
+        if meta is None or meta.error is not None:
+            raise LakeError(f"comply: Kafka topic {topic} does not exist; `make up` creates it")
+        parts = sorted(meta.partitions)
+        ends = {p: cons.get_watermark_offsets(TopicPartition(topic, p), timeout=30) for p in parts}
+        starts = {tp.partition: tp.offset for tp in cons.committed([TopicPartition(topic, p) for p in parts], timeout=30)}
+        todo = {p: (max(starts.get(p, -1), ends[p][0]), ends[p][1]) for p in parts}
+        todo = {p: (a, b) for p, (a, b) in todo.items() if a < b}
+        if not todo:
+            return 0, 0, 0
+        cons.assign([TopicPartition(topic, p, a) for p, (a, _) in todo.items()])
+        rows, bad, consumed = [], [], 0
+        received = datetime.now(timezone.utc).replace(tzinfo=None)
+        left = {p: b for p, (_, b) in todo.items()}
+        deadline = time.monotonic() + 120
+        while left:
+            if time.monotonic() > deadline:
+                raise LakeError(f"comply: Kafka at {s.kafka_bootstrap} did not deliver {topic} up to its end in "
+                                "120 s; see `make status` and the Kafka log")
+            msg = cons.poll(1.0)
+            if msg is None:
+                continue
+            if msg.error() is not None:
+                raise LakeError(f"comply: reading {topic}: {msg.error()}")
+            p, off = msg.partition(), msg.offset()
+            if p not in left or off >= left[p]:
+                continue
+            consumed += 1
+            try:
+                ev = c.parse_bytes(msg.value() or b"")
+                rows.append(ledger_row(f"{topic}:{p}:{off}", ev, pii, received))
+            except c.BadEvent as e:
+                bad.append(r.reject(e.reason, e.message, f"kafka:{topic}:{p}:{off}", msg.value() or b""))
+            if off + 1 >= left[p]:
+                del left[p]
+        params = {"OPS_DB": dbs.ops}
+        for i in range(0, len(rows), VALUES_PER_STATEMENT):
+            clients.trino(s, sql_file(s, "dml/comply/ledger_record.sql",
+                                      {**params, "ROWS": ",\n".join(rows[i:i + VALUES_PER_STATEMENT])}))
+        if bad:
+            prefix = topic[: -len(TOPIC_COMPLIANCE)] if topic.endswith(TOPIC_COMPLIANCE) else ""
+            producer.produce(bad, s.kafka_bootstrap, source="comply", prefix=prefix)
+        # the ledger holds them: only now is the group moved past them
+        cons.commit(offsets=[TopicPartition(topic, p, b) for p, (_, b) in todo.items()], asynchronous=False)
+        return consumed, len(rows), len(bad)
+    finally:
+        cons.close()
+
+
+# ---- 2. raw -----------------------------------------------------------------------------------------
+@dataclass
+class RawRewrite:
+    files: dict[str, int] = field(default_factory=dict)      # path -> lines redacted or scrubbed
+    dates: set[str] = field(default_factory=set)
+    by_tweet: Counter = field(default_factory=Counter)       # tweet id -> raw lines
+    by_key: Counter = field(default_factory=Counter)         # author key -> raw lines
+    authors: dict[int, str] = field(default_factory=dict)    # tweet id -> author key, of redacted lines
+    scrubbed: Counter = field(default_factory=Counter)       # author key -> lines whose location went
+
+
+def scrub_geo_line(line: bytes) -> bytes | None:
+    """The raw record without the tweet's place and coordinates (scrub_geo); None when it has neither.
+    v1.1: `place`, `coordinates`, `geo` set to null; v2: the tweet's `geo` removed, and its place
+    from `includes.places`. The rest of the payload is kept, re-serialised."""
+    import json
+
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    changed = False
+    if "data" in obj or "author_id" in obj:  # v2: a message {"data", "includes"} or twarc's flat tweet
+        tweet = obj["data"] if isinstance(obj.get("data"), dict) else obj
+        geo = tweet.pop("geo", None)
+        changed = geo is not None
+        includes = obj.get("includes") if isinstance(obj.get("includes"), dict) else {}
+        place_id = geo.get("place_id") if isinstance(geo, dict) else None
+        if place_id and isinstance(includes.get("places"), list):
+            includes["places"] = [p for p in includes["places"] if not (isinstance(p, dict) and p.get("id") == place_id)]
+    else:  # v1.1
+        for k in ("place", "coordinates", "geo"):
+            if obj.get(k) is not None:
+                obj[k] = None
+                changed = True
+    # ASCII escapes: a lone surrogate in the payload stays as it was received (as \udXXX)
+    return json.dumps(obj, separators=(",", ":")).encode() if changed else None
+
+
+def _replace_atomically(c, path: str, data: bytes) -> None:
+    """Write data beside path as a hidden file (Hive, Trino, Spark and the build skip dot-files), then
+    rename it over path: HDFS's rename with OVERWRITE is one NameNode operation."""
+    tmp = posixpath.join(posixpath.dirname(path), f".{posixpath.basename(path)}.comply")
+    c.write(tmp, data=data, overwrite=True)
+    # WebHDFS RENAME with options (HDFS rename2): 200 and an empty body when done; a refusal is an HTTP
+    # error, which the hdfs library raises. The library has no wrapper for the options.
+    res = c._rename(tmp, destination=path, renameoptions="OVERWRITE")
+    if res.content and not res.json().get("boolean", True):
+        raise LakeError(f"comply: HDFS refused to rename {tmp} over {path}; the original is untouched")
+
+
+def _line_ids(line: bytes, pii, parse) -> tuple[int | None, str | None]:
+    """(tweet id, author key) of a raw record, by bronze's own parser; (id or None, None) for a reject."""
+    try:
+        row = parse.extract(line)
+    except parse.Bad as e:
+        tid = e.tweet_id
+        return (int(tid) if tid and tid.isdigit() else None), None
+    return row["tweet_id"], pii.user_key(row["author_id"]) if row.get("author_id") is not None else None
+
+
+def raw_files(s: Settings, raw_root: str) -> list[str]:
+    from hdfs.util import HdfsError
+
+    c = hdfs_client.client(s)
+    try:
+        walked = list(c.walk(raw_root))
+    except HdfsError as e:
+        if "does not exist" in str(e):
+            return []
+        raise LakeError(f"comply: cannot list {raw_root}: {str(e).splitlines()[0]}") from None
+    return sorted(posixpath.join(d, f) for d, _, files in walked for f in files
+                  if f.endswith(".jsonl") and not f.startswith((".", "_")))
+
+
+def rewrite_raw(s: Settings, raw_root: str, ids: set[int], keys: set[str], pii, echo=print,
+                scrub: dict[str, int] | None = None) -> RawRewrite:
+    """Redact every raw line of a removed tweet or author (module doc, step 2), and take the location
+    off the lines `scrub` covers (author key -> highest tweet id of a scrub_geo event)."""
+    scrub = scrub or {}
+    import re
+
+    from tqdm import tqdm
+
+    from spark.transforms import parse
+
+    out = RawRewrite()
+    c = hdfs_client.client(s)
+    id_strings = {str(i).encode() for i in ids}
+    digits = re.compile(rb"[0-9]{6,20}")
+    for path in tqdm(raw_files(s, raw_root), desc="comply: raw files", unit=" files", disable=None):
+        with c.read(path) as fh:
+            data = fh.read()
+        lines = data.split(b"\n")
+        hits = 0
+        for i, line in enumerate(lines):
+            if not line or line == parse.REDACTED_LINE:
+                continue
+            # Without author keys to find, only lines naming a removed id need parsing.
+            if not keys and not scrub and not id_strings.intersection(digits.findall(line)):
+                continue
+            tid, key = _line_ids(line, pii, parse)
+            if tid in ids or (key is not None and key in keys):
+                lines[i] = parse.REDACTED_LINE
+                hits += 1
+                if tid is not None:
+                    out.by_tweet[tid] += 1
+                    if key is not None:
+                        out.authors[tid] = key
+                if key is not None:
+                    out.by_key[key] += 1
+            elif key in scrub and tid is not None and tid <= scrub[key]:
+                new = scrub_geo_line(line)
+                if new is not None:
+                    lines[i] = new
+                    hits += 1
+                    out.scrubbed[key] += 1
+        if hits:
+            _replace_atomically(c, path, b"\n".join(lines))
+            out.files[path] = hits
+            out.dates.add(path.split("ingest_date=")[1].split("/")[0])
+    return out
+
+
+# ---- 4. speed ---------------------------------------------------------------------------------------
+def rewrite_speed(s: Settings, speed_db: str, ids: set[int], keys: set[str], scrub: dict[str, int] | None = None) -> int:
+    """Rewrite each speed.tweets file holding a removed row (or a location `scrub` covers), under its own
+    name; returns files rewritten."""
+    from urllib.parse import urlsplit
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    scrub = scrub or {}
+    paths = [r[0] for r in clients.trino(s, sql_file(s, "dml/comply/speed_files.sql", _params(
+        speed_db=speed_db, ids=ids, keys=keys)))]
+    if scrub:
+        paths += [r[0] for r in clients.trino(s, sql_file(s, "dml/comply/speed_geo_files.sql", {
+            "SPEED_DB": speed_db, "SCRUBS": _scrubs(scrub)}))]
+    paths = sorted(set(paths))
+    c = hdfs_client.client(s)
+    for uri in paths:
+        path = urlsplit(uri).path
+        with c.read(path) as fh:
+            table = pq.read_table(io.BytesIO(fh.read()))
+        gone = pc.or_(pc.is_in(table["tweet_id"], pa.array(sorted(ids), pa.int64())),
+                      pc.is_in(table["author_key"], pa.array(sorted(keys), pa.string())))
+        kept = table.filter(pc.invert(pc.fill_null(gone, False)))
+        if scrub:
+            kept = _without_geo(kept, scrub)
+        buf = io.BytesIO()
+        pq.write_table(kept, buf, compression="zstd")
+        _replace_atomically(c, path, buf.getvalue())
+    return len(paths)
+
+
+def _without_geo(table, scrub: dict[str, int]):
+    """An Arrow table of speed rows with the place and point of the rows `scrub` covers set to null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    up_to = pa.array([scrub.get(k) for k in table["author_key"].to_pylist()], pa.int64())
+    hit = pc.fill_null(pc.less_equal(table["tweet_id"], up_to), False)
+    if "country_source" in table.column_names:  # a country from the place goes; one from the profile stays
+        from_place = pc.fill_null(pc.equal(table["country_source"], "place"), False)
+    else:
+        from_place = hit
+    for names, where in ((SPEED_GEO_COLUMNS, hit), (SPEED_PLACE_COUNTRY_COLUMNS, pc.and_(hit, from_place))):
+        for name in names:
+            if name in table.column_names:
+                col = table[name]
+                table = table.set_column(table.column_names.index(name), name,
+                                         pc.if_else(where, pa.nulls(len(table), col.type), col))
+    return table
+
+
+# silver/speed columns of a tweet's location (bronze's are spark/jobs/build_bronze.py GEO_COLUMNS), and
+# the country columns silver derives from the place (country_source 'place', spark/enrich/geo.py resolve)
+SPEED_GEO_COLUMNS = ("place_id", "place_name", "place_full_name", "place_type", "geo_lat", "geo_lon")
+SPEED_PLACE_COUNTRY_COLUMNS = ("country", "region", "country_source")
+
+
+def _scrubs(scrub: dict[str, int]) -> str:
+    return ", ".join(f"({_str(k)}, {_big(v)})" for k, v in sorted(scrub.items()))
+
+
+# ---- counting -------------------------------------------------------------------------------------
+def _params(dbs: Databases | None = None, speed_db: str | None = None, ids=(), keys=(), id_strings=()) -> dict:
+    p = dict(dbs.params()) if dbs else {}
+    if speed_db:
+        p["SPEED_DB"] = speed_db
+    p.update(TWEET_IDS=_in_list(ids, lambda v: str(int(v))), AUTHOR_KEYS=_in_list(keys, _str),
+             TWEET_ID_STRINGS=_in_list(id_strings or [str(i) for i in ids], _str))
+    return p
+
+
+def _existing_tables(s: Settings, schemas: list[str]) -> set[str]:
+    listed = ", ".join(f"'{x}'" for x in schemas)
+    return {f"{a}.{b}" for a, b in clients.trino(s, "SELECT table_schema, table_name FROM hive.information_schema."
+                                                    f"tables WHERE table_schema IN ({listed})")}
+
+
+def _layer_tables(dbs: Databases) -> dict[str, str]:
+    return {"bronze": f"{dbs.bronze}.tweets", "rejected": f"{dbs.bronze}.tweets_rejected",
+            "silver": f"{dbs.silver}.tweets", "gold": f"{dbs.gold}.fact_tweets", "speed": f"{dbs.prefix}speed.tweets"}
+
+
+def match_geo(s: Settings, dbs: Databases, scrub: dict[str, int], tables: set[str]) -> dict[str, list[tuple]]:
+    """layer -> [(tweet_id, author_key, rows)] still holding a location `scrub` covers."""
+    out = {}
+    if not scrub:
+        return out
+    for layer in ("bronze", "silver", "speed"):
+        if _layer_tables(dbs)[layer] in tables:
+            params = {**_params(dbs, f"{dbs.prefix}speed"), "SCRUBS": _scrubs(scrub)}
+            out[layer] = [tuple(r) for r in clients.trino(s, sql_file(s, f"dml/comply/match_geo_{layer}.sql", params))]
+    return out
+
+
+def match(s: Settings, dbs: Databases, ids: set[int], keys: set[str], rejected_ids: set[int],
+          tables: set[str]) -> dict[str, list[tuple]]:
+    """layer -> [(tweet_id, author_key, rows)] of removed tweets or authors still there."""
+    out = {}
+    for layer, table in _layer_tables(dbs).items():
+        if table not in tables:
+            continue
+        params = _params(dbs, f"{dbs.prefix}speed", ids, keys,
+                         [str(i) for i in rejected_ids] if layer == "rejected" else ())
+        out[layer] = [tuple(r) for r in clients.trino(s, sql_file(s, f"dml/comply/match_{layer}.sql", params))]
+    return out
+
+
+def per_event(pending: list[tuple], found: dict[str, list[tuple]], raw: RawRewrite,
+              geo: dict[str, list[tuple]] | None = None) -> dict[str, dict[str, int]]:
+    """event_id -> layer -> rows it names (a row named by two events counts for both); for scrub_geo,
+    the rows whose location it removed."""
+    from ingestion.sources import compliance as c
+
+    out = {}
+    for event_id, kind, tweet_id, author_key, up_to, _ in pending:
+        if kind == c.SCRUB_GEO:
+            out[event_id] = {layer: sum(n for tid, key, n in rows if key == author_key and tid <= up_to)
+                             for layer, rows in (geo or {}).items()}
+            out[event_id]["raw"] = raw.scrubbed.get(author_key, 0)
+            continue
+        counts = {}
+        for layer, rows in found.items():
+            if kind == c.DELETE:
+                counts[layer] = sum(n for tid, _, n in rows if tid == tweet_id)
+            elif layer == "rejected":  # rejects have no author key: the user's tweet ids found in raw
+                counts[layer] = sum(n for tid, _, n in rows if raw.authors.get(tid) == author_key)
+            else:
+                counts[layer] = sum(n for tid, key, n in rows if key == author_key and tid is not None)
+        counts["raw"] = raw.by_tweet.get(tweet_id, 0) if kind == c.DELETE else raw.by_key.get(author_key, 0)
+        out[event_id] = counts
+    return out
+
+
+# ---- the whole run ----------------------------------------------------------------------------------
+def run(s: Settings, dbs: Databases = Databases(), topic: str = TOPIC_COMPLIANCE, group: str = COMPLY_GROUP,
+        raw_root: str = RAW_ROOT, master: str | None = None, echo=print) -> Report:
+    with lock.build_lock(s, dbs.prefix, what="lake comply", echo=echo):
+        return _run_locked(s, dbs, topic, group, raw_root, master, echo)
+
+
+def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: str, master, echo) -> Report:
+    from ingestion.sources.compliance import APPLIED, DELETE, SCRUB_GEO
+    from lake.pipeline import build
+    from spark.transforms import pii as pii_mod
+
+    t0 = time.monotonic()
+    rep = Report()
+
+    def stage(name: str, t: float) -> None:
+        rep.stages[name] = round(time.monotonic() - t, 2)
+
+    pii = pii_mod.from_env()
+    t = time.monotonic()
+    ddl.apply_layer(s, "ops", **dbs.params())
+    rep.consumed, rep.recorded, rep.bad_events = consume(s, dbs, pii, topic, group, echo)
+    stage("consume", t)
+    echo(f"== comply: {rep.consumed} event(s) read from {topic}: {rep.recorded} recorded in "
+         f"{dbs.ops}.compliance_events, {rep.bad_events} bad (to the DLQ)")
+    pending = [tuple(r) for r in clients.trino(s, sql_file(s, "dml/comply/ledger_pending.sql", {
+        "OPS_DB": dbs.ops, "APPLIED_KINDS": _in_list(APPLIED, _str)}))]
+    if not pending:
+        echo("== comply: no pending event to apply")
+        rep.seconds = time.monotonic() - t0
+        return rep
+    ids = {int(tid) for _, kind, tid, _, _, _ in pending if kind == DELETE and tid is not None}
+    keys = {key for _, kind, _, key, _, _ in pending if kind not in (DELETE, SCRUB_GEO) and key}
+    scrub: dict[str, int] = {}
+    for _, kind, _, key, up_to, _ in pending:
+        if kind == SCRUB_GEO and key and up_to is not None:
+            scrub[key] = max(scrub.get(key, 0), int(up_to))
+    echo(f"== comply: applying {len(pending)} event(s): {len(ids)} tweet(s), {len(keys)} author(s) removed, "
+         f"{len(scrub)} author(s)' locations scrubbed")
+    tables = _existing_tables(s, sorted({x.split(".")[0] for x in _layer_tables(dbs).values()}))
+
+    t = time.monotonic()
+    raw = rewrite_raw(s, raw_root, ids, keys, pii, echo, scrub)
+    rep.raw_files_rewritten = len(raw.files)
+    stage("raw rewrite", t)
+    rejected_ids = ids | set(raw.by_tweet)
+    before = match(s, dbs, ids, keys, rejected_ids, tables)
+    geo_before = match_geo(s, dbs, scrub, tables)
+    dates = set(raw.dates)
+    if f"{dbs.bronze}.tweets" in tables:
+        dates |= {str(r[0]) for r in clients.trino(s, sql_file(s, "dml/comply/affected_ingest_dates.sql",
+                                                               _params(dbs, None, ids, keys, [str(i) for i in rejected_ids])))}
+        if scrub:
+            dates |= {str(r[0]) for r in clients.trino(s, sql_file(s, "dml/comply/geo_ingest_dates.sql", {
+                **dbs.params(), "SCRUBS": _scrubs(scrub)}))}
+    rep.ingest_dates = sorted(dates)
+    echo(f"== comply: {sum(raw.files.values())} raw line(s) redacted in {len(raw.files)} file(s); "
+         f"rebuilding ingest date(s) {', '.join(rep.ingest_dates) or '-'}")
+    if dates:
+        t = time.monotonic()
+        build._run_locked(s, rep.ingest_dates, False, LAYERS, dbs, master, echo)  # we hold the build lock
+        stage("rebuild bronze, silver, gold", t)
+    if f"{dbs.prefix}speed.tweets" in tables:
+        t = time.monotonic()
+        rep.speed_files_rewritten = rewrite_speed(s, f"{dbs.prefix}speed", ids, keys, scrub)
+        stage("speed rewrite", t)
+
+    left = {layer: rows for layer, rows in match(s, dbs, ids, keys, rejected_ids, tables).items() if rows}
+    left.update({f"{layer} (location)": rows for layer, rows in match_geo(s, dbs, scrub, tables).items() if rows})
+    if left:
+        what = "; ".join(f"{layer}: {sum(n for *_, n in rows)} row(s)" for layer, rows in left.items())
+        raise LakeError(f"comply: rows of removed tweets are still there after applying ({what}); the events "
+                        "stay pending: rerun `make comply`")
+    counts = per_event(pending, before, raw, geo_before)
+    rep.removed = {"raw": sum(raw.files.values()) - sum(raw.scrubbed.values()),
+                   **{layer: sum(n for tid, _, n in rows if tid is not None) for layer, rows in before.items()}}
+    if scrub:
+        rep.removed.update({"raw (location)": sum(raw.scrubbed.values()),
+                            **{f"{layer} (location)": sum(n for *_, n in rows) for layer, rows in geo_before.items()}})
+    applied_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    values = [f"({_str(eid)}, {_ts(applied_at)}, " + ", ".join(
+        _big(counts[eid].get(layer, 0)) for layer in ("raw", "bronze", "rejected", "silver", "gold", "speed")) + ")"
+        for eid, *_ in pending]
+    received = sorted({str(r[5]) for r in pending})
+    for i in range(0, len(values), VALUES_PER_STATEMENT):
+        # one statement per chunk rewrites every received date: later chunks see earlier ones' results
+        clients.trino(s, sql_file(s, "dml/comply/ledger_applied.sql", {
+            "OPS_DB": dbs.ops, "APPLIED": ",\n".join(values[i:i + VALUES_PER_STATEMENT]),
+            "RECEIVED_DATES": ", ".join(f"DATE '{d}'" for d in received)}), session=LEDGER_OVERWRITE)
+    rep.applied = len(pending)
+    rep.seconds = time.monotonic() - t0
+    echo(rep.summary())
+    return rep
