@@ -4,22 +4,37 @@
     python -m ingestion --source replay --files ../shared/data/tweets --rate 500
     python -m ingestion --source x --query '#Santander'        (token in X_BEARER_TOKEN)
 
-Exit status is non-zero only when the source itself cannot be read (missing
-file, missing or bad credentials) or Kafka does not acknowledge records; bad
-records never stop a run: they go to tweets.dlq with their reason and origin.
+Exit status is non-zero only when an argument is out of range (2, checked before
+anything starts), the source itself cannot be read (2: missing file, missing or
+bad credentials), Kafka does not answer within --kafka-timeout or does not
+acknowledge records (3), the sink does not land them in time (4); each is one
+line on stderr. Bad records never stop a run: they go to tweets.dlq with their
+reason and origin. librdkafka's log goes to var/log/commands/ingest.log; while
+Kafka does not answer the terminal gets one line every few seconds.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
+from pathlib import Path
 
 from ingestion import producer, topics
 from ingestion.sources.replay import ReplayStats, SourceError
+from lake import arguments
+from lake.errors import LakeError, ServiceDown, UsageError, report
+
+PROG = "make ingest"
+# The make variables that feed the options, so a mistake is reported as the user typed it.
+VARIABLES = {"--source": "SOURCE", "--count": "COUNT", "--seed": "SEED", "--days": "DAYS", "--format": "FORMAT",
+             "--files": "FILES", "--rate": "RATE", "--query": "QUERY"}
+# Accepted ranges (validate()): a run larger than this is a typo, not a plan; DAYS spans up to ten years.
+MAX_COUNT = 1_000_000_000
+MAX_DAYS = 3650
+MAX_RATE = 10_000_000
 
 
-def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m ingestion", description="Feed tweets into the lake.")
+def _parser() -> arguments.Parser:
+    ap = arguments.Parser(prog=PROG, description="Feed tweets into the lake.", variables=VARIABLES)
     ap.add_argument("--source", choices=("synthetic", "replay", "x"), default="synthetic")
     ap.add_argument("--count", type=int, default=100_000, help="synthetic: tweets to generate")
     ap.add_argument("--seed", type=int, default=0, help="synthetic: same seed, same tweets")
@@ -30,7 +45,28 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--query", default=None, help="x: search query (default #Santander)")
     ap.add_argument("--no-wait", action="store_true", help="do not wait for the raw sink to land the records")
     ap.add_argument("--land-timeout", type=float, default=600, help="seconds to wait for landing")
+    ap.add_argument("--kafka-timeout", type=float, default=60,
+                    help="seconds to keep retrying a Kafka that does not answer before giving up")
+    ap.add_argument("--topic-prefix", default="", help="produce to <prefix>tweets.raw (tests)")
+    ap.add_argument("--sink-group", default=None, help="the raw sink's consumer group to wait for (tests)")
+    ap.add_argument("--sink-status", default=None, help="the raw sink's status file (tests)")
     return ap
+
+
+def validate(args) -> None:
+    """Every argument checked before any work starts; UsageError names the variable and the range."""
+    arguments.whole(args.count, "COUNT", 0, MAX_COUNT)
+    arguments.whole(args.days, "DAYS", 1, MAX_DAYS)
+    arguments.number(args.rate, "RATE", 0, MAX_RATE, unit="tweets per second (0: as fast as possible)")
+    arguments.number(args.land_timeout, "--land-timeout", 0, unit="seconds", low_open=True)
+    arguments.number(args.kafka_timeout, "--kafka-timeout", 0, unit="seconds", low_open=True)
+    if args.source == "replay":
+        if not args.files:
+            raise UsageError("SOURCE=replay needs FILES=<file or dir> ...")
+        missing = [f for f in args.files if not Path(f).exists()]
+        if missing:
+            raise UsageError(f"FILES: {', '.join(missing)} not found; give existing files or directories "
+                             f"(JSON Lines or arrays, .gz ok)")
 
 
 def _source(args, stats: ReplayStats):
@@ -56,7 +92,9 @@ def _source(args, stats: ReplayStats):
 def high_watermarks(bootstrap: str, topic: str) -> dict[int, int]:
     from confluent_kafka import Consumer, TopicPartition
 
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "lake-ingest-watermarks", "enable.auto.commit": False})
+    from lake.runtime import clients
+
+    c = Consumer(clients.kafka_config(bootstrap, **{"group.id": "lake-ingest-watermarks", "enable.auto.commit": False}))
     try:
         parts = c.list_topics(topic, timeout=30).topics[topic].partitions
         return {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in parts}
@@ -64,52 +102,96 @@ def high_watermarks(bootstrap: str, topic: str) -> dict[int, int]:
         c.close()
 
 
-def committed(bootstrap: str, topic: str, group: str, partitions) -> dict[int, int]:
+def committed(bootstrap: str, topic: str, group: str, partitions, consumer=None) -> dict[int, int]:
     from confluent_kafka import Consumer, TopicPartition
 
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    from lake.runtime import clients
+
+    c = consumer or Consumer(clients.kafka_config(bootstrap, **{"group.id": group, "enable.auto.commit": False}))
     try:
         return {tp.partition: max(tp.offset, 0) for tp in
-                c.committed([TopicPartition(topic, p) for p in partitions], timeout=30)}
+                c.committed([TopicPartition(topic, p) for p in partitions], timeout=10)}
     finally:
-        c.close()
+        if consumer is None:
+            c.close()
 
 
 def wait_landed(bootstrap: str, topic: str, group: str, target: dict[int, int], timeout: float,
                 log_hint: str) -> float:
-    """Block until the sink's committed offsets reach target; returns seconds waited."""
+    """Block until the sink's committed offsets reach target; returns seconds waited. A Kafka restart or a
+    coordinator move during the wait (NOT_COORDINATOR, transport errors) is retried until `timeout`;
+    past it: TimeoutError (the sink is behind), or ServiceDown (Kafka itself did not answer)."""
+    from confluent_kafka import Consumer
+
+    from lake.runtime import clients, faults
+
+    from lake import settings
+
+    ep = faults.Endpoint("Kafka", "kafka", bootstrap, settings.get().log_file("kafka"))
+    c = Consumer(clients.kafka_config(bootstrap, window=timeout, **{"group.id": group, "enable.auto.commit": False}))
     t0 = time.monotonic()
-    while True:
-        done = committed(bootstrap, topic, group, target)
-        behind = sum(max(0, target[p] - done.get(p, 0)) for p in target)
-        if behind == 0:
-            return time.monotonic() - t0
-        if time.monotonic() - t0 > timeout:
-            raise TimeoutError(f"raw-sink has not landed {behind} record(s) after {timeout:.0f}s; "
-                               f"check `make status` and {log_hint}")
-        time.sleep(0.5)
+    try:
+        while True:
+            failing = None
+            try:
+                done = committed(bootstrap, topic, group, target, consumer=c)
+            except Exception as e:  # noqa: BLE001 - classified just below
+                if not clients.kafka_transient(e):
+                    raise
+                failing, done = e, None
+                faults.log.warning("landing wait: %s", e)
+                faults.not_answering(ep, timeout)
+            if done is not None:
+                behind = sum(max(0, target[p] - done.get(p, 0)) for p in target)
+                if behind == 0:
+                    return time.monotonic() - t0
+            waited = time.monotonic() - t0
+            if waited > timeout:
+                if failing is not None:
+                    raise faults.gave_up(ep, waited, failing)
+                raise TimeoutError(f"raw-sink has not landed {behind} record(s) after {timeout:.0f}s; "
+                                   f"check `make status` and {log_hint}")
+            time.sleep(0.5 if failing is None else 2.0)
+    finally:
+        c.close()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        validate(args)
+        return _run(args)
+    except SourceError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
+    except LakeError as e:  # bad arguments (2), Kafka gone past the timeouts (3)
+        return report(PROG, e)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args) -> int:
     from ingestion.sink import status as sink_status
     from lake import settings
+    from lake.runtime import clients, faults
 
     s = settings.get()
     sink_log = s.log_file(settings.RAW_SINK, stdout=True)
+    sink_group = args.sink_group or settings.RAW_SINK_GROUP
+    sink_status_file = Path(args.sink_status) if args.sink_status else s.status_file(settings.RAW_SINK)
+    raw_topic, _ = topics.names(args.topic_prefix)
     stats = ReplayStats()
-    try:
-        items, total = _source(args, stats)
-    except SourceError as e:
-        print(f"ingest: error: {e}", file=sys.stderr)
-        return 2
-    try:
-        topics.ensure(s.kafka_bootstrap)
-        before = high_watermarks(s.kafka_bootstrap, topics.RAW)
-    except Exception as e:  # noqa: BLE001 - Kafka down: one line, nothing produced
-        print(f"ingest: error: Kafka at {s.kafka_bootstrap} is not reachable ({e}); start it with `make up`",
-              file=sys.stderr)
-        return 3
+    items, total = _source(args, stats)
+    # librdkafka's own log lines (a connect error every 50 ms while Kafka is down) go to this file.
+    faults.command_log(s, "ingest", prog=PROG)
+    kafka = clients.kafka_endpoint(s)
+
+    def first_contact() -> dict[int, int]:
+        topics.ensure(s.kafka_bootstrap, prefix=args.topic_prefix, timeout=5)
+        return high_watermarks(s.kafka_bootstrap, raw_topic)
+
+    before = faults.retry(first_contact, kafka, args.kafka_timeout, clients.kafka_transient)
     if args.rate:
         from ingestion.sources.pacing import paced
         from ingestion.records import Record
@@ -118,37 +200,37 @@ def main(argv: list[str] | None = None) -> int:
 
     from tqdm import tqdm
 
-    try:
-        with tqdm(total=total, unit=" tweets", desc=f"{args.source} -> {topics.RAW}", smoothing=0.1) as bar:
-            result = producer.produce(items, s.kafka_bootstrap, source=args.source, progress=bar)
-    except SourceError as e:
-        print(f"ingest: error: {e}", file=sys.stderr)
-        return 2
+    with tqdm(total=total, unit=" tweets", desc=f"{args.source} -> {raw_topic}", smoothing=0.1) as bar:
+        result = producer.produce(items, s.kafka_bootstrap, source=args.source, prefix=args.topic_prefix,
+                                  progress=bar)
     if args.source == "x" and result.failed == 0 and getattr(stats, "newest_id", None):
         from ingestion.sources import x_api
 
         opts = x_api.options_from_env()
         x_api.save_checkpoint(opts["checkpoint_path"], args.query or opts["query"], stats.newest_id)
 
-    after = high_watermarks(s.kafka_bootstrap, topics.RAW)
+    after = faults.retry(lambda: high_watermarks(s.kafka_bootstrap, raw_topic), kafka, args.kafka_timeout,
+                         clients.kafka_transient)
     land_s, landed = None, None
     if args.no_wait:
         pass
-    elif not sink_status.probe(s.status_file(settings.RAW_SINK)):
-        print(f"ingest: warning: raw-sink is not running; records wait in Kafka until `make up` starts it",
+    elif not sink_status.probe(sink_status_file):
+        print(f"{PROG}: warning: raw-sink is not running; records wait in Kafka until `make up` starts it",
               file=sys.stderr)
     else:
+        pending = sum(after[p] - before.get(p, 0) for p in after)
+        print(f"waiting for raw-sink to land {pending:,} record(s) (up to {args.land_timeout:.0f} s)", flush=True)
         try:
-            land_s = wait_landed(s.kafka_bootstrap, topics.RAW, settings.RAW_SINK_GROUP, after, args.land_timeout,
+            land_s = wait_landed(s.kafka_bootstrap, raw_topic, sink_group, after, args.land_timeout,
                                  str(sink_log))
         except TimeoutError as e:
-            print(f"ingest: error: {e}", file=sys.stderr)
+            print(f"{PROG}: error: {e}", file=sys.stderr)
             return 4
-        landed = sum(after[p] - before.get(p, 0) for p in after)
+        landed = pending
 
     print("\nreconciliation")
-    rows = [("read", result.read), ("produced to " + topics.RAW, result.produced),
-            ("rejected to " + topics.DLQ, result.rejected)]
+    rows = [("read", result.read), ("produced to " + raw_topic, result.produced),
+            ("rejected to " + topics.names(args.topic_prefix)[1], result.rejected)]
     rows += [(f"  {reason}", n) for reason, n in sorted(result.by_reason.items())]
     rows += [("not acknowledged by Kafka", result.failed),
              ("landed in HDFS (offsets)", landed if landed is not None else "not waited"),
@@ -157,11 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in rows:
         print(f"  {name:<32} {value}")
     if not result.reconciles:
-        print("ingest: error: counts do not reconcile (read != produced + rejected + failed)", file=sys.stderr)
+        print(f"{PROG}: error: counts do not reconcile (read != produced + rejected + failed)", file=sys.stderr)
         return 5
     if result.failed:
-        print(f"ingest: error: {result.failed} record(s) were not acknowledged by Kafka; rerun the ingest",
-              file=sys.stderr)
+        print(f"{PROG}: error: {result.failed} record(s) were not acknowledged by Kafka at {s.kafka_bootstrap}; "
+              f"check `make status` and `make logs SERVICE=kafka` ({kafka.log}), then rerun the ingest "
+              f"(client log: {faults.log_path()})", file=sys.stderr)
         return 3
     return 0
 

@@ -58,7 +58,9 @@ def produce(items: Iterable[Record | Rejected], bootstrap: str, source: str, pre
 
     raw_topic, dlq_topic = topics.names(prefix)
     stats = ProduceStats()
-    p = Producer({"bootstrap.servers": bootstrap, **PRODUCER_CONFIG})
+    from lake.runtime import clients
+
+    p = Producer(clients.kafka_config(bootstrap, window=flush_timeout, **PRODUCER_CONFIG))
 
     def on_delivery(err, msg, reason=None):
         if err is not None:

@@ -41,7 +41,9 @@ def ensure(bootstrap: str, prefix: str = "", timeout: float = 30) -> list[str]:
     """Create the raw and DLQ topics if missing; returns the ones created. Idempotent."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    from lake.runtime import clients
+
+    admin = AdminClient(clients.kafka_config(bootstrap))
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = {prefix + name: spec for name, spec in SPECS.items()}
     new = [NewTopic(name, num_partitions=spec.partitions, replication_factor=1, config=spec.config)
