@@ -65,8 +65,8 @@ def validate(args) -> None:
             raise UsageError("SOURCE=replay needs FILES=<file or dir> ...")
         missing = [f for f in args.files if not Path(f).exists()]
         if missing:
-            raise UsageError(f"FILES: {', '.join(missing)} not found; give existing files or directories "
-                             f"(JSON Lines or arrays, .gz ok)")
+            raise UsageError(f"replay source not found: {', '.join(missing)} (check FILES=...: existing files or "
+                             f"directories, JSON Lines or arrays, .gz ok)")
 
 
 def _source(args, stats: ReplayStats):

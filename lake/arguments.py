@@ -8,6 +8,7 @@ variable (COUNT, DATE, TABLE, ...), the value given and what is accepted, before
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import re
 import sys
@@ -24,6 +25,10 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args, variables: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.variables = variables or {}
+
+    def add_subparsers(self, **kwargs):
+        kwargs.setdefault("parser_class", functools.partial(type(self), variables=self.variables))
+        return super().add_subparsers(**kwargs)
 
     def error(self, message: str) -> NoReturn:
         for flag, var in sorted(self.variables.items(), key=lambda kv: -len(kv[0])):

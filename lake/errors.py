@@ -34,7 +34,8 @@ class ServiceDown(LakeError):
     def __init__(self, service: str, address: str, log: str, waited: float, make_service: str,
                  cause: str = ""):
         why = f" ({cause})" if cause else ""
-        super().__init__(f"{service} at {address} did not answer for {waited:.0f} s{why}: start it with "
+        state = f"did not answer for {waited:.0f} s" if waited >= 1 else "is not answering"
+        super().__init__(f"{service} at {address} {state}{why}: start it with "
                          f"`make up`; its log: `make logs SERVICE={make_service}` ({log})")
         self.service = service
 
