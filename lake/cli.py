@@ -91,13 +91,14 @@ def _client(verb: str, extra: list[str]) -> int:
 
     s = settings.get()
     try:
-        if verb == "sql":
-            argv, env, ep = clients.trino_cli_argv(s, extra), None, clients.trino_endpoint(s)
-        else:
-            argv, env, ep = clients.beeline_argv(s, extra), clients.beeline_env(s), clients.thrift_endpoint(s)
+        ep = clients.trino_endpoint(s) if verb == "sql" else clients.thrift_endpoint(s)
         host, _, port = ep.address.removeprefix("http://").rpartition(":")
         if not probes.port_open(host, int(port)).ok:
             raise faults.gave_up(ep, 0, "nothing listens on its port")
+        if verb == "sql":
+            argv, env = clients.trino_cli_argv(s, extra), None
+        else:
+            argv, env = clients.beeline_argv(s, extra), clients.beeline_env(s)
     except LakeError as e:
         return report(f"lake {verb}", e)
     clients.exec_client(argv, env)
