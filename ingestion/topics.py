@@ -57,7 +57,9 @@ def ensure(bootstrap: str, prefix: str = "", timeout: float = 30) -> list[str]:
 def delete(bootstrap: str, prefix: str, timeout: float = 30) -> None:
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    from lake.runtime import clients
+
+    admin = AdminClient(clients.kafka_config(bootstrap))
     for fut in admin.delete_topics(list(names(prefix))).values():
         try:
             fut.result(timeout)

@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     from lake import settings
 
     s = settings.get()
-    if args.verb in ("build", "smoke", "demo-queries"):
+    if args.verb in ("up", "post-steps", "build", "smoke", "demo-queries"):
         from lake.runtime import faults
 
         # Client libraries' and spark-submit's logs go to var/log/commands/<verb>.log, not the terminal.

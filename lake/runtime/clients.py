@@ -76,7 +76,8 @@ def kafka_config(s_or_bootstrap: Settings | str, window: float = SERVICE_WAIT_S,
             if err.name() in ("_TRANSPORT", "_ALL_BROKERS_DOWN", "_RESOLVE"):
                 faults.not_answering(ep, window)
 
-        conf.update({"logger": faults.log, "error_cb": on_error})
+        # An idle connection the broker closes is no fault: not logged, not reported as one.
+        conf.update({"logger": faults.log, "error_cb": on_error, "log.connection.close": False})
     conf.update(extra)
     return conf
 
