@@ -60,7 +60,9 @@ def produce(items: Iterable[Record | Rejected], bootstrap: str, source: str, pre
     stats = ProduceStats()
     from lake.runtime import clients
 
-    p = Producer(clients.kafka_config(bootstrap, window=flush_timeout, **PRODUCER_CONFIG))
+    # librdkafka retries an unacknowledged record until message.timeout.ms (its default: 300 s).
+    window = PRODUCER_CONFIG.get("message.timeout.ms", 300_000) / 1000
+    p = Producer(clients.kafka_config(bootstrap, window=window, **PRODUCER_CONFIG))
 
     def on_delivery(err, msg, reason=None):
         if err is not None:
