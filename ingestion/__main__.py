@@ -21,7 +21,7 @@ from pathlib import Path
 from ingestion import producer, topics
 from ingestion.sources.replay import ReplayStats, SourceError
 from lake import arguments
-from lake.errors import LakeError, ServiceDown, UsageError, report
+from lake.errors import LakeError, UsageError, report
 
 PROG = "make ingest"
 # The make variables that feed the options, so a mistake is reported as the user typed it.
