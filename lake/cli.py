@@ -76,10 +76,18 @@ def _build(s, args) -> int:
         from spark.jobs.common import date_range
 
         dates = date_range(first, last)
+    _command_log(s, "build")
     rep = build.run(s, dates=dates, pending=args.pending, layers=layers, dbs=build.Databases(args.schema_prefix))
     if args.json:
         print(json.dumps(rep.as_dict(), sort_keys=True, default=str))
     return 0
+
+
+def _command_log(s, verb: str) -> None:
+    """Client libraries' and spark-submit's logs go to var/log/commands/<verb>.log, not the terminal."""
+    from lake.runtime import faults
+
+    faults.command_log(s, verb, prog="lake")
 
 
 def _client(verb: str, extra: list[str]) -> int:
@@ -113,11 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     from lake import settings
 
     s = settings.get()
-    if args.verb in ("up", "post-steps", "build", "smoke", "demo-queries"):
-        from lake.runtime import faults
-
-        # Client libraries' and spark-submit's logs go to var/log/commands/<verb>.log, not the terminal.
-        faults.command_log(s, args.verb, prog="lake")
+    if args.verb in ("up", "post-steps", "smoke", "demo-queries"):  # build: once its arguments are checked
+        _command_log(s, args.verb)
     try:
         if args.verb == "install":
             from lake.stack import install
