@@ -16,6 +16,7 @@ DAYS       ?= 30
 FORMAT     ?= v2
 FILES      ?=
 RATE       ?= 0
+MQTT_SOURCE ?= replay
 QUERY      ?= \#Santander
 SCALE      ?= small
 TABLE      ?=
@@ -24,6 +25,9 @@ TARGET_MB  ?= 128
 GRACE      ?= 30
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# What `make up` does to Airflow's DAG schedules: on (default: the batch layer runs hourly by itself),
+# off (paused: benchmarks), keep (as they are; new DAGs paused). The test targets default to keep.
+SCHEDULE   ?= on
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
@@ -40,6 +44,8 @@ help: ## Show the targets and their variables
 	@echo "  ingest          SOURCE=synthetic (default): COUNT=100000 SEED=0 DAYS=30 FORMAT=v2|v1"
 	@echo "                  SOURCE=replay: FILES='<file or dir> ...' RATE=<tweets/s, 0 = unlimited>"
 	@echo "                  SOURCE=x: QUERY='#Santander', token in X_BEARER_TOKEN (never in a file)"
+	@echo "                  SOURCE=mqtt: FILES=... RATE=... published to MQTT tweets/<MQTT_SOURCE> (default replay),"
+	@echo "                  carried to Kafka by the mqtt-bridge service"
 	@echo "  build           DATE=YYYY-MM-DD (ingest date = raw partition) | FROM=... TO=... | nothing = all pending;"
 	@echo "                  LAYERS=bronze,silver,gold (default all)"
 	@echo "  bench-ingest    SCALE=tiny|small|medium|large (default small, ~5 min; cases in benchmarks/ingest/cases.yaml)"
@@ -94,12 +100,12 @@ beeline: venv ## Beeline on the Spark Thrift Server (Q="SELECT ..." for one stat
 	@bin/beeline $(if $(Q),--silent=true -e "$$Q",)
 
 # ---- stack lifecycle --------------------------------------------------------
-up: ## Start the stack (idempotent; MODE=docker uses the compose file)
+up: ## Start the stack (idempotent; MODE=docker uses the compose file; SCHEDULE=on|off|keep for the DAGs)
 ifeq ($(MODE),docker)
 	$(COMPOSE) up -d --build
 else
 	@$(MAKE) --no-print-directory install
-	$(LAKE) up
+	LAKE_AIRFLOW_SCHEDULE=$(SCHEDULE) $(LAKE) up
 endif
 
 down: ## Stop the stack
@@ -122,9 +128,9 @@ logs: venv ## Tail one service's log (SERVICE=namenode|datanode|...|trino)
 clean-data: venv ## Stop the stack and delete all lake data (asks to confirm; CONFIRM=yes skips)
 	$(LAKE) clean-data
 
-ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x (see the variables below)
+ingest: venv ## Tweets -> Kafka -> HDFS raw zone. SOURCE=synthetic|replay|x|mqtt (see the variables below)
 	$(PY) -m ingestion --source $(SOURCE) --count $(COUNT) --seed $(SEED) --days $(DAYS) --format $(FORMAT) \
-	  --rate $(RATE) --query '$(QUERY)' $(if $(FILES),--files $(FILES),)
+	  --rate $(RATE) --query '$(QUERY)' --mqtt-source '$(MQTT_SOURCE)' $(if $(FILES),--files $(FILES),)
 
 build: venv ## raw -> bronze -> silver -> gold with quality gates (DATE=, FROM= TO=, default: all pending)
 	$(LAKE) build $(if $(DATE),--date $(DATE),$(if $(FROM),--from $(FROM) --to $(TO),--pending)) \
@@ -165,13 +171,13 @@ demo: smoke ## Fresh machine to a working lake: install, up, smoke, ingest, quer
 
 # ---- tests ------------------------------------------------------------------
 test: install ## The test suite: unit tests, then integration tests against the real stack
-	$(PY) -m pytest tests/unit tests/integration $(PYTEST_ARGS)
+	LAKE_AIRFLOW_SCHEDULE=$${LAKE_AIRFLOW_SCHEDULE:-keep} $(PY) -m pytest tests/unit tests/integration $(PYTEST_ARGS)
 
 test-lambda: install ## The lambda story through Airflow alone (tests/integration/test_lambda.py, ~30 min; also in make test)
-	$(PY) -m pytest tests/integration/test_lambda.py -m lambda_e2e $(PYTEST_ARGS)
+	LAKE_AIRFLOW_SCHEDULE=$${LAKE_AIRFLOW_SCHEDULE:-keep} $(PY) -m pytest tests/integration/test_lambda.py -m lambda_e2e $(PYTEST_ARGS)
 
 test-unit: venv ## Unit tests only (no services)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 test-integration: install ## Integration tests only (starts or reuses the stack)
-	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+	LAKE_AIRFLOW_SCHEDULE=$${LAKE_AIRFLOW_SCHEDULE:-keep} $(PY) -m pytest tests/integration $(PYTEST_ARGS)

@@ -3,6 +3,7 @@
     python -m ingestion --source synthetic --count 100000 --seed 7 --days 30 --format v2
     python -m ingestion --source replay --files ../shared/data/tweets --rate 500
     python -m ingestion --source x --query '#Santander'        (token in X_BEARER_TOKEN)
+    python -m ingestion --source mqtt --files ../shared/data/tweets --rate 500   (MQTT tweets/replay -> bridge)
 
 Exit status is non-zero only when an argument is out of range (2, checked before
 anything starts), the source itself cannot be read (2: missing file, missing or
@@ -35,7 +36,7 @@ MAX_RATE = 10_000_000
 
 def _parser() -> arguments.Parser:
     ap = arguments.Parser(prog=PROG, description="Feed tweets into the lake.", variables=VARIABLES)
-    ap.add_argument("--source", choices=("synthetic", "replay", "x"), default="synthetic")
+    ap.add_argument("--source", choices=("synthetic", "replay", "x", "mqtt"), default="synthetic")
     ap.add_argument("--count", type=int, default=100_000, help="synthetic: tweets to generate")
     ap.add_argument("--seed", type=int, default=0, help="synthetic: same seed, same tweets")
     ap.add_argument("--days", type=int, default=30, help="synthetic: span of created_at")
@@ -43,6 +44,7 @@ def _parser() -> arguments.Parser:
     ap.add_argument("--files", nargs="*", default=[], help="replay: files or directories")
     ap.add_argument("--rate", type=float, default=0, help="tweets per second (0: as fast as possible)")
     ap.add_argument("--query", default=None, help="x: search query (default #Santander)")
+    ap.add_argument("--mqtt-source", default="replay", help="mqtt: publish to MQTT topic tweets/<this>")
     ap.add_argument("--no-wait", action="store_true", help="do not wait for the raw sink to land the records")
     ap.add_argument("--land-timeout", type=float, default=600, help="seconds to wait for landing")
     ap.add_argument("--kafka-timeout", type=float, default=60,
@@ -60,9 +62,9 @@ def validate(args) -> None:
     arguments.number(args.rate, "RATE", 0, MAX_RATE, unit="tweets per second (0: as fast as possible)")
     arguments.number(args.land_timeout, "--land-timeout", 0, unit="seconds", low_open=True)
     arguments.number(args.kafka_timeout, "--kafka-timeout", 0, unit="seconds", low_open=True)
-    if args.source == "replay":
+    if args.source in ("replay", "mqtt"):
         if not args.files:
-            raise UsageError("SOURCE=replay needs FILES=<file or dir> ...")
+            raise UsageError(f"SOURCE={args.source} needs FILES=<file or dir> ...")
         missing = [f for f in args.files if not Path(f).exists()]
         if missing:
             raise UsageError(f"replay source not found: {', '.join(missing)} (check FILES=...: existing files or "
@@ -156,6 +158,21 @@ def wait_landed(bootstrap: str, topic: str, group: str, target: dict[int, int], 
         c.close()
 
 
+def summary_rows(result: producer.ProduceStats, stats: ReplayStats, landed: int | None,
+                 land_s: float | None) -> list[tuple[str, object]]:
+    """The reconciliation table: counts of records (a tweet, or a rejected unit), never of lines."""
+    rows = [("read", result.read), ("produced to " + topics.RAW, result.produced),
+            ("rejected to " + topics.DLQ, result.rejected)]
+    rows += [(f"  {reason}", n) for reason, n in sorted(result.by_reason.items())]
+    if stats.streams_by_shape:  # replay: what the files were, so "rejected" is read against the right unit
+        rows += [("by file shape", "")] + [(f"  {shape}", counts) for shape, counts in stats.shape_rows()]
+    rows += [("not acknowledged by Kafka", result.failed),
+             ("landed in HDFS (offsets)", landed if landed is not None else "not waited"),
+             ("produce throughput", f"{result.produced / result.seconds:,.0f} tweets/s" if result.seconds else "-"),
+             ("time to land after produce", f"{land_s:.1f}s" if land_s is not None else "-")]
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -177,6 +194,8 @@ def _run(args) -> int:
     from lake.runtime import clients, faults
 
     s = settings.get()
+    if args.source == "mqtt":
+        return _ingest_mqtt(args, s)
     sink_log = s.log_file(settings.RAW_SINK, stdout=True)
     sink_group = args.sink_group or settings.RAW_SINK_GROUP
     sink_status_file = Path(args.sink_status) if args.sink_status else s.status_file(settings.RAW_SINK)
@@ -228,16 +247,9 @@ def _run(args) -> int:
             return 4
         landed = pending
 
-    print("\nreconciliation")
-    rows = [("read", result.read), ("produced to " + raw_topic, result.produced),
-            ("rejected to " + topics.names(args.topic_prefix)[1], result.rejected)]
-    rows += [(f"  {reason}", n) for reason, n in sorted(result.by_reason.items())]
-    rows += [("not acknowledged by Kafka", result.failed),
-             ("landed in HDFS (offsets)", landed if landed is not None else "not waited"),
-             ("produce throughput", f"{result.produced / result.seconds:,.0f} tweets/s" if result.seconds else "-"),
-             ("time to land after produce", f"{land_s:.1f}s" if land_s is not None else "-")]
-    for name, value in rows:
-        print(f"  {name:<32} {value}")
+    _print_rows(summary_rows(result, stats, landed, land_s))
+    for problem in stats.problems:
+        print(f"{PROG}: warning: {problem}", file=sys.stderr)
     if not result.reconciles:
         print(f"{PROG}: error: counts do not reconcile (read != produced + rejected + failed)", file=sys.stderr)
         return 5
@@ -247,6 +259,142 @@ def _run(args) -> int:
               f"(client log: {faults.log_path()})", file=sys.stderr)
         return 3
     return 0
+
+
+def _print_rows(rows) -> None:
+    print("\nreconciliation")
+    for name, value in rows:
+        print(f"  {name:<32} {value}")
+
+
+def _land(s, before: dict[int, int], timeout: float) -> tuple[float | None, int | None]:
+    """Wait for the raw sink to land tweets.raw up to its current end; (seconds, records) or Nones."""
+    from ingestion.sink import status as sink_status
+    from lake import settings
+
+    after = high_watermarks(s.kafka_bootstrap, topics.RAW)
+    if not sink_status.probe(s.status_file(settings.RAW_SINK)):
+        print("ingest: warning: raw-sink is not running; records wait in Kafka until `make up` starts it",
+              file=sys.stderr)
+        return None, None
+    land_s = wait_landed(s.kafka_bootstrap, topics.RAW, settings.RAW_SINK_GROUP, after, timeout,
+                         str(s.log_file(settings.RAW_SINK, stdout=True)))
+    return land_s, sum(after[p] - before.get(p, 0) for p in after)
+
+
+def _ingest_mqtt(args, s) -> int:
+    """Publish replay files to MQTT tweets/<source>, wait for the bridge to carry them into Kafka and
+    the sink to land them, then reconcile with the bridge's metrics (docs/ingestion.md "MQTT")."""
+    from ingestion.mqtt_bridge import status as bridge_status
+    from ingestion.records import Record
+    from ingestion.sources import mqtt
+    from lake import settings
+    from tqdm import tqdm
+
+    bridge_file = s.status_file(settings.MQTT_BRIDGE)
+    bridge_log = s.log_file(settings.MQTT_BRIDGE, stdout=True)
+    try:
+        if not args.files:
+            raise SourceError("SOURCE=mqtt needs FILES=<file or dir> ...")
+        topic = mqtt.topic_for(args.mqtt_source, settings.MQTT_TOPIC_ROOT)
+        items = mqtt.records(args.files)
+    except (SourceError, ValueError) as e:
+        print(f"ingest: error: {e}", file=sys.stderr)
+        return 2
+    before = bridge_status.read(bridge_file)
+    if before is None:
+        # No session at the broker yet: messages published now would have no subscriber to queue for.
+        print(f"ingest: error: the MQTT bridge has never run, so the broker would drop what is published; "
+              f"start it with `make up`", file=sys.stderr)
+        return 3
+    try:
+        kafka_before = high_watermarks(s.kafka_bootstrap, topics.RAW)
+    except Exception as e:  # noqa: BLE001 - Kafka down: one line, nothing published
+        print(f"ingest: error: Kafka at {s.kafka_bootstrap} is not reachable ({e}); start it with `make up`",
+              file=sys.stderr)
+        return 3
+    if args.rate:
+        from ingestion.sources.pacing import paced
+
+        items = paced(items, args.rate, counted=lambda i: isinstance(i, Record))
+    try:
+        with tqdm(unit=" tweets", desc=f"mqtt -> {topic}", smoothing=0.1) as bar:
+            result = mqtt.publish(items, s.host, s.ports["mqtt"], topic, progress=bar)
+    except SourceError as e:
+        print(f"ingest: error: {e}", file=sys.stderr)
+        return 2
+    except ConnectionError as e:
+        print(f"ingest: error: {e}", file=sys.stderr)
+        return 3
+
+    after, waited = before, None
+    if args.no_wait:
+        pass
+    elif not bridge_status.probe(bridge_file):
+        print(f"ingest: warning: mqtt-bridge is not running; messages wait in the broker until `make up` "
+              f"starts it ({bridge_log})", file=sys.stderr)
+    else:
+        try:
+            after, waited = _wait_bridge(bridge_file, before, result.published, args.land_timeout, str(bridge_log))
+        except TimeoutError as e:
+            print(f"ingest: error: {e}", file=sys.stderr)
+            return 4
+    land_s = landed = None
+    if not args.no_wait:
+        try:
+            land_s, landed = _land(s, kafka_before, args.land_timeout)
+        except TimeoutError as e:
+            print(f"ingest: error: {e}", file=sys.stderr)
+            return 4
+
+    def delta(key: str):
+        return (after or {}).get(key, 0) - (before.get(key, 0) if after.get("started") == before.get("started") else 0)
+
+    rows = [("read", result.read), (f"published to MQTT {topic}", result.published),
+            ("  of which the reader rejected", result.rejected)]
+    rows += [(f"    {reason}", n) for reason, n in sorted(result.by_reason.items())]
+    rows += [("refused by the broker", result.failed),
+             ("bridge: messages in", delta("received")),
+             (f"bridge: delivered to {topics.RAW}", delta("delivered")),
+             (f"bridge: rejected to {topics.DLQ}", delta("rejected"))]
+    rows += [(f"  {reason}", n - ((before.get("rejected_by_reason") or {}).get(reason, 0)
+                                  if after.get("started") == before.get("started") else 0))
+             for reason, n in sorted((after.get("rejected_by_reason") or {}).items())]
+    lag = after.get("lag_seconds")
+    rows += [("bridge: in flight", after.get("in_flight", "-")),
+             ("bridge: lag behind publishers", f"{lag:.1f}s" if lag is not None else "-"),
+             ("bridge: redelivered (duplicates)", max(0, delta("received") - result.published)
+              if waited is not None else "not waited"),
+             ("landed in HDFS (offsets)", landed if landed is not None else "not waited"),
+             ("publish throughput", f"{result.published / result.seconds:,.0f} tweets/s" if result.seconds else "-"),
+             ("time to carry after publish", f"{waited:.1f}s" if waited is not None else "-"),
+             ("time to land after publish", f"{land_s:.1f}s" if land_s is not None else "-")]
+    _print_rows(rows)
+    if after.get("started") != before.get("started"):
+        print("ingest: note: the bridge restarted during the run; its counts start at the restart")
+    if not result.reconciles:
+        print("ingest: error: counts do not reconcile (read != published + refused)", file=sys.stderr)
+        return 5
+    if result.failed:
+        print(f"ingest: error: the broker refused {result.failed} message(s); rerun the ingest", file=sys.stderr)
+        return 3
+    return 0
+
+
+def _wait_bridge(status_file, before: dict, published: int, timeout: float, log_hint: str) -> tuple[dict, float]:
+    """Block until the bridge has taken `published` more messages and has none in flight."""
+    from ingestion.mqtt_bridge import status as bridge_status
+
+    t0 = time.monotonic()
+    while True:
+        st = bridge_status.read(status_file) or {}
+        base = before.get("received", 0) if st.get("started") == before.get("started") else 0
+        if st.get("received", 0) - base >= published and st.get("in_flight", 1) == 0:
+            return st, time.monotonic() - t0
+        if time.monotonic() - t0 > timeout:
+            raise TimeoutError(f"mqtt-bridge has not carried {published} message(s) after {timeout:.0f}s "
+                               f"({bridge_status.summary(st)}); check `make status` and {log_hint}")
+        time.sleep(0.5)
 
 
 if __name__ == "__main__":

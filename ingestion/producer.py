@@ -51,6 +51,37 @@ def _headers(source: str, fmt: str, origin: str) -> list[tuple[str, bytes]]:
             ("ingest_time", str(int(time.time() * 1000)).encode()), ("origin", origin.encode())]
 
 
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What one item becomes on Kafka; `reason` is None for tweets.raw, the reject code for tweets.dlq."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+    reason: str | None
+
+
+def message(item: Record | Rejected, source: str, raw_topic: str, dlq_topic: str) -> Message:
+    """The one place an item gets its topic, key and headers (the batch producer and the MQTT bridge)."""
+    if isinstance(item, Record):
+        return Message(raw_topic, item.key.encode(), item.payload, _headers(source, item.format, item.origin), None)
+    headers = _headers(source, "unknown", item.origin) + [
+        ("reason", item.reason.encode()), ("message", item.message[:1000].encode()),
+        ("raw_size", str(item.raw_size).encode())]
+    return Message(dlq_topic, None, item.raw, headers, item.reason)
+
+
+def send(p, m: Message, on_delivery) -> None:
+    """Produce one message, waiting for the local queue when it is full."""
+    while True:
+        try:
+            p.produce(m.topic, value=m.value, key=m.key, headers=m.headers, on_delivery=on_delivery)
+            return
+        except BufferError:  # local queue full: let deliveries drain, then retry
+            p.poll(0.5)
+
+
 def produce(items: Iterable[Record | Rejected], bootstrap: str, source: str, prefix: str = "",
             progress=None, flush_timeout: float = 120) -> ProduceStats:
     """Send every item; returns the counts. `progress` (a tqdm bar or None) is advanced per item."""
@@ -76,23 +107,13 @@ def produce(items: Iterable[Record | Rejected], bootstrap: str, source: str, pre
     t0 = time.monotonic()
     for item in items:
         stats.read += 1
-        if isinstance(item, Record):
-            value, key, topic = item.payload, item.key.encode(), raw_topic
-            headers = _headers(source, item.format, item.origin)
+        m = message(item, source, raw_topic, dlq_topic)
+        if m.reason is None:
             cb = on_delivery
         else:
-            value, key, topic = item.raw, None, dlq_topic
-            headers = _headers(source, "unknown", item.origin) + [
-                ("reason", item.reason.encode()), ("message", item.message[:1000].encode()),
-                ("raw_size", str(item.raw_size).encode())]
-            cb = (lambda reason: (lambda err, msg: on_delivery(err, msg, reason)))(item.reason)
-        stats.bytes += len(value)
-        while True:
-            try:
-                p.produce(topic, value=value, key=key, headers=headers, on_delivery=cb)
-                break
-            except BufferError:  # local queue full: let deliveries drain, then retry
-                p.poll(0.5)
+            cb = (lambda reason: (lambda err, msg: on_delivery(err, msg, reason)))(m.reason)
+        stats.bytes += len(m.value)
+        send(p, m, cb)
         p.poll(0)
         if progress is not None:
             progress.update(1)

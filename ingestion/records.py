@@ -19,6 +19,7 @@ INVALID_UTF8 = "invalid_utf8"
 INVALID_JSON = "invalid_json"
 TOO_LARGE = "too_large"
 CORRUPT_FILE = "corrupt_file"
+UNKNOWN_SHAPE = "unknown_shape"
 NOT_A_TWEET = "not_a_tweet"
 UNSUPPORTED_FORMAT = "unsupported_format"
 MISSING_ID = "missing_id"
@@ -32,6 +33,7 @@ REASONS = {
     INVALID_JSON: "not one complete JSON value (truncated, malformed, NaN, too deep)",
     TOO_LARGE: "line or array element longer than the configured byte cap",
     CORRUPT_FILE: "compressed stream unreadable from this point on; rest of the file skipped",
+    UNKNOWN_SHAPE: "a whole file that is no tweet export shape the replay knows (one rejection per file)",
     NOT_A_TWEET: "valid JSON but not a tweet (counts, users, lists, compliance, control messages)",
     UNSUPPORTED_FORMAT: "a tweet in a format the lake does not ingest (Gnip Activity Streams)",
     MISSING_ID: "tweet has no id",

@@ -115,7 +115,9 @@ def environment(s: Settings, base: dict[str, str] | None = None) -> dict[str, st
         # 2 cores: two task slots; Spark jobs queue in YARN anyway
         "AIRFLOW__CORE__PARALLELISM": "2",
         "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "2",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        # `make up` leaves the batch layer on its schedule (LAKE_AIRFLOW_SCHEDULE=on, the default); off/keep:
+        # new DAGs wait paused (benchmarks, the test suite: only a test's own DAGs run)
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False" if s.airflow_schedule == "on" else "True",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
         "AIRFLOW__CORE__FERNET_KEY": _fernet_key(s),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
@@ -210,6 +212,127 @@ def install(s: Settings) -> str:
         raise LakeError(f"installing Airflow into {v} failed; see pip's output above")
     stamp_file.write_text(stamp)
     return f"installed {len(reqs)} packages"
+
+
+# ---- the REST API (status, pause/unpause), as the UI's admin user ----------------------------------
+LAKE_DAGS = ("lake_batch", "lake_maintenance")
+
+
+def ui_password_file(s: Settings) -> Path:
+    return s.secrets_dir / "airflow-ui-passwords.json"
+
+
+def ui_login(s: Settings) -> str:
+    """How a person logs in to the UI, for `make status` and the README."""
+    return (f"Airflow  http://{s.host}:{s.ports['airflow']}/  user admin, password in "
+            f"{_shown(s, ui_password_file(s))} (its \"admin\" entry)")
+
+
+def _shown(s: Settings, path: Path) -> str:
+    return str(path.relative_to(s.root)) if path.is_relative_to(s.root) else str(path)
+
+
+def api(s: Settings, method: str, path: str, body: dict | None = None, timeout: float = 10) -> dict:
+    """One call to Airflow's REST API (/api/v2/...) with a token for the admin user."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    base = f"http://{s.host}:{s.ports['airflow']}"
+
+    def call(method_: str, url: str, data: dict | None, headers: dict[str, str]) -> dict:
+        req = urllib.request.Request(url, method=method_, data=json.dumps(data).encode() if data is not None else None,
+                                     headers={"Content-Type": "application/json", **headers})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            raise LakeError(f"airflow API {method_} {url}: HTTP {e.code} {e.read()[:200]!r}") from None
+        except (urllib.error.URLError, OSError) as e:
+            raise LakeError(f"airflow API at {base} is not answering ({e}); `make up` starts it "
+                            f"(log: {s.log_file('airflow-apiserver', stdout=True)})") from None
+
+    try:
+        password = json.loads(ui_password_file(s).read_text())["admin"]
+    except (OSError, ValueError, KeyError):
+        raise LakeError(f"no Airflow admin password in {ui_password_file(s)} yet: `make up` starts Airflow, "
+                        f"which writes it") from None
+    token = call("POST", f"{base}/auth/token", {"username": "admin", "password": password}, {})["access_token"]
+    return call(method, f"{base}/api/v2/{path.lstrip('/')}", body, {"Authorization": f"Bearer {token}"})
+
+
+def set_paused(s: Settings, dag_id: str, paused: bool) -> bool:
+    """Pause or unpause a DAG the dag-processor has parsed; False when it is not known yet."""
+    try:
+        api(s, "GET", f"dags/{dag_id}")
+    except LakeError as e:
+        if "HTTP 404" in str(e):
+            return False
+        raise
+    api(s, "PATCH", f"dags/{dag_id}?update_mask=is_paused", {"is_paused": paused})
+    return True
+
+
+def apply_schedule(s: Settings, dag_ids=LAKE_DAGS) -> str:
+    """What `make up` does to the lake's DAGs (settings.airflow_schedule): on = unpaused, off = paused."""
+    if s.airflow_schedule == "keep":
+        return "DAG schedules left as they are (SCHEDULE=keep)"
+    paused = s.airflow_schedule == "off"
+    done = [d for d in dag_ids if set_paused(s, d, paused)]
+    word = "paused" if paused else "on schedule"
+    later = "" if len(done) == len(dag_ids) else " (the others are created so when first parsed)"
+    return f"DAGs {word}: {', '.join(done) or '-'}{later}"
+
+
+def dag_runs(s: Settings, dag_id: str, limit: int = 10) -> list[dict]:
+    """The newest runs of a DAG, newest first (REST API fields: dag_run_id, run_type, state, conf, ...)."""
+    return api(s, "GET", f"dags/{dag_id}/dagRuns?order_by=-run_after&limit={limit}").get("dag_runs", [])
+
+
+def xcom(s: Settings, dag_id: str, run_id: str, task_id: str):
+    """A task's return value in one run (deserialised JSON as the API gives it)."""
+    from urllib.parse import quote
+
+    return api(s, "GET", f"dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/"
+                         f"xcomEntries/return_value?deserialize=true").get("value")
+
+
+def _when(ts: str | None) -> str:
+    return ts[:16].replace("T", " ") + " UTC" if ts else "-"
+
+
+def dag_summaries(s: Settings, dag_ids=LAKE_DAGS) -> list[dict]:
+    """Per DAG: paused, schedule, last run (state, when, how long) and next run, from the REST API."""
+    from datetime import datetime
+
+    out = []
+    for dag_id in dag_ids:
+        try:
+            dag = api(s, "GET", f"dags/{dag_id}")
+        except LakeError as e:
+            if "HTTP 404" in str(e):
+                out.append({"dag": dag_id, "paused": "-", "schedule": "-", "last": "not parsed yet", "next": "-"})
+                continue
+            raise
+        runs = dag_runs(s, dag_id, limit=1)
+        last = "never"
+        if runs:
+            r = runs[0]
+            took = ""
+            if r.get("start_date") and r.get("end_date"):
+                ts = lambda k: datetime.fromisoformat(r[k].replace("Z", "+00:00"))  # noqa: E731
+                # `airflow dags test` records its logical date as the start: the run began after run_after
+                began = max(ts("start_date"), ts("run_after")) if r.get("run_after") else ts("start_date")
+                secs = (ts("end_date") - began).total_seconds()
+                took = f" in {secs:.0f}s" if secs >= 0 else ""
+            last = f"{r['state']} {_when(r.get('run_after'))}{took} ({r.get('run_type')})"
+        summary = dag.get("timetable_summary") or "-"
+        nxt = _when(dag.get("next_dagrun_run_after"))
+        if summary.lower().startswith("asset"):
+            nxt = "after lake_batch" if nxt == "-" else nxt
+        out.append({"dag": dag_id, "paused": "yes" if dag.get("is_paused") else "no", "schedule": summary,
+                    "last": last, "next": "- (paused)" if dag.get("is_paused") else nxt})
+    return out
 
 
 def dags_test(s: Settings, dag_id: str, logical_date: str, extra_env: dict[str, str] | None = None,

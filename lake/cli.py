@@ -8,7 +8,7 @@ from lake import arguments
 from lake.errors import LakeError, report
 
 # The make variables behind the options (`make build DATE=...`), named in one-line errors.
-VARIABLES = {"--date": "DATE", "--from": "FROM", "--to": "TO", "--layers": "LAYERS"}
+VARIABLES = {"--date": "DATE", "--dates": "DATES", "--from": "FROM", "--to": "TO", "--layers": "LAYERS"}
 
 
 def _parser() -> arguments.Parser:
@@ -40,6 +40,7 @@ def _parser() -> arguments.Parser:
     b = sub.add_parser("build", help="raw -> bronze -> silver -> gold for ingest dates, with quality gates")
     which = b.add_mutually_exclusive_group(required=True)
     which.add_argument("--date", help="one ingest date YYYY-MM-DD (the raw partition)")
+    which.add_argument("--dates", help="comma-separated ingest dates (lake_batch's plan of pending dates)")
     which.add_argument("--from", dest="date_from", help="first ingest date of a range (with --to)")
     which.add_argument("--pending", action="store_true", help="every ingest date with raw files bronze has not loaded")
     b.add_argument("--to", dest="date_to", help="last ingest date of the range, inclusive")
@@ -67,6 +68,10 @@ def _build(s, args) -> int:
     dates = None
     if args.date:
         dates = [day(args.date, "DATE")]
+    elif args.dates:
+        dates = sorted({day(d.strip(), "DATES") for d in args.dates.split(",") if d.strip()})
+        if not dates:
+            raise UsageError("DATES is empty: give comma-separated ingest dates YYYY-MM-DD")
     elif args.date_from:
         if not args.date_to:
             raise UsageError("FROM needs TO (an inclusive range of ingest dates)")

@@ -44,6 +44,7 @@ DEFAULT_PORTS = {
     "trino": 8080,
     "speed_ui": 4041,     # the speed layer's Spark UI (Structured Streaming tab)
     "airflow": 8090,      # Airflow API server and UI (8080 is Trino's)
+    "mqtt": 1883,         # Mosquitto, the MQTT broker the MQTT source publishes to
 }
 
 # Kafka topics (contracts.md). ingestion/topics.py holds their partitions and configs.
@@ -74,6 +75,13 @@ SPARK_SESSION_CONF = {
 RAW_SINK = "raw-sink"
 RAW_SINK_GROUP = "lake-raw-sink"
 
+# The MQTT path (docs/ingestion.md): the broker's service name, the bridge's service name and its
+# persistent-session client id, and the topic root publishers use (`tweets/<source>`, contracts.md).
+MOSQUITTO = "mosquitto"
+MQTT_BRIDGE = "mqtt-bridge"
+MQTT_BRIDGE_CLIENT_ID = "lake-mqtt-bridge"
+MQTT_TOPIC_ROOT = "tweets"
+
 # Heaps sized so the whole stack idles well under 12 GiB on a 24 GiB, 2-core host
 # and leaves YARN room for Spark (platform-notes.md memory budget).
 DEFAULT_HEAPS_MB = {
@@ -101,6 +109,10 @@ class Settings:
     heaps_mb: dict[str, int] = field(default_factory=dict)
     nm_memory_mb: int = 8192
     nm_vcores: int = 4
+    # What `make up` does to the DAGs' schedules (LAKE_AIRFLOW_SCHEDULE, `make up SCHEDULE=`): "on" unpauses
+    # lake_batch and lake_maintenance, "off" pauses them (benchmarks), "keep" leaves them as they are, new DAGs
+    # paused (the test suite: only a test's own DAGs run).
+    airflow_schedule: str = "on"
 
     # ---- derived paths; everything generated lives under var/ (git-ignored) ----
     @property
@@ -170,6 +182,18 @@ class Settings:
         return f"{self.hdfs_uri}/lake/system/spark/spark-jars-{versions.maven('spark')}.zip"
 
 
+AIRFLOW_SCHEDULES = ("on", "off", "keep")
+
+
+def _schedule_from_env(env: dict[str, str]) -> str:
+    value = (env.get("LAKE_AIRFLOW_SCHEDULE") or "on").strip().lower()
+    if value not in AIRFLOW_SCHEDULES:
+        from lake.errors import LakeError
+
+        raise LakeError(f"SCHEDULE={value!r} (LAKE_AIRFLOW_SCHEDULE): choose on, off or keep")
+    return value
+
+
 def _ports_from_env(env: dict[str, str]) -> dict[str, int]:
     ports = dict(DEFAULT_PORTS)
     for name in ports:
@@ -189,6 +213,7 @@ def _native(env: dict[str, str]) -> Settings:
         user=env.get("LAKE_USER") or getpass.getuser(),
         ports=_ports_from_env(env),
         heaps_mb=dict(DEFAULT_HEAPS_MB),
+        airflow_schedule=_schedule_from_env(env),
     )
 
 
@@ -207,6 +232,7 @@ def _docker(env: dict[str, str]) -> Settings:
         user=env.get("LAKE_USER", "lake"),
         ports=base.ports,
         heaps_mb=base.heaps_mb,
+        airflow_schedule=base.airflow_schedule,
     )
 
 

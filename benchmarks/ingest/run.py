@@ -3,7 +3,9 @@
     python -m benchmarks.ingest.run --scale small
 
 Phases (counts per scale in cases.yaml): 1. producer throughput, 2. raw-sink
-throughput with consumers for reference, 3. produce-to-visible latency. Setup
+throughput with consumers for reference, 3. produce-to-visible latency, 4. the MQTT
+bridge against mosquitto_sub, and publish-to-visible through it, 5. the replay streaming a big
+pretty-printed JSON array (peak RSS; no Kafka). Setup
 (payload generation, topic creation, pre-filling, sink start) is never timed.
 Everything runs in its own namespace (bench.<stamp>.* topics and groups,
 /tmp/bench-ingest-<stamp> on HDFS), removed at the end even on failure.
@@ -23,7 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from lake.bench import machine, stats
-from lake.bench.ingest import cases, consumers, hdfs_put, kafka_tools, latency, payloads, producers, report, sink_drain
+from lake.bench.ingest import (cases, consumers, hdfs_put, kafka_tools, latency, mqtt, payloads, producers,
+                               replay_stream, report, sink_drain)
 from lake.bench.ingest.verdicts import choice, goals
 from lake.bench.report import point_latest
 from lake.bench.progress import bar as progress_bar
@@ -234,11 +237,69 @@ class Bench:
                                self.case.roll_mb, self.common["latency"]["hdfs_poll_seconds"], self.work,
                                self.logs / "sink-latency.log", land_timeout=self.case.roll_seconds + 120)
 
+    # ------------------------------------------------------------------ phase 4
+    def mqtt_phase(self, box: Sandbox, records: list) -> dict:
+        from lake.stack.mosquitto import PrivateBroker
+
+        n = self.case.mqtt_records
+        broker = PrivateBroker(self.work / "mosquitto").start()
+        try:
+            prefix = box.prefix("mqtt")
+            rounds = self.case.warmup_runs + self.case.runs
+            with progress_bar(total=rounds * len(mqtt.CLIENTS), unit=" run", desc="4/4 MQTT drains") as bar:
+                out = {"throughput": mqtt.throughput(records[:n], broker, prefix, box.base, rounds,
+                                                     self.case.warmup_runs, self.work, self.logs, progress=bar)}
+            goal = self.common["goals"].get("mqtt_bridge_tweets_per_s", 5800)
+            if out["throughput"]["summary"][mqtt.BRIDGE]["records_per_s"]["median"] < goal:
+                print("4/4 MQTT: the bridge missed its goal; one more drain under cProfile (not timed)", flush=True)
+                out["profile"] = mqtt.profile(records[:min(n, 20000)], broker, prefix, box.base, self.work, self.logs)
+            count = int(self.case.latency_rate * self.case.mqtt_latency_seconds)
+            lat_prefix = box.prefix("mqtt-latency")
+            raw_topic = topics.names(lat_prefix)[0]
+            mqtt_topic = f"tweets/{box.base.rstrip('.').replace('.', '-')}-latency"
+            bridge = mqtt.BridgeProcess(broker.port, mqtt_topic, f"{box.base}mqtt-bridge-latency", lat_prefix,
+                                        self.work / "mqtt-latency-bridge.status.json", self.logs / "mqtt-bridge-latency.log")
+            positions = mqtt.KafkaPositions(self.bootstrap, raw_topic, box.group("mqtt-positions"))
+            print(f"4/4 MQTT latency: {count} tweets at {self.case.latency_rate:g}/s published through the bridge "
+                  f"to a sink with R = {self.case.roll_seconds:g} s", flush=True)
+            bridge.start()
+            positions.start()
+            try:
+                out["latency"] = latency.measure(
+                    records[:count], self.bootstrap, raw_topic, box.group("mqtt-sink-latency"), self.hdfs,
+                    f"{box.hdfs_dir}/mqtt-latency", self.case.latency_rate, self.case.roll_seconds,
+                    self.case.roll_mb, self.common["latency"]["hdfs_poll_seconds"], self.work,
+                    self.logs / "mqtt-sink-latency.log", land_timeout=self.case.roll_seconds + 120,
+                    send=positions.publisher(broker.port, mqtt_topic, self.case.latency_rate))
+                out["latency"]["ack_means"] = "the record was read back from Kafka (the bridge had delivered it)"
+            finally:
+                positions.stop()
+                bridge.stop()
+            return out
+        finally:
+            broker.stop()
+
+    # ------------------------------------------------------------------ phase 5
+    def replay_stream_phase(self) -> dict | None:
+        """The replay of a pretty-printed array of case.replay_stream_mib MiB, written to the scratch dir
+        (not timed) and deleted right after."""
+        if not self.case.replay_stream_mib:
+            return None
+        path = self.work / "pretty-array.json"
+        print(f"replay: a {self.case.replay_stream_mib} MiB pretty-printed JSON array through the replay", flush=True)
+        try:
+            tweets = replay_stream.write_pretty_array(path, self.case.replay_stream_mib << 20)
+            return {"tweets_in_file": tweets, **replay_stream.measure(path)}
+        finally:
+            path.unlink(missing_ok=True)
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.ingest.run", description=__doc__.split("\n")[0])
     ap.add_argument("--scale", default="small", help=f"one of {', '.join(cases.scales())} (cases.yaml)")
     ap.add_argument("--results-root", type=Path, default=RESULTS_ROOT)
+    ap.add_argument("--phases", default="producer,consumer,latency,mqtt,replay_stream",
+                    help="comma-separated subset of producer,consumer,latency,mqtt,replay_stream (default: all)")
     ap.add_argument("--remove", metavar="STAMP",
                     help="only remove what the run with this stamp left behind (bench.<stamp>.* topics and groups, "
                          "/tmp/bench-ingest-<stamp>), e.g. after it was killed")
@@ -258,13 +319,15 @@ def main(argv: list[str] | None = None) -> int:
     res: dict = {"benchmark": "ingest", "scale": case.scale, "command": f"make bench-ingest SCALE={case.scale}",
                  "started_utc": started.isoformat(timespec="seconds"), "case": case.as_dict(),
                  "machine": {**machine.describe(java_version), "load_average_before": machine.load_average()},
-                 "namespace": {"topic_prefix": box.base, "hdfs_dir": box.hdfs_dir}, "error": None}
+                 "namespace": {"topic_prefix": box.base, "hdfs_dir": box.hdfs_dir}, "error": None,
+                 "phases": args.phases.split(",")}
     t0 = time.monotonic()
     namenode_log_at = bench.namenode_log_size()
     print(f"bench-ingest SCALE={case.scale}: topics {box.base}*, HDFS {box.hdfs_dir}, results {out_dir}", flush=True)
     try:
         bench.hdfs.makedirs(box.hdfs_dir)
-        n = max(case.producer_records, case.sink_records, int(case.latency_rate * case.latency_seconds))
+        n = max(case.producer_records, case.sink_records, int(case.latency_rate * case.latency_seconds),
+                case.mqtt_records, int(case.latency_rate * case.mqtt_latency_seconds))
         records = payloads.generate(n, case.common["seed"], case.common["format"])
         payload_file = bench.work / "payloads.txt"
         res["payloads"] = {"generated": payloads.sizes(records), "payload_file": payloads.write_payload_file(
@@ -273,7 +336,11 @@ def main(argv: list[str] | None = None) -> int:
         phase_load = res["machine"]["load_average_by_phase"] = {}
         for name, run_phase in (("producer", lambda: bench.producer_phase(box, records, payload_file)),
                                 ("consumer", lambda: bench.consumer_phase(box, records)),
-                                ("latency", lambda: bench.latency_phase(box, records))):
+                                ("latency", lambda: bench.latency_phase(box, records)),
+                                ("mqtt", lambda: bench.mqtt_phase(box, records)),
+                                ("replay_stream", bench.replay_stream_phase)):
+            if name not in args.phases.split(","):
+                continue
             phase_load[name] = {"before": machine.load_average()}
             res[name] = run_phase()
             phase_load[name]["after"] = machine.load_average()

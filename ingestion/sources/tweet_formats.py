@@ -203,3 +203,48 @@ def _dicts(value: Any) -> list[dict]:
 
 def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+# ---- containers of tweets and the X account archive --------------------------------------------------
+def search_statuses(obj: Any) -> list | None:
+    """The tweets of a v1.1 search response `{"statuses": [...], "search_metadata": {...}}`."""
+    if isinstance(obj, dict) and isinstance(obj.get("statuses"), list):
+        return obj["statuses"]
+    return None
+
+
+def lookup_map(obj: Any) -> dict | None:
+    """v1.1 statuses/lookup with map=true: `{"id": {"<id>": tweet or null, ...}}`."""
+    if isinstance(obj, dict) and len(obj) == 1 and isinstance(obj.get("id"), dict) \
+            and all(v is None or isinstance(v, dict) for v in obj["id"].values()):
+        return obj["id"]
+    return None
+
+
+def archive_tweet(obj: Any) -> dict | None:
+    """The tweet of an X account archive entry `{"tweet": {...}}` (tweets.js), else None."""
+    if isinstance(obj, dict) and len(obj) == 1 and looks_like_tweet(obj.get("tweet")):
+        return obj["tweet"]
+    return None
+
+
+_ARCHIVE_COUNTS = ("favorite_count", "retweet_count", "reply_count", "quote_count")
+_DECIMAL = re.compile(r"-?[0-9]{1,18}\Z")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")
+
+
+def from_archive(tweet: dict, user: dict) -> dict:
+    """An archive tweet as the v1.1 tweet it was exported from: the account as its `user`, and the
+    numbers the archive writes as strings ("favorite_count": "3", coordinates ["40.4", "-3.7"])
+    as JSON numbers again. Everything else (text with its &amp; escapes, entities, ids) unchanged."""
+    out = dict(tweet)
+    out.setdefault("user", user)
+    for key in _ARCHIVE_COUNTS:
+        if isinstance(out.get(key), str) and _DECIMAL.match(out[key]):
+            out[key] = int(out[key])
+    for key in ("coordinates", "geo"):
+        point = out.get(key)
+        if isinstance(point, dict) and isinstance(point.get("coordinates"), list) \
+                and all(isinstance(c, str) and _NUMBER.match(c) for c in point["coordinates"]):
+            out[key] = {**point, "coordinates": [float(c) for c in point["coordinates"]]}
+    return out

@@ -124,8 +124,50 @@ class SpeedSandbox:
                 except (subprocess.TimeoutExpired, ProcessLookupError):
                     os.killpg(p.pid, signal.SIGKILL)
 
+    # ---- Airflow: the sandbox's own copy of the DAGs (airflow/dags/lake_dags sandboxes) ----
+    @property
+    def dag_ids(self) -> tuple[str, str]:
+        return f"lake_batch__{self.tag}", f"lake_maintenance__{self.tag}"
+
+    @property
+    def dag_spec(self) -> Path:
+        from lake import airflow_env
+
+        return airflow_env.home(self.s) / "sandbox_dags" / f"{self.tag}.json"
+
+    def register_dags(self, timeout: float = 240) -> None:
+        """lake_batch__<tag> and lake_maintenance__<tag> on this sandbox's schemas and raw root, on the
+        real DAGs' schedules; returns once the dag-processor has parsed them (they start paused unless
+        the stack's schedule is on)."""
+        from lake import airflow_env
+
+        self.dag_spec.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.dag_spec.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"tag": self.tag, "schema_prefix": self.prefix, "raw_root": self.raw_root}))
+        tmp.replace(self.dag_spec)
+
+        def parsed():
+            known = [d for d in self.dag_ids if airflow_env.dag_summaries(self.s, [d])[0]["paused"] != "-"]
+            return probes.ProbeResult(len(known) == len(self.dag_ids), f"parsed: {known}")
+
+        probes.wait_for(parsed, timeout, f"airflow-dag-processor parsing {self.dag_ids} "
+                                         f"(log: {self.s.log_file('airflow-dag-processor', stdout=True)})")
+
+    def unregister_dags(self) -> None:
+        from lake import airflow_env
+        from lake.errors import LakeError
+
+        self.dag_spec.unlink(missing_ok=True)
+        for dag_id in self.dag_ids:
+            try:
+                airflow_env.set_paused(self.s, dag_id, True)
+                airflow_env.api(self.s, "DELETE", f"dags/{dag_id}")
+            except LakeError:
+                pass  # never parsed, or Airflow is down: the file is gone, so it is not parsed again
+
     def destroy(self) -> None:
         self.stop()
+        self.unregister_dags()
         for schema in self.schemas():
             try:
                 if schema.endswith("serving"):

@@ -21,7 +21,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from lake.pipeline import ddl, quality
+from lake.pipeline import ddl, lock, quality
 from lake.runtime import spark
 from lake.errors import LakeError
 from lake.pipeline.layers import LAYERS, Databases
@@ -94,6 +94,11 @@ def run(s: Settings, dates: list[str] | None = None, pending: bool = False, laye
         raise LakeError(f"unknown layer(s) {', '.join(sorted(unknown))}; choose from {', '.join(LAYERS)}")
     if pending and "bronze" not in layers:
         raise LakeError("PENDING needs the bronze layer (pending is defined by raw files bronze has not loaded)")
+    with lock.build_lock(s, dbs.prefix, echo=echo):
+        return _run_locked(s, dates, pending, layers, dbs, master, echo)
+
+
+def _run_locked(s: Settings, dates, pending: bool, layers, dbs: Databases, master: str | None, echo) -> Report:
     t0 = time.monotonic()
     rep = Report(quality.new_run_id())
 

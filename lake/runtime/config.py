@@ -31,6 +31,7 @@ CONFIG_SETS = (
     ConfigSet("hadoop", "hadoop-cluster/etc/hadoop", "hadoop"),
     ConfigSet("hive", "hadoop-cluster/etc/hive", "hive"),
     ConfigSet("kafka", "hadoop-cluster/etc/kafka", "kafka"),
+    ConfigSet("mosquitto", "hadoop-cluster/etc/mosquitto", "mosquitto"),
     ConfigSet("spark", "spark/conf", "spark"),
     ConfigSet("trino", "trino/etc", "trino/etc"),
     ConfigSet("trino-catalog", "trino/catalog", "trino/etc/catalog"),

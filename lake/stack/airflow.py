@@ -67,6 +67,21 @@ class AirflowApiServer(AirflowService):
     def extra_args(self) -> list[str]:
         return ["--host", self.s.bind_host, "--port", str(self.s.ports["airflow"]), "--workers", "1"]
 
+    def status_lines(self) -> list[str]:
+        """The UI login, then each lake DAG: paused or not, last run (state, when, how long), next run."""
+        from lake import airflow_env
+
+        lines = [f"login: {airflow_env.ui_login(self.s)}"]
+        try:
+            rows = airflow_env.dag_summaries(self.s)
+        except LakeError as e:
+            return lines + [f"DAGs: unknown ({e})"]
+        header = {"dag": "DAG", "paused": "PAUSED", "schedule": "SCHEDULE", "last": "LAST RUN", "next": "NEXT RUN"}
+        table = [header] + rows
+        widths = {k: max(len(str(r[k])) for r in table) for k in header}
+        lines += ["  ".join(str(r[k]).ljust(widths[k]) for k in header).rstrip() for r in table]
+        return lines
+
 
 class AirflowScheduler(AirflowService):
     name = "airflow-scheduler"
@@ -81,3 +96,9 @@ class AirflowScheduler(AirflowService):
 class AirflowDagProcessor(AirflowService):
     name = "airflow-dag-processor"
     component = "dag-processor"
+
+    def after_start(self) -> None:
+        """The batch layer on its schedule from the first `make up` (SCHEDULE=off pauses it, keep leaves it)."""
+        from lake import airflow_env
+
+        print(f"  {'':<16} {airflow_env.apply_schedule(self.s)}", flush=True)

@@ -49,6 +49,8 @@ APT_PACKAGES = (
     ("/usr/lib/jvm/java-17-openjdk-*/bin/java", "openjdk-17-jdk-headless", True),
     ("/usr/lib/postgresql/{pg}/bin/postgres", "postgresql-{pg}", True),
     ("mvn", "maven", True),
+    ("/usr/sbin/mosquitto", "mosquitto", True),          # the MQTT broker (lake/stack/mosquitto.py)
+    ("mosquitto_sub", "mosquitto-clients", True),        # the MQTT benchmark's ceiling reader
     ("docker-compose", "docker-compose", False),
 )
 

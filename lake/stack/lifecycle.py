@@ -199,6 +199,10 @@ def status(s: Settings) -> int:
         _say("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     total = sum(r.rss_mb or 0 for r in rows)
     _say(f"total memory (proportional set size, shared pages split between processes): {total / 1024:.2f} GiB")
+    for svc, r in zip(all_services(s), rows):
+        if r.state == "healthy":
+            for line in svc.status_lines():
+                _say(line)
     return 0 if all(r.state == "healthy" for r in rows) else 1
 
 

@@ -64,6 +64,11 @@ class Service:
     def after_start(self) -> None:
         """Runs once the probe passes, every `up` (must be idempotent)."""
 
+    def status_lines(self) -> list[str]:
+        """What `make status` prints under the table for this service when it is healthy (its login, its
+        schedules); one line each."""
+        return []
+
     # ---- helpers for JVM daemons ----
     def java_argv(self, main: str, classpath: str, args: list[str] = (), opts: list[str] = (),
                   java: Path | None = None) -> list[str]:

@@ -8,6 +8,7 @@ from lake.stack.airflow import AirflowApiServer, AirflowDagProcessor, AirflowSch
 from lake.stack.hadoop import DataNode, NameNode, NodeManager, ResourceManager
 from lake.stack.hive import Metastore
 from lake.stack.kafka import Kafka
+from lake.stack.mosquitto import Mosquitto, MqttBridge
 from lake.stack.postgres import Postgres
 from lake.stack.raw_sink import RawSink
 from lake.stack.service import Service
@@ -16,10 +17,11 @@ from lake.stack.trino import Trino
 
 __all__ = ["SERVICE_CLASSES", "Service", "AirflowService", "all_services", "by_name"]
 
-# The speed layer and Airflow come last: they need Kafka, the metastore and the Thrift Server's DDL.
+# The speed layer and Airflow come after the core: they need Kafka, the metastore and the Thrift Server's
+# DDL. The MQTT broker and its bridge come last: they only need Kafka, and nothing else waits for them.
 SERVICE_CLASSES: tuple[type[Service], ...] = (
     Postgres, NameNode, DataNode, ResourceManager, NodeManager, Metastore, Kafka, ThriftServer, Trino, RawSink,
-    SpeedLayer, AirflowApiServer, AirflowScheduler, AirflowDagProcessor,
+    SpeedLayer, AirflowApiServer, AirflowScheduler, AirflowDagProcessor, Mosquitto, MqttBridge,
 )
 
 

@@ -20,6 +20,22 @@ import regex
 
 HASH_SIGNS = "#＃"
 
+# The only escapes Twitter puts in tweet text (v1.1 and v2): &, < and > as HTML entities. Replaced in
+# this order, the result equals html.unescape's on any text Twitter escaped ("&amp;lt;" -> "&lt;");
+# html.unescape itself is not used because it also decodes entities Twitter never writes, some even
+# without their ';' ("&para" in "R&paragraph" -> "R¶graph"), which would change text that arrives
+# unescaped (synthetic tweets, scraper dumps).
+TWITTER_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+
+
+def unescape_text(text: str | None) -> str | None:
+    """A tweet's text as its author typed it: silver's `text` (columnar.silver_batch does it per column)."""
+    if not text or "&" not in text:
+        return text
+    for entity, char in TWITTER_ENTITIES:
+        text = text.replace(entity, char)
+    return text
+
 
 @lru_cache(maxsize=4096)
 def is_latin_letter(ch: str) -> bool:

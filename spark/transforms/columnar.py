@@ -135,15 +135,23 @@ def silver_batch(bronze: pa.Table, spellings: bool = False) -> pa.Table:
     spellings: also SPELLINGS, each hashtag key's spelling in the tweet's text (textnorm.display_spellings),
     in the order of `hashtags`: silver.tweet_hashtags' display column, not a silver.tweets one."""
     with _collector_paused():
-        texts = bronze.column("text").to_pylist()  # sentiment and the spellings both read it: once
-        out = _silver_batch(bronze, texts)
+        text = unescaped(bronze.column("text"))
+        texts = text.to_pylist()  # sentiment and the spellings both read it: once
+        out = _silver_batch(bronze, text, texts)
         if spellings:
             shown = [textnorm.display_spellings(keys, text) for keys, text in zip(out.column("hashtags").to_pylist(), texts)]
             out = out.append_column(SPELLINGS, pa.array(shown, type=SPELLINGS.type))
         return out
 
 
-def _silver_batch(bronze: pa.Table, texts: list) -> pa.Table:
+def unescaped(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """textnorm.unescape_text over a column: one Arrow kernel per entity, in the same order."""
+    for entity, char in textnorm.TWITTER_ENTITIES:
+        text = pc.replace_substring(text, pattern=entity, replacement=char)
+    return text
+
+
+def _silver_batch(bronze: pa.Table, text: pa.ChunkedArray, texts: list) -> pa.Table:
     schema = arrow_schema("SILVER_SCHEMA")
     n = bronze.num_rows
     kind = bronze.column("tweet_type")
@@ -155,6 +163,7 @@ def _silver_batch(bronze: pa.Table, texts: list) -> pa.Table:
     for c in silver.ENGAGEMENT_COLUMNS:
         engagement = pc.add(engagement, pc.fill_null(bronze.column(c), 0))
     computed = {
+        "text": text,
         "hashtags": pa.array(tags, type=schema.field("hashtags").type),
         "mention_count": pc.fill_null(pc.list_value_length(bronze.column("mentions")), 0).cast(pa.int32()),
         "url_count": pc.fill_null(pc.list_value_length(bronze.column("urls")), 0).cast(pa.int32()),

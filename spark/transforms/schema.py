@@ -83,6 +83,7 @@ LOADED_FILES_SCHEMA = StructType([
     _f("bronze_rows", LongType(), False),
     _f("duplicates", LongType(), False),
     _f("rejects", LongType(), False),
+    _f("created_dates", StringType(), True),  # NULL in rows loaded before the column existed
     _f("ingest_date", StringType(), False),  # partition
 ])
 

@@ -15,6 +15,9 @@ What silver adds to bronze:
   source of the answer ("place" | "user_location");
 * sentiment score and label for pt/es/en (spark/enrich/sentiment.py,
   lexicon + rules, VADER's method; accuracy in docs/enrichment.md);
+* text unescaped: Twitter sends &, < and > as &amp;, &lt;, &gt; (raw and bronze keep them as
+  received); silver's text, its sentiment and the word cloud read the characters themselves
+  (textnorm.unescape_text);
 * flags for retweet, reply, quote; an engagement total; the author's
   follower tier (the banding gold's SCD2 author dimension and the
   engagement-by-tier mart use).
@@ -68,11 +71,13 @@ def enrich(row: dict) -> dict:
     build and the speed layer run, is tested against column by column (tests/unit/test_columnar.py)."""
     country, region, country_source = geo.resolve(row.get("country"), row.get("place_full_name"),
                                                   row.get("author_location"))
-    score, label = sentiment.score(row.get("text"), row.get("lang"))
+    text = textnorm.unescape_text(row.get("text"))
+    score, label = sentiment.score(text, row.get("lang"))
     kind = row.get("tweet_type")
     out = {k: row.get(k) for k in SILVER_FIELDS}  # bronze's columns pass through under the same names
     # updating keys `out` already has keeps SILVER_FIELDS' order (no second projection needed)
     out.update(
+        text=text,
         hashtags=normalize_hashtags(row.get("hashtags")),
         mention_count=len(row.get("mentions") or ()),
         url_count=len(row.get("urls") or ()),

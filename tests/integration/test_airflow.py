@@ -11,7 +11,7 @@ from lake.stack import services
 
 pytestmark = pytest.mark.integration
 
-BATCH_ORDER = ["collect_x", "wait_raw", "bronze", "silver", "gold", "quality_gates", "compact", "analyze",
+BATCH_ORDER = ["collect_x", "plan", "bronze", "silver", "gold", "quality_gates", "compact", "analyze",
                "advance_watermark"]
 
 
@@ -53,16 +53,39 @@ walk(dag.get_task("collect_x"))
 print("ORDER " + json.dumps(order))
 print("RETRIES " + json.dumps({t.task_id: t.retries for t in dag.tasks}))
 print("TIMETABLE " + type(dag.timetable).__name__)
+m = DagBag(os.environ["AIRFLOW__CORE__DAGS_FOLDER"], include_examples=False).dags["lake_maintenance"]
+print("SCHEDULE " + json.dumps({"batch": dag.timetable.summary, "catchup": dag.catchup,
+                                "maintenance": type(m.timetable).__name__,
+                                "maintenance_on": [a.uri for a in dag.get_task("advance_watermark").outlets]}))
 """
     import subprocess
 
     r = subprocess.run([str(airflow_env.python_bin(lake)), "-c", code], env=airflow_env.environment(lake),
                        capture_output=True, text=True, timeout=300)
     lines = dict(ln.split(" ", 1) for ln in r.stdout.splitlines() if ln.split(" ", 1)[0] in
-                 ("ORDER", "RETRIES", "TIMETABLE"))
+                 ("ORDER", "RETRIES", "TIMETABLE", "SCHEDULE"))
     import json
 
     assert json.loads(lines["ORDER"]) == BATCH_ORDER, r.stderr[-2000:]
     retries = json.loads(lines["RETRIES"])
     assert retries["bronze"] == retries["silver"] == retries["gold"] == 2 and retries["quality_gates"] == 0
     assert lines["TIMETABLE"].strip() == "CronDataIntervalTimetable"
+    # hourly, no catch-up storm (a run's plan takes whatever earlier hours left pending); maintenance
+    # runs after each batch run, on the asset lake_batch's last task updates
+    sched = json.loads(lines["SCHEDULE"])
+    assert sched["batch"] == "0 * * * *" and sched["catchup"] is False
+    assert sched["maintenance"] == "AssetTriggeredTimetable" and sched["maintenance_on"] == ["lake://lake/batch_watermarks"]
+
+
+def test_status_says_how_to_log_in_and_how_each_dag_runs(lake):
+    lines = services.by_name(lake, "airflow-apiserver").status_lines()
+    login = lines[0]
+    assert "http://127.0.0.1:8090/" in login and "user admin" in login and "airflow-ui-passwords.json" in login
+    import json
+
+    password = json.loads(airflow_env.ui_password_file(lake).read_text())["admin"]
+    assert password not in "\n".join(lines)  # where the password is, never the password
+    table = {ln.split()[0]: ln.split() for ln in lines[1:]}
+    assert table["DAG"][:3] == ["DAG", "PAUSED", "SCHEDULE"]
+    assert table["lake_batch"][1] in ("yes", "no") and "0 * * * *" in lines[[ln.split()[0] for ln in lines].index("lake_batch")]
+    assert table["lake_maintenance"][1] in ("yes", "no")

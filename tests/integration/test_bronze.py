@@ -198,8 +198,8 @@ def test_a_rerun_changes_nothing(built):
     assert after["tweets_rejected"] == before["tweets_rejected"]
     # the per-file counts are as of each load: D1's rerun now sees 5 of its tweets kept from D2
     files = {r[0]: r for r in before["tweets_loaded_files"]}
-    for name, size, records, kept, dups, rejects, day in after["tweets_loaded_files"]:
-        assert files[name][:3] == (name, size, records) and files[name][5:] == (rejects, day)
+    for name, size, records, kept, dups, rejects, created, day in after["tweets_loaded_files"]:
+        assert files[name][:3] == (name, size, records) and (files[name][5], files[name][7]) == (rejects, day)
     kept = sum(r[3] for r in after["tweets_loaded_files"] if r[-1] == D1)
     assert kept == sum(r[3] for r in before["tweets_loaded_files"] if r[-1] == D1) - len(built.superseded)
 
@@ -212,6 +212,16 @@ def test_loaded_files_make_pending_find_nothing_left(built, lake):
     for _, name, records, kept, dups, rejects in rows:
         assert records == kept + dups + rejects
         assert records == len(next(v for p, v in built.landed.files.items() if p.endswith(name)))
+    # each file's recorded created dates cover every partition its kept rows are in: the next load of
+    # the date rewrites those partitions (a date that shrank leaves nothing behind) without scanning bronze
+    recorded = {(d, f): set(c.split(",")) - {""} for d, f, c in clients.trino(
+        lake, f"SELECT ingest_date, source_file, created_dates FROM hive.{built.bronze_db}.tweets_loaded_files")}
+    held: dict[tuple, set] = {}
+    for d, f, c in clients.trino(lake, f"SELECT DISTINCT ingest_date, source_file, CAST(created_date AS varchar) "
+                                       f"FROM hive.{built.bronze_db}.tweets"):
+        held.setdefault((d, f), set()).add(c)
+    assert held and all(held[k] <= recorded[k] for k in held), (held, recorded)
+    assert any(recorded.values())
 
 
 def test_trino_and_spark_agree(built, lake):

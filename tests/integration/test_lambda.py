@@ -14,6 +14,8 @@ One story, in order (each test needs the ones before; a module fixture holds the
 4. retention drops the covered speed days: still N.
 5. lake_batch runs again for D1 and D2: bronze, silver, gold and the watermark are identical.
 6. kill -9 of the stream mid-flow, tweets produced while it is down, restart: no loss, no duplicate.
+7. a past ingest date lands; the scheduler runs the sandbox's own lake_batch (its plan builds what is
+   pending) and then lake_maintenance, which expires the speed day the batch now serves.
 """
 from __future__ import annotations
 
@@ -181,3 +183,73 @@ def test_6_stream_recovers_from_kill9_without_loss_or_duplicates(story):
                                 f"FROM hive.{box.prefix}speed.tweets")[0]
     assert rows == (story.today, story.today), f"(rows, distinct Kafka records) {rows}, want {story.today} each"
     assert_each_tweet_once(story)
+
+
+@pytest.mark.timeout(3000)
+def test_7_the_scheduler_builds_what_is_pending_and_maintenance_follows(story):
+    """Issue #28: a new (past) ingest date lands; the sandbox's copy of lake_batch, unpaused the way
+    `make up` unpauses the lake's, is run by the scheduler (not `dags test`): its plan builds the pending
+    dates, a manual build meanwhile waits for the lock and gives up in one line, lake_maintenance runs
+    after it and expires the speed day the batch now serves, and serving.tweets counts each tweet once."""
+    import dataclasses
+    import subprocess
+    import sys
+
+    from lake.pipeline import lock
+    from lake.runtime import probes
+
+    box, s = story.box, story.box.s
+    d0 = (NOW - timedelta(days=3)).date()
+    fresh = tweet_payloads(80, seed=65)
+    story.produce(fresh, noon_ms(d0))
+    box.wait_speed(story.today + len(fresh))  # after retention, speed holds today's records and d0's
+    box.wait_landed(d0.isoformat(), len(fresh))
+    assert d0.isoformat() in {r[0] for r in clients.trino(s, f"SELECT DISTINCT ingest_date FROM hive.{box.prefix}"
+                                                             f"speed.tweets")}
+
+    box.register_dags()
+    batch, maintenance = box.dag_ids
+    said = airflow_env.apply_schedule(dataclasses.replace(s, airflow_schedule="on"), box.dag_ids)
+    assert said.startswith("DAGs on schedule") and all(d in said for d in box.dag_ids), said
+
+    # a manual build of the same schemas while the scheduled run's build holds the lock: one line, exit 1
+    probes.wait_for(lambda: probes.ProbeResult(lock.is_held(s, box.prefix), "build lock held"), 900,
+                    f"the scheduler's {batch} build (log: {s.log_dir / 'airflow'})")
+    manual = subprocess.run([sys.executable, "-m", "lake", "build", "--date", d0.isoformat(), "--schema-prefix",
+                             box.prefix], capture_output=True, text=True, timeout=300, cwd=s.root,
+                            env={**os.environ, "LAKE_BUILD_LOCK_TIMEOUT": "2"})
+    assert manual.returncode == 1, manual.stdout + manual.stderr
+    err = [ln for ln in manual.stderr.splitlines() if ln.strip()]
+    assert len(err) == 1 and "another build" in err[0] and "gave up after 2 s" in err[0], manual.stderr
+    assert "Traceback" not in manual.stdout + manual.stderr
+
+    def finished(dag_id: str, run_type: str):
+        def probe():
+            runs = [r for r in airflow_env.dag_runs(s, dag_id) if r["run_type"] == run_type]  # a new DAG: all ours
+            done = [r for r in runs if r["state"] in ("success", "failed")]
+            return probes.ProbeResult(bool(done), f"{dag_id} {run_type} runs: {[r['state'] for r in runs]}")
+        return probe
+
+    probes.wait_for(finished(batch, "scheduled"), 1800, f"scheduler running {batch} (log: {s.log_dir / 'airflow'})")
+    run = next(r for r in airflow_env.dag_runs(s, batch) if r["run_type"] == "scheduled")
+    assert run["state"] == "success", run
+    built = airflow_env.xcom(s, batch, run["dag_run_id"], "plan")
+    assert d0.isoformat() in built and D1.isoformat() not in built, built  # D1 was built: not pending any more
+    p = box.prefix
+    assert {str(r[0]) for r in clients.trino(s, f"SELECT DISTINCT ingest_date FROM hive.{p}ops.batch_watermarks")} \
+        >= {d0.isoformat(), D1.isoformat(), D2.isoformat()}
+    assert ids_of(fresh) <= {r[0] for r in clients.trino(s, f"SELECT tweet_id FROM hive.{p}silver.tweets "
+                                                            f"WHERE ingest_date = '{d0}'")}
+
+    probes.wait_for(finished(maintenance, "asset_triggered"), 900, f"scheduler running {maintenance} after {batch}")
+    mrun = next(r for r in airflow_env.dag_runs(s, maintenance) if r["run_type"] == "asset_triggered")
+    assert mrun["state"] == "success", mrun
+    assert d0.isoformat() in airflow_env.xcom(s, maintenance, mrun["dag_run_id"], "expire_speed")
+    left = {r[0] for r in clients.trino(s, f"SELECT DISTINCT ingest_date FROM hive.{p}speed.tweets")}
+    assert d0.isoformat() not in left
+    assert_each_tweet_once(story)
+
+    # what `make status` shows of them: not paused, the last runs, the next batch run
+    rows = {r["dag"]: r for r in airflow_env.dag_summaries(s, box.dag_ids)}
+    assert rows[batch]["paused"] == "no" and rows[batch]["last"].startswith("success")
+    assert rows[batch]["next"] not in ("-", "- (paused)") and rows[maintenance]["last"].startswith("success")

@@ -196,10 +196,12 @@ def test_goals_follow_the_measured_ratios_and_p99():
     from lake.bench.ingest.verdicts import goals
 
     case = cases.load("tiny")
-    met = goals(_results(60, 10, 50, 120, 20, 100, 50, case.roll_seconds + 5), case)
-    assert [g["met"] for g in met] == [True, True, True]
-    missed = goals(_results(20, 10, 50, 120, 20, 100, 10, case.roll_seconds + 5.01), case)
-    assert [g["met"] for g in missed] == [False, False, False]
+    met = goals({**_results(60, 10, 50, 120, 20, 100, 50, case.roll_seconds + 5), "replay_stream": {"peak_rss_mib": 40}},
+                case)
+    assert [g["met"] for g in met] == [True, True, True, True]
+    missed = goals({**_results(20, 10, 50, 120, 20, 100, 10, case.roll_seconds + 5.01),
+                    "replay_stream": {"peak_rss_mib": 301}}, case)
+    assert [g["met"] for g in missed] == [False, False, False, False]
     assert missed[0]["measured"] == pytest.approx(0.4) and missed[1]["measured"] == pytest.approx(0.1)
 
 

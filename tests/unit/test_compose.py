@@ -68,7 +68,7 @@ HELPERS = ("net", "postgres-init", "lake-init", "lake-init-ingest",   # namespac
            *(f"{name}-init" for name in AFTER_START if name != "postgres"))
 # The ports in shared/docs/contracts.md, plus PostgreSQL's private port.
 CONTRACT_PORT_KEYS = ("postgres", "namenode_rpc", "namenode_http", "datanode_http", "rm", "rm_web",
-                      "nm_web", "metastore", "kafka", "thrift", "trino")
+                      "nm_web", "metastore", "kafka", "thrift", "trino", "mqtt")
 # Also published: HDFS clients on the host stream blocks through the DataNode's
 # data port, and `make status` lists the Thrift server's Spark UI.
 HOST_CLIENT_PORT_KEYS = ("datanode_data", "thrift_ui")

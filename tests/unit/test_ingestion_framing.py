@@ -92,3 +92,22 @@ def test_empty_and_blank_files_have_no_units(tmp_path):
         path = tmp_path / name
         path.write_bytes(content)
         assert units(path) == []
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 7, 64, 1 << 16])
+def test_object_members_and_one_member_s_array_at_any_chunk_size(tmp_path, chunk_size):
+    from ingestion.sources.framing import array_members, object_members
+
+    doc = {"meta": {"a": "} ] , \\\" x"}, "n": -1.5e3, "t": True, "s": 'a\\"b',
+           "statuses": TRICKY, "after": [1, {"b": "]"}]}
+    path = tmp_path / "doc.json"
+    path.write_bytes(b"\xef\xbb\xbf " + json.dumps(doc, ensure_ascii=False, indent=1).encode())
+    members = list(object_members(lambda: open(path, "rb"), 1000, frozenset({"statuses"}), chunk_size))
+    assert [m.key for m in members] == list(doc)
+    assert [json.loads(m.value) for m in members if m.key != "statuses"] == [v for k, v in doc.items()
+                                                                            if k != "statuses"]
+    statuses = next(m for m in members if m.key == "statuses")
+    assert statuses.value is None and statuses.first == ord("[")
+    got = list(array_members(lambda: open(path, "rb"), f"{path}:statuses", statuses.offset, CAP, KEEP, chunk_size))
+    assert [json.loads(u.data) for u in got] == TRICKY
+    assert [u.origin for u in got] == [f"{path}:statuses[{i}]" for i in range(3)]

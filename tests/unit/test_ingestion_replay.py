@@ -100,7 +100,7 @@ def test_line_cap_is_configurable(tmp_path):
     ({"delete": {"status": {"id_str": "1"}}}, "not_a_tweet"),
     ({"id": "1", "action": "delete", "reason": "protected"}, "not_a_tweet"),
     ({"actor": {}, "verb": "post", "body": "hi", "id": "tag:search.twitter.com,2005:1"}, "unsupported_format"),
-    ([V2_TWEET], "not_a_tweet"),
+    ([V2_TWEET, "not a tweet"], "not_a_tweet"),  # an array line is a timeline page: its one bad entry
     ("just a string", "not_a_tweet"),
     ({"data": [], "meta": {"result_count": 0}}, "not_a_tweet"),
     ({"data": {"id": "9", "username": "someone"}}, "not_a_tweet"),
@@ -108,6 +108,9 @@ def test_line_cap_is_configurable(tmp_path):
 def test_rejection_reasons(tmp_path, tweet, reason):
     path = write_lines(tmp_path / "t.jsonl", line({"x": 1}), line(tweet))
     items, _ = run(path)
+    if isinstance(tweet, list):
+        assert reasons(items) == ["not_a_tweet", "ok", reason] and items[2].raw == b'"not a tweet"'
+        return
     assert reasons(items) == ["not_a_tweet", reason]
     assert items[1].raw == line(tweet) and items[1].message and reason in records.REASONS
 

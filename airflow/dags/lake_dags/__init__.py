@@ -38,12 +38,52 @@ DEFAULT_ARGS = {
 SCHEMA_PREFIX = os.environ.get("LAKE_SCHEMA_PREFIX", "")
 
 
+def sandboxes() -> list[dict]:
+    """Private pipelines that asked for their own copy of the DAGs (lake/demos/sandbox.py register_dags):
+    one JSON file each under $AIRFLOW_HOME/sandbox_dags, {"tag", "schema_prefix", "raw_root"}. Their DAGs,
+    `lake_batch__<tag>` and `lake_maintenance__<tag>`, run the same tasks on the sandbox's schemas and raw
+    root, on the same schedules, so a test can watch the scheduler (not `dags test`) run the batch layer."""
+    import json
+
+    folder = Path(os.environ.get("AIRFLOW_HOME", "/nonexistent")) / "sandbox_dags"
+    found = []
+    for f in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            spec = json.loads(f.read_text())
+        except (OSError, ValueError):
+            continue  # a file being written; the next parse sees it whole
+        if re.fullmatch(r"\w+", str(spec.get("tag", ""))) and spec.get("schema_prefix") and spec.get("raw_root"):
+            found.append(spec)
+    return found
+
+
+def batch_asset(schema_prefix: str):
+    """What lake_batch's last task updates and lake_maintenance is scheduled on: one per set of schemas."""
+    from airflow.sdk import Asset
+
+    return Asset(name=f"{schema_prefix}batch_watermarks", uri=f"lake://{schema_prefix or 'lake'}/batch_watermarks")
+
+
+def run_type(context) -> str:
+    """"scheduled", "manual" (a trigger, `dags test`), "backfill" or "asset_triggered"."""
+    rt = context["dag_run"].run_type
+    return getattr(rt, "value", str(rt))
+
+
+def lake_json(args: list[str], tag: str):
+    """Runs `LAKE_PYTHON -m <args>` and returns the JSON after its last `<tag> ` line."""
+    import json
+
+    out = run_lake(args, last_with=f"{tag} ")
+    return json.loads(out[len(tag) + 1:])
+
+
 def ingest_date(context) -> str:
     """The logical partition: the raw ingest date the run's data interval starts on (never today)."""
     return context["data_interval_start"].strftime("%Y-%m-%d")
 
 
-def run_lake(args: list[str], timeout: float = 7200) -> str:
+def run_lake(args: list[str], timeout: float = 7200, last_with: str = "") -> str:
     """`LAKE_PYTHON -m <args>` in the repo; its output goes to the task log. A gate failure fails the
     task without retries (AirflowFailException); any other failure is retried with back-off."""
     from airflow.exceptions import AirflowException, AirflowFailException
@@ -62,7 +102,7 @@ def run_lake(args: list[str], timeout: float = 7200) -> str:
         raise AirflowFailException(f"quality gate failed: {last}")
     if rc != 0:
         raise AirflowException(f"`python -m {' '.join(args)}` exited {rc}: {last}")
-    return last
+    return next((ln for ln in reversed(lines) if ln.strip() and ln.startswith(last_with)), "")
 
 
 def trino_run(sql: str):

@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS ${BRONZE_DB}.tweets_loaded_files (
   records      BIGINT  COMMENT 'lines in the file',
   bronze_rows  BIGINT  COMMENT 'records kept as the bronze row of their tweet',
   duplicates   BIGINT  COMMENT 'records of a tweet whose kept row is a later ingest',
-  rejects      BIGINT  COMMENT 'records sent to tweets_rejected'
+  rejects      BIGINT  COMMENT 'records sent to tweets_rejected',
+  created_dates STRING COMMENT 'comma-separated created_date partitions of bronze.tweets holding the kept rows of this file, where the next load of the date must look (NULL: loaded before the column existed)'
 )
 COMMENT 'Raw files loaded into bronze.tweets with per-file reconciliation. Answers: what is loaded, what is pending'
 PARTITIONED BY (ingest_date STRING COMMENT 'raw partition of the file')

@@ -19,6 +19,9 @@ class Case:
     latency_rate: float
     latency_seconds: float
     common: dict
+    replay_stream_mib: int = 0  # size of the pretty-printed array the replay streams (0: phase skipped)
+    mqtt_records: int = 0
+    mqtt_latency_seconds: float = 0
 
     @property
     def roll_seconds(self) -> float:
@@ -31,7 +34,8 @@ class Case:
     def as_dict(self) -> dict:
         return {"scale": self.scale, "producer_records": self.producer_records, "sink_records": self.sink_records,
                 "warmup_runs": self.warmup_runs, "runs": self.runs, "latency_rate": self.latency_rate,
-                "latency_seconds": self.latency_seconds, **self.common}
+                "latency_seconds": self.latency_seconds, "replay_stream_mib": self.replay_stream_mib,
+                "mqtt_records": self.mqtt_records, "mqtt_latency_seconds": self.mqtt_latency_seconds, **self.common}
 
 
 def scales(path: Path = CASES_FILE) -> list[str]:
@@ -49,4 +53,6 @@ def load(scale: str, path: Path = CASES_FILE) -> Case:
     s = doc["scales"][scale]
     return Case(scale=scale, producer_records=int(s["producer_records"]), sink_records=int(s["sink_records"]),
                 warmup_runs=int(s["warmup_runs"]), runs=int(s["runs"]), latency_rate=float(s["latency_rate"]),
-                latency_seconds=float(s["latency_seconds"]), common=doc["common"])
+                latency_seconds=float(s["latency_seconds"]), common=doc["common"],
+                replay_stream_mib=int(s.get("replay_stream_mib", 0)),
+                mqtt_records=int(s.get("mqtt_records", 0)), mqtt_latency_seconds=float(s.get("mqtt_latency_seconds", 0)))

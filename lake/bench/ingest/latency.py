@@ -181,8 +181,12 @@ def latencies(sent: list[Sent], files: LandedFiles) -> tuple[list[float], list[f
 
 
 def measure(records: list[Record], bootstrap: str, topic: str, group: str, hdfs, hdfs_base: str, rate: float,
-            roll_seconds: float, roll_mb: float, poll: float, workdir, log_file, land_timeout: float) -> dict:
-    """Start a sink (untimed), stream `records` at `rate`, wait until every record is visible, summarize."""
+            roll_seconds: float, roll_mb: float, poll: float, workdir, log_file, land_timeout: float,
+            send=None) -> dict:
+    """Start a sink (untimed), stream `records` at `rate`, wait until every record is visible, summarize.
+
+    `send(records, progress) -> list[Sent]` replaces the paced Kafka producer (the MQTT phase
+    publishes to the broker and fills each Sent's Kafka position as the bridge delivers it)."""
     from lake.bench.progress import bar as progress_bar
 
     from lake.bench.ingest.sink_process import SinkProcess, SinkRoots
@@ -196,7 +200,8 @@ def measure(records: list[Record], bootstrap: str, topic: str, group: str, hdfs,
         sink.wait_running()
         watcher.start()
         with progress_bar(total=len(records), unit=" rec", desc=f"  producing at {rate:.0f}/s", leave=False) as bar:
-            sent = produce_paced(records, bootstrap, topic, rate, progress=bar)
+            sent = (send(records, bar) if send is not None
+                    else produce_paced(records, bootstrap, topic, rate, progress=bar))
         deadline = time.monotonic() + land_timeout
         with progress_bar(total=len(sent), unit=" rec", desc="  waiting until visible on HDFS", leave=False) as bar:
             while True:

@@ -238,6 +238,14 @@ def render(res: dict) -> str:
                 f"returned, so figures are late by at most about one interval. The stack's own sink rolls every "
                 f"30 s, so expect its latency to be about 25 s higher (not measured).", ""]
 
+    rs = res.get("replay_stream")
+    if rs:
+        out += ["## Replay of a pretty-printed JSON array (issue #25)", "",
+                f"{rs['file_mib']} MiB, {rs['tweets']:,} tweets ({rs['rejected']} rejected), in a child process: "
+                f"{rs['seconds']} s ({rs['mib_per_s']} MiB/s), peak RSS {rs['peak_rss_mib']} MiB (VmHWM, "
+                f"interpreter included). Memory is one element at a time: it does not grow with the file.", ""]
+    out += mqtt_section(res)
+
     ch = res.get("choice")
     if ch:
         out += ["## Client library", "", ch["text"], ""]
@@ -256,6 +264,43 @@ def render(res: dict) -> str:
             f"errors: {cl.get('errors') or 'none'}.", "",
             "Tool output and sink logs of every run are in `logs/`; every figure is in `results.json`.", ""]
     return "\n".join(out)
+
+
+def mqtt_section(res: dict) -> list[str]:
+    """Phase 4: the MQTT bridge against mosquitto_sub on the same backlog, and publish -> visible."""
+    mq = res.get("mqtt")
+    if not mq:
+        return []
+    th, out = mq["throughput"], []
+    out += [f"## 4. MQTT — the bridge vs the broker's own fan-out ({_n(th['records_per_run'])} tweets a drain)", "",
+            "Each reader drains the same queued backlog alone: mosquitto_sub (prints and forgets, the ceiling) "
+            "and the bridge (validates, produces to Kafka, acknowledges each message after Kafka's delivery "
+            "report). Bridge time runs from its first message in to its last acknowledgement.", "",
+            "| reader | tweets/s (median) | tweets/s (min – max) | runs |", "|---|---:|---:|---:|"]
+    for name, s in th["summary"].items():
+        r = s["records_per_s"]
+        out.append(f"| {name} | {_n(r['median'])} | {_n(r['min'])} – {_n(r['max'])} | {r['n']} |")
+    out += ["", f"Bridge / mosquitto_sub: **{_pct(th['bridge_over_sub'])}**.", ""]
+    prof = mq.get("profile")
+    if prof:
+        out += [f"The bridge missed its goal, so one more drain ran under cProfile ({_n(prof['records_per_s_profiled'])} "
+                f"tweets/s with the profiler on; full listing `{Path(prof['file']).name}` in logs/). Own time, top 10:", "",
+                "| function | calls | own s | share |", "|---|---:|---:|---:|"]
+        for row in prof["top_tottime"][:10]:
+            out.append(f"| `{row['function']}` | {_n(row['calls'])} | {row['tottime_s']:.2f} | {_pct(row['share'])} |")
+        out.append("")
+    lat = mq.get("latency")
+    if lat:
+        out += [f"Publish → visible in HDFS through the bridge and a sink (R = {lat['roll_seconds']:g} s), "
+                f"{_n(lat['records'])} tweets at {_n(lat['achieved_rate'], 1)}/s:", "",
+                "| interval | p50 (s) | p95 (s) | p99 (s) | max (s) |", "|---|---:|---:|---:|---:|"]
+        for label, key in (("publish → file listed on HDFS", "produce_to_visible_s"),
+                           ("publish → read back from Kafka", "produce_to_ack_s"),
+                           ("read back from Kafka → file listed", "ack_to_visible_s")):
+            s = lat[key]
+            out.append(f"| {label} | {s['p50']:.2f} | {s['p95']:.2f} | {s['p99']:.3g} | {s['max']:.2f} |")
+        out += ["", f"{_n(lat['visible'])} visible, {_n(lat['not_visible'])} never seen.", ""]
+    return out
 
 
 def store(out_dir: Path, results: dict) -> None:

@@ -3,7 +3,7 @@ ratios pick."""
 from __future__ import annotations
 
 from lake.bench import stats
-from lake.bench.ingest import cases, consumers, producers, sink_drain
+from lake.bench.ingest import cases, consumers, mqtt, producers, sink_drain
 
 
 def goals(res: dict, case: cases.Case) -> list[dict]:
@@ -11,13 +11,26 @@ def goals(res: dict, case: cases.Case) -> list[dict]:
     prod, cons, lat = res.get("producer") or {}, res.get("consumer") or {}, res.get("latency") or {}
     limit = case.roll_seconds + case.common["latency"]["goal_slack_seconds"]
     p99 = lat.get("produce_to_visible_s", {}).get("p99") if lat else None
-    return [
+    mq = res.get("mqtt") or {}
+    mq_rate = (mq.get("throughput") or {}).get("summary", {}).get(mqtt.BRIDGE, {}).get("records_per_s", {}).get("median")
+    mq_p99 = (mq.get("latency") or {}).get("produce_to_visible_s", {}).get("p99")
+    out = [
         stats.goal("producer: ours vs Kafka ProducerPerformance (records/s)",
                    prod.get("ratio_to_kafka", {}).get(producers.OURS), g["producer_ratio"], True, "ratio"),
         stats.goal("raw sink into HDFS vs Kafka ConsumerPerformance (records/s)",
                    cons.get("ratio_to_kafka", {}).get(sink_drain.NAME), g["sink_ratio"], True, "ratio"),
         stats.goal(f"latency produce → visible in HDFS, p99 (R = {case.roll_seconds:g} s)", p99, limit, False, "s"),
     ]
+    if case.replay_stream_mib:
+        out += [stats.goal(f"replay of a {case.replay_stream_mib} MiB pretty-printed array: peak RSS (MiB)",
+                           (res.get("replay_stream") or {}).get("peak_rss_mib"), g["replay_stream_peak_rss_mib"], False,
+                           "MiB")]
+    if mq or "mqtt" in res.get("phases", ()):   # runs from before phase 4 have no MQTT goals
+        out += [stats.goal("MQTT bridge throughput, sustained (tweets/s, median)", mq_rate,
+                           g.get("mqtt_bridge_tweets_per_s", 5800), True, "tweets/s"),
+                stats.goal(f"MQTT latency publish → visible in HDFS, p99 (R = {case.roll_seconds:g} s)", mq_p99,
+                           limit, False, "s")]
+    return out
 
 
 def choice(res: dict) -> dict | None:

@@ -1,0 +1,3 @@
+from ingestion.mqtt_bridge.bridge import main
+
+raise SystemExit(main())
