@@ -59,6 +59,7 @@ help: ## Show the targets and their variables
 	@echo "  bench-build     SCALE=tiny|small|medium (default small: 0.1M tweets over 30 days; medium 1M); NO_MONTH=1: transforms and replay only"
 	@echo "  bench-speed     BENCH_SPEED_ARGS='--trigger 10' (cases in benchmarks/speed/cases.yaml; results in benchmarks/results/speed-*)"
 	@echo "  test            PYTEST_ARGS='-k kafka'"
+	@echo "  sql, beeline    Q='SELECT ...' runs one statement and exits (default: an interactive prompt)"
 	@echo "  any             LAKE_PORT_<NAME>=<port> moves a port (names in lake/settings.py)"
 
 # ---- installation ---------------------------------------------------------
@@ -97,6 +98,17 @@ dashboards: venv ## Import the dashboards in superset/ into the running Superset
 
 render: venv ## Render daemon configs into var/conf
 	$(LAKE) render
+
+# ---- SQL clients ------------------------------------------------------------
+# Q reaches the client through the environment, so its quotes and commas survive make and the shell.
+export Q
+.PHONY: sql beeline
+
+sql: venv ## The Trino CLI on the lake, catalog hive, with the Java it needs (Q="SELECT ..." for one statement)
+	@bin/trino $(if $(Q),--execute "$$Q",)
+
+beeline: venv ## Beeline on the Spark Thrift Server (Q="SELECT ..." for one statement)
+	@bin/beeline $(if $(Q),--silent=true -e "$$Q",)
 
 # ---- stack lifecycle --------------------------------------------------------
 up: ## Start the stack (idempotent; MODE=docker uses the compose file; SCHEDULE=on|off|keep for the DAGs)

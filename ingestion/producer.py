@@ -92,7 +92,11 @@ def produce(items: Iterable[Record | Rejected], bootstrap: str, source: str, pre
     if topic is not None:
         raw_topic = prefix + topic
     stats = ProduceStats()
-    p = Producer({"bootstrap.servers": bootstrap, **PRODUCER_CONFIG})
+    from lake.runtime import clients
+
+    # librdkafka retries an unacknowledged record until message.timeout.ms (its default: 300 s).
+    window = PRODUCER_CONFIG.get("message.timeout.ms", 300_000) / 1000
+    p = Producer(clients.kafka_config(bootstrap, window=window, **PRODUCER_CONFIG))
 
     def on_delivery(err, msg, reason=None):
         if err is not None:

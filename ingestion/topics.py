@@ -48,8 +48,10 @@ def ensure(bootstrap: str, prefix: str = "", timeout: float = 30, which: tuple[s
     never use compliance events leave no extra topic behind."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
+    from lake.runtime import clients
+
     which = which or (tuple(SPECS) if not prefix else (RAW, DLQ))
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(clients.kafka_config(bootstrap))
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = {prefix + name: SPECS[name] for name in which}
     new = [NewTopic(name, num_partitions=spec.partitions, replication_factor=1, config=spec.config)
@@ -63,7 +65,9 @@ def ensure(bootstrap: str, prefix: str = "", timeout: float = 30, which: tuple[s
 def delete(bootstrap: str, prefix: str, timeout: float = 30) -> None:
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    from lake.runtime import clients
+
+    admin = AdminClient(clients.kafka_config(bootstrap))
     existing = set(admin.list_topics(timeout=timeout).topics)
     for fut in admin.delete_topics([prefix + n for n in SPECS if prefix + n in existing] or list(names(prefix))).values():
         try:

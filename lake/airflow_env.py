@@ -332,10 +332,12 @@ def dags_test(s: Settings, dag_id: str, logical_date: str, extra_env: dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
     from datetime import date, timedelta
 
-    ap = argparse.ArgumentParser(prog="python -m lake.airflow_env", description="Airflow for the lake")
+    from lake import arguments
+
+    ap = arguments.Parser(prog="python -m lake.airflow_env", description="Airflow for the lake",
+                          variables={"--date": "DATE"})
     sub = ap.add_subparsers(dest="verb", required=True)
     sub.add_parser("install", help="create .venv-airflow from versions.toml [airflow.packages] (if pins changed)")
     sub.add_parser("check-dags", help="import every DAG file; exit 1 on an import error")
@@ -355,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(bag['tasks'])} DAG(s): " + ", ".join(f"{d} ({len(t)} tasks)" for d, t in bag["tasks"].items()))
             return 1 if bag["errors"] else 0
         else:
-            day = date.fromisoformat(args.date)
+            day = date.fromisoformat(arguments.iso_date(args.date, "DATE"))
             print(f"== airflow dags test lake_batch {day + timedelta(days=1)} (interval [{day}, {day + timedelta(days=1)}))",
                   flush=True)
             r = dags_test(s, "lake_batch", (day + timedelta(days=1)).isoformat())

@@ -1,15 +1,19 @@
 """The lake's command line: `python -m lake <verb>`. The Makefile targets are thin calls into it."""
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
+from lake import arguments
 from lake.errors import LakeError, report
 
+# The make variables behind the options (`make build DATE=...`), named in one-line errors.
+VARIABLES = {"--date": "DATE", "--dates": "DATES", "--from": "FROM", "--to": "TO", "--layers": "LAYERS"}
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lake", description="On-prem social-media data lake: stack lifecycle and tools.")
+
+def _parser() -> arguments.Parser:
+    p = arguments.Parser(prog="lake", variables=VARIABLES,
+                         description="On-prem social-media data lake: stack lifecycle and tools.")
     sub = p.add_subparsers(dest="verb", required=True)
     sub.add_parser("install", help="resolve pinned JVM artifacts into var/lib (downloads only what is missing)")
     sub.add_parser("render", help="render daemon configs into var/conf")
@@ -50,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo-queries", help="run the demo/*.sql queries through Trino and print the results")
     sub.add_parser("demo-answers", help="the end of `make demo`: questions answered from gold through Trino, "
                                         "then the dashboard's and the topic browser's URLs")
+    # Everything after these two verbs is the client's own (bin/trino, bin/beeline): see main().
+    sub.add_parser("sql", help="the Trino CLI on the lake, catalog hive (its options follow: --execute ...)")
+    sub.add_parser("beeline", help="Beeline on the Spark Thrift Server (its options follow: -e ...)")
     return p
 
 
@@ -59,40 +66,74 @@ def _build(s, args) -> int:
 
     from lake.pipeline import build
 
-    def day(v: str, flag: str) -> str:
-        try:
-            return date.fromisoformat(v).isoformat()
-        except (TypeError, ValueError):
-            raise LakeError(f"{flag}={v!r} is not a date YYYY-MM-DD") from None
+    from lake.errors import UsageError
+    from lake.pipeline.layers import LAYERS
 
+    day = arguments.iso_date
+    layers = arguments.subset(args.layers, "LAYERS", LAYERS)
     dates = None
     if args.date:
         dates = [day(args.date, "DATE")]
     elif args.dates:
         dates = sorted({day(d.strip(), "DATES") for d in args.dates.split(",") if d.strip()})
         if not dates:
-            raise LakeError("DATES is empty: give comma-separated ingest dates YYYY-MM-DD")
+            raise UsageError("DATES is empty: give comma-separated ingest dates YYYY-MM-DD")
     elif args.date_from:
         if not args.date_to:
-            raise LakeError("FROM needs TO (an inclusive range of ingest dates)")
+            raise UsageError("FROM needs TO (an inclusive range of ingest dates)")
         first, last = day(args.date_from, "FROM"), day(args.date_to, "TO")
         if first > last:
-            raise LakeError(f"FROM={first} is after TO={last}")
+            raise UsageError(f"FROM={first} is after TO={last}: give FROM <= TO")
         from spark.jobs.common import date_range
 
         dates = date_range(first, last)
-    layers = tuple(x.strip() for x in args.layers.split(",") if x.strip())
+    _command_log(s, "build")
     rep = build.run(s, dates=dates, pending=args.pending, layers=layers, dbs=build.Databases(args.schema_prefix))
     if args.json:
         print(json.dumps(rep.as_dict(), sort_keys=True, default=str))
     return 0
 
 
+def _command_log(s, verb: str) -> None:
+    """Client libraries' and spark-submit's logs go to var/log/commands/<verb>.log, not the terminal."""
+    from lake.runtime import faults
+
+    faults.command_log(s, verb, prog="lake")
+
+
+def _client(verb: str, extra: list[str]) -> int:
+    """`make sql` / `make beeline` (bin/trino, bin/beeline): the client, with the lake's address, user,
+    catalog and Java, replaces this process (its prompt, its output, its exit status). A service that is
+    not listening is one line instead of the client's stack trace."""
+    from lake import settings
+    from lake.runtime import clients, faults, probes
+
+    s = settings.get()
+    try:
+        ep = clients.trino_endpoint(s) if verb == "sql" else clients.thrift_endpoint(s)
+        host, _, port = ep.address.removeprefix("http://").rpartition(":")
+        if not probes.port_open(host, int(port)).ok:
+            raise faults.gave_up(ep, 0, "nothing listens on its port")
+        if verb == "sql":
+            argv, env = clients.trino_cli_argv(s, extra), None
+        else:
+            argv, env = clients.beeline_argv(s, extra), clients.beeline_env(s)
+    except LakeError as e:
+        return report(f"lake {verb}", e)
+    clients.exec_client(argv, env)
+    return 0  # not reached: exec
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["sql"], ["beeline"]):  # the rest is the client's own options, untouched
+        return _client(argv[0], argv[1:])
     args = _parser().parse_args(argv)
     from lake import settings
 
     s = settings.get()
+    if args.verb in ("up", "post-steps", "smoke", "demo-queries"):  # build: once its arguments are checked
+        _command_log(s, args.verb)
     try:
         if args.verb == "install":
             from lake.stack import install
@@ -173,4 +214,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lake: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:
+        # A service or a file a user can fix (connection refused, a missing file): one line here, the
+        # traceback in the command's log for whoever debugs it.
+        return _unexpected_os_error(s, args.verb, e)
     return 0
+
+
+def _unexpected_os_error(s, verb: str, e: OSError) -> int:
+    import traceback
+
+    from lake.runtime import faults
+
+    path = faults.log_path() or faults.command_log(s, verb, prog="lake")
+    faults.log.error("%s", "".join(traceback.format_exception(e)))
+    print(f"lake: error: {verb}: {faults.short(e)}; check `make status` (traceback in {path})", file=sys.stderr)
+    return 1

@@ -16,7 +16,6 @@ Results: benchmarks/results/build-<stamp>/{results.json,report.md,stages.png} (a
 """
 from __future__ import annotations
 
-import argparse
 
 import resource
 import time
@@ -150,7 +149,9 @@ def build_case(box: Sandbox, name: str, day: str, tweets: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     from lake import settings
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    from lake.arguments import Parser
+
+    ap = Parser(prog="make bench-build", description=__doc__.split("\n\n")[0], variables={"--scale": "SCALE"})
     ap.add_argument("--scale", default="small")
     ap.add_argument("--no-month", action="store_true", help="only the transforms and the replay cases")
     ap.add_argument("--results-root", type=Path, default=RESULTS_ROOT)

@@ -20,7 +20,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from lake.pipeline import serving
-from lake.runtime import clients, probes
+from lake.runtime import clients, faults, probes
 from lake.errors import LakeError, report
 from lake.settings import TOPIC_RAW, Settings
 
@@ -45,7 +45,7 @@ def fresh_tweets(s: Settings, n: int) -> tuple[list[int], float]:
     from ingestion.producer import PRODUCER_CONFIG
 
     base = 1_950_000_000_000_000_000 + uuid.uuid4().int % 10**16
-    p = Producer({"bootstrap.servers": s.kafka_bootstrap, **PRODUCER_CONFIG})
+    p = Producer(clients.kafka_config(s, **PRODUCER_CONFIG))
     ids = []
     for i, rec in enumerate(synthetic.generate(n, seed=int(time.time()), days=1)):
         obj = json.loads(rec.payload)
@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from lake import airflow_env, settings
 
     s = settings.get()
+    faults.command_log(s, "lambda-demo", prog="make demo")  # librdkafka and client logs: not the terminal
     try:
         serving.apply_view(s)
         ids, t0 = fresh_tweets(s, args.fresh)

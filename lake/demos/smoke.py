@@ -34,16 +34,16 @@ def kafka_roundtrip(s: Settings, topic: str, n: int = 10) -> list[str]:
     from confluent_kafka import Consumer, Producer
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    admin = AdminClient({"bootstrap.servers": s.kafka_bootstrap})
+    admin = AdminClient(clients.kafka_config(s))
     admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])[topic].result(30)
     sent = [f"msg-{i}-{uuid.uuid4()}" for i in range(n)]
-    p = Producer({"bootstrap.servers": s.kafka_bootstrap, "enable.idempotence": True, "acks": "all"})
+    p = Producer(clients.kafka_config(s, **{"enable.idempotence": True, "acks": "all"}))
     for m in sent:
         p.produce(topic, m.encode(), key=m.split("-")[1].encode())
     if p.flush(30) != 0:
         raise LakeError(f"kafka: {topic}: messages not delivered within 30s")
-    c = Consumer({"bootstrap.servers": s.kafka_bootstrap, "group.id": f"smoke-{uuid.uuid4()}",
-                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    c = Consumer(clients.kafka_config(s, **{"group.id": f"smoke-{uuid.uuid4()}", "auto.offset.reset": "earliest",
+                                            "enable.auto.commit": False}))
     c.subscribe([topic])
     got: list[str] = []
     deadline = time.monotonic() + 60
@@ -60,7 +60,7 @@ def kafka_roundtrip(s: Settings, topic: str, n: int = 10) -> list[str]:
 def delete_topic(s: Settings, topic: str) -> None:
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": s.kafka_bootstrap})  # must outlive the future
+    admin = AdminClient(clients.kafka_config(s))  # must outlive the future
     admin.delete_topics([topic])[topic].result(30)
 
 

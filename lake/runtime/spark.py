@@ -117,7 +117,12 @@ def submit(s: Settings, script: Path, args: list[str] = (), master: str | None =
     for k, v in (extra_conf or {}).items():
         argv += ["--conf", f"{k}={v}"]
     argv += [str(script), *args]
-    with tempfile.TemporaryFile("w+") as err:
+    from lake.runtime import faults
+
+    # Spark's and Hadoop's client log (stderr) goes to the command's log when there is one, else nowhere.
+    log = faults.log_path()
+    with (open(log, "a+") if log else tempfile.TemporaryFile("w+")) as err:
+        start = err.tell()
         proc = subprocess.Popen(argv, env=submit_env(s), stdout=subprocess.PIPE, stderr=err, text=True)
         fired = threading.Event()
         timer = threading.Timer(timeout, lambda: (fired.set(), proc.kill()))
@@ -134,10 +139,11 @@ def submit(s: Settings, script: Path, args: list[str] = (), master: str | None =
         if fired.is_set():
             raise LakeError(f"spark job {script.name} on {master} did not finish within {timeout:.0f}s")
         if proc.returncode not in ok_codes:
-            err.seek(0)
+            err.seek(start)
             # the console progress bar ("[Stage 3:==>  (1 + 1) / 2]") is not what a reader of a failure needs
             tail = "\n".join([ln for ln in err.read().splitlines()
                                if ln.strip() and not ln.lstrip().startswith("[Stage")][-25:])
-            raise LakeError(f"spark job {script.name} on {master} failed (exit {proc.returncode})", tail)
+            where = f" (log: {log})" if log else ""
+            raise LakeError(f"spark job {script.name} on {master} failed (exit {proc.returncode}){where}", tail)
     out = "".join(lines)
     return (proc.returncode, out) if return_code else out

@@ -119,5 +119,5 @@ def test_sandbox_dag_specs_are_read_and_malformed_ones_skipped(tmp_path, monkeyp
 def test_build_dates_are_checked_before_any_work():
     r = subprocess.run([sys.executable, "-m", "lake", "build", "--dates", "2026-01-01,2026-13-01"], cwd=ROOT,
                        capture_output=True, text=True, timeout=60)
-    assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert "DATES='2026-13-01' is not a date YYYY-MM-DD" in r.stderr
+    assert r.returncode == 2 and "Traceback" not in r.stderr  # bad arguments: exit 2 (#26)
+    assert "DATES='2026-13-01' is not a date: give YYYY-MM-DD" in r.stderr

@@ -41,7 +41,7 @@ def test_args_refuse_nonsense():
 def test_cli_wants_schema_dot_table(table, capsys):
     assert lake_compact.main(["--table", table]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["make compact: error: give the table as TABLE=schema.table"]
+    assert len(err) == 1 and err[0].startswith("make compact: error: ") and "TABLE=schema.table" in err[0]
 
 
 def test_summary_line():

@@ -196,7 +196,7 @@ def test_build_needs_a_logical_partition_and_known_layers():
     (["build", "--from", "2024-01-05"], "FROM needs TO"),
 ])
 def test_build_cli_rejects_bad_dates_in_one_line(argv, message, capsys):
-    assert cli.main(argv) == 1
+    assert cli.main(argv) == 2  # bad arguments: exit 2 (lake/errors.py)
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
 

@@ -49,7 +49,7 @@ def load(scale: str, path: Path = CASES_FILE) -> Case:
 
     doc = yaml.safe_load(path.read_text())
     if scale not in doc["scales"]:
-        raise SystemExit(f"bench-ingest: unknown SCALE={scale!r}; use one of: {', '.join(doc['scales'])}")
+        raise SystemExit(f"make bench-ingest: error: unknown SCALE={scale!r}; use one of: {', '.join(doc['scales'])}")
     s = doc["scales"][scale]
     return Case(scale=scale, producer_records=int(s["producer_records"]), sink_records=int(s["sink_records"]),
                 warmup_runs=int(s["warmup_runs"]), runs=int(s["runs"]), latency_rate=float(s["latency_rate"]),
