@@ -15,7 +15,7 @@ from lake.runtime.probes import ProbeResult
 from lake.runtime.process import marker
 from lake import settings as lake_settings
 from lake.settings import MOSQUITTO, MQTT_BRIDGE, Settings
-from lake.stack.service import Service
+from lake.stack.service import PythonDaemon, Service
 
 BROKER_BINARY = "/usr/sbin/mosquitto"
 
@@ -64,32 +64,17 @@ class Mosquitto(Service):
         return mqtt_connect_probe(self.s.host, self.s.ports["mqtt"])
 
 
-class MqttBridge(Service):
+class MqttBridge(PythonDaemon):
     """MQTT tweets/# -> Kafka tweets.raw, acknowledging each message only once Kafka has it."""
 
     name = MQTT_BRIDGE
-    port_keys = ()
     start_timeout = 60
-    log_to_stdout = True
-
-    @property
-    def status_file(self) -> Path:
-        return self.s.status_file(self.name)
 
     def argv(self) -> list[str]:
         # LAKE_MQTT_KAFKA_PREFIX: a test's own Kafka topic pair (tests/integration/test_mqtt.py).
         return [sys.executable, "-m", "ingestion.mqtt_bridge", "--tag", marker(self.name),
                 "--status-file", str(self.status_file),
                 "--kafka-prefix", os.environ.get("LAKE_MQTT_KAFKA_PREFIX", "")]
-
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = f"{self.s.root}{os.pathsep}{env.get('PYTHONPATH', '')}".rstrip(os.pathsep)
-        env["PYTHONUNBUFFERED"] = "1"
-        return env
-
-    def cwd(self) -> Path | None:
-        return self.s.root
 
     def probe(self) -> ProbeResult:
         from ingestion.mqtt_bridge import status

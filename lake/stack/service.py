@@ -81,3 +81,24 @@ class Service:
         return [str(java), f"-D{marker(self.name)}", f"-Xmx{heap}m", f"-Xms{min(heap, 256)}m",
                 "-XX:+UseG1GC", "-Djava.net.preferIPv4Stack=true", *jvm.ADD_OPENS, *opts,
                 "-cp", classpath, main, *args]
+
+
+class PythonDaemon(Service):
+    """A lake daemon written in Python (the raw sink, the MQTT bridge): run with the lake's interpreter
+    from the repo, logging to stdout, reporting through a JSON status file its probe reads."""
+
+    port_keys = ()
+    log_to_stdout = True
+
+    @property
+    def status_file(self) -> Path:
+        return self.s.status_file(self.name)
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = f"{self.s.root}{os.pathsep}{env.get('PYTHONPATH', '')}".rstrip(os.pathsep)
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def cwd(self) -> Path | None:
+        return self.s.root
