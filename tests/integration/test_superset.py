@@ -186,18 +186,50 @@ def ui_log() -> str:
     return str(settings.get().log_file("superset", stdout=True))
 
 
-def test_dashboard_renders_and_matches_trino(ui_stack, api):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
+LOGIN_ATTEMPTS = 3
 
+
+def _login(driver, s, user: str) -> None:
+    """Log in through Superset's own React login form. The form can re-render while a slow machine is
+    still loading the page (CI once lost keystrokes this way, and the server saw a wrong password), so
+    each attempt waits until both fields hold exactly what was typed before it clicks "Sign in"; a
+    rejected attempt (Superset redirects back to /login/?next=...) is retried with the page's message."""
+    from selenium.webdriver.common.by import By
+
+    password = superset_env.password(s, user)
+    rejected = []
+    for _ in range(LOGIN_ATTEMPTS):
+        driver.get(f"{superset_env.url(s)}/login/")
+        _wait(driver, "the login form", lambda d: bool(d.find_elements(By.CSS_SELECTOR, '[data-test="login-button"]'))
+              or "no form", 60)
+
+        def typed(d):
+            fields = {"username": user, "password": password}
+            for field_id, want in fields.items():
+                box = d.find_element(By.ID, field_id)
+                if box.get_attribute("value") != want:
+                    box.clear()
+                    box.send_keys(want)
+            # read back after all typing: a re-render in between empties a field and we type again
+            return all(d.find_element(By.ID, k).get_attribute("value") == v for k, v in fields.items()) or "retyping"
+
+        _wait(driver, "the login form to hold the typed user and password", typed, 30)
+        driver.find_element(By.CSS_SELECTOR, '[data-test="login-button"]').click()
+        # accepted: off /login; rejected: back on /login/?next=<index> (the form itself posts to plain /login/)
+        _wait(driver, "the login's answer", lambda d: "/login" not in d.current_url or "next=" in d.current_url
+              or d.current_url, 60)
+        if "/login" not in driver.current_url:
+            return
+        rejected.append(driver.find_element(By.TAG_NAME, "body").text[:200].replace("\n", " | "))
+    pytest.fail(f"superset: the {user} login was rejected {LOGIN_ATTEMPTS} times (the REST login with the same "
+                f"password works); the page said: {rejected}; log: {ui_log()}")
+
+
+def test_dashboard_renders_and_matches_trino(ui_stack, api):
     s = ui_stack
     driver = _driver()
     try:
-        driver.get(f"{superset_env.url(s)}/login/")
-        _wait(driver, "the login form", lambda d: bool(d.find_elements(By.ID, "username")) or "no form", 60)
-        driver.find_element(By.ID, "username").send_keys("admin")
-        driver.find_element(By.ID, "password").send_keys(superset_env.password(s, "admin") + Keys.ENTER)
-        _wait(driver, "the login", lambda d: "/login" not in d.current_url or d.current_url, 60)
+        _login(driver, s, "admin")
 
         t0 = time.monotonic()
         driver.get(superset_env.dashboard_url(s))
