@@ -8,16 +8,21 @@
                 a hidden file, then renamed over it (one NameNode call: a reader sees the old file or the
                 new one). The file keeps its name and line count, so the sink's offset ranges and each
                 line's Kafka offset (first offset + line) stay true.
-    3. build    the raw ingest dates of those files, and of the bronze rows and rejects that name a
+    3. rejects  the raw sink's reject zone (the same rewrite as raw) and tweets.dlq (survivors produced
+                again, then DeleteRecords up to the old end: lake/pipeline/dlq_purge.py) lose every record
+                naming a removed tweet id or user id (Naming: any run of digits in the record).
+    4. speed    each speed.tweets file holding such a row is rewritten the same way as raw (same name,
+                renamed over), so serving.tweets loses the row; before the build, so a tweet only the
+                speed layer holds goes seconds after the event is consumed.
+    5. build    the raw ingest dates of those files, and of the bronze rows and rejects that name a
                 removed tweet or author, are rebuilt by the build itself (lake/pipeline/build.py), which
                 leaves out what the ledger names (spark/jobs/build_bronze.py without_complied): bronze,
                 its rejects and loaded-files bookkeeping (the rewritten files' new sizes, so they are
                 not pending), then silver and gold for the created dates those ingest dates touch,
                 marts and author versions included, each layer with its quality gates.
-    4. speed    each speed.tweets file holding such a row is rewritten the same way as raw (same name,
-                renamed over), so serving.tweets loses the row.
-    5. verify   every layer is asked again: a row left fails `make comply` (the events stay pending,
-                a rerun finishes them); else the ledger gets applied_at and the rows removed per layer.
+    6. verify   every layer is asked again (reject zone and DLQ too): a row left fails `make comply` (the
+                events stay pending, a rerun finishes them); else the ledger gets applied_at and the rows
+                removed per layer.
 
 Why a rebuild and not targeted DELETEs: the Hive tables are not transactional (Trino deletes only whole
 partitions), and the build already knows how to rewrite exactly the partitions an ingest date owns,
