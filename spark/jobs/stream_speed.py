@@ -324,7 +324,8 @@ class SpeedBatch:
         Rejects are few: they travel back to the driver in an accumulator and are written only when
         there are any (deduplicated by Kafka offset: a retried task adds its rejects again)."""
         t0 = time.monotonic()
-        if self.removed.refresh():  # rarely: the ledger changed since the last batch
+        # rarely true: the ledger changed since the last batch; a metastore or NameNode that is down is waited for
+        if with_metastore_retry(self.removed.refresh, f"the ledger {self.removed.ledger}"):
             self.stats.update(ledger_reloads=self.removed.reloads, ledger_tweets=len(self.removed.ids),
                               ledger_authors=len(self.removed.keys), ledger_scrubs=len(self.removed.scrub))
             print(f"stream_speed: ledger {self.removed.ledger} reloaded: {len(self.removed.ids)} tweet(s), "
