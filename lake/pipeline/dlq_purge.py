@@ -45,6 +45,21 @@ def _read(cons, topic: str, partition: int, lo: int, hi: int) -> list:
     return out
 
 
+def survivors(records: list, gone: set[int]) -> list[tuple]:
+    """(message, headers to produce it with) of each record of one partition to keep: not in `gone`
+    (offsets), one per origin (a record copied by an earlier, interrupted run and its copy are one
+    record), each carrying the origin header (its first offset)."""
+    kept, seen = [], set()
+    for m in records:
+        headers = [(k, v) for k, v in (m.headers() or []) if k != ORIGIN_HEADER]
+        origin = dict(m.headers() or []).get(ORIGIN_HEADER) or f"{m.partition()}:{m.offset()}".encode()
+        if m.offset() in gone or origin in seen:
+            continue
+        seen.add(origin)
+        kept.append((m, headers + [(ORIGIN_HEADER, origin)]))
+    return kept
+
+
 def purge(s: Settings, topic: str, names: Callable[[bytes], bool], dry_run: bool = False) -> dict[int, int]:
     """partition -> records removed (module doc); `names(key + value)` says whether a record goes.
     dry_run: only count them (the verification after applying). A missing topic holds nothing."""
@@ -69,15 +84,7 @@ def purge(s: Settings, topic: str, names: Callable[[bytes], bool], dry_run: bool
             removed[p] = len(gone)
             if dry_run:
                 continue
-            gone_offsets = {m.offset() for m in gone}
-            kept, seen = [], set()
-            for m in records:
-                headers = [(k, v) for k, v in (m.headers() or []) if k != ORIGIN_HEADER]
-                origin = dict(m.headers() or []).get(ORIGIN_HEADER) or f"{p}:{m.offset()}".encode()
-                if m.offset() in gone_offsets or origin in seen:
-                    continue
-                seen.add(origin)
-                kept.append((m, headers + [(ORIGIN_HEADER, origin)]))
+            kept = survivors(records, {m.offset() for m in gone})
             prod = Producer(clients.kafka_config(s, **{"enable.idempotence": True, "acks": "all"}))
             failed = []
             for m, headers in kept:

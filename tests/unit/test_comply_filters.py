@@ -50,3 +50,36 @@ def test_naming_finds_removed_tweet_ids_and_user_ids_in_records_that_never_parse
     assert not names(b'{"id": 5, "user": {"id_str": "123456789098"}')
     assert not names(parse.REDACTED_LINE) and not names(b"")
     assert not comply.Naming(set(), set(), KEY)(sink_line)
+
+
+class _Msg:
+    """What dlq_purge reads of a confluent_kafka Message."""
+
+    def __init__(self, offset: int, value: bytes, headers=None, partition: int = 0):
+        self._o, self._v, self._h, self._p = offset, value, headers, partition
+
+    def offset(self):
+        return self._o
+
+    def value(self):
+        return self._v
+
+    def headers(self):
+        return self._h
+
+    def partition(self):
+        return self._p
+
+
+def test_dlq_survivors_carry_their_origin_and_a_rerun_after_a_cut_copies_each_once():
+    from lake.pipeline import dlq_purge
+
+    first = [_Msg(0, b"a", [("reason", b"x")]), _Msg(1, b"gone"), _Msg(2, b"c")]
+    kept = dlq_purge.survivors(first, {1})
+    assert [(m.value(), h) for m, h in kept] == [(b"a", [("reason", b"x"), (dlq_purge.ORIGIN_HEADER, b"0:0")]),
+                                                  (b"c", [(dlq_purge.ORIGIN_HEADER, b"0:2")])]
+    # cut after copying, before DeleteRecords: originals 0-2 and the copies at 3-4 are all readable
+    log = first + [_Msg(3 + i, m.value(), h) for i, (m, h) in enumerate(kept)]
+    again = dlq_purge.survivors(log, {1})
+    assert [(m.value(), dict(h)[dlq_purge.ORIGIN_HEADER]) for m, h in again] == [(b"a", b"0:0"), (b"c", b"0:2")]
+    assert [m.offset() for m, _ in again] == [0, 2]  # the originals, in order; their copies are dropped
