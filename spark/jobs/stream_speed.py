@@ -327,11 +327,13 @@ class SpeedBatch:
         # rarely true: the ledger changed since the last batch; a metastore or NameNode that is down is waited for
         if with_metastore_retry(self.removed.refresh, f"the ledger {self.removed.ledger}"):
             self.stats.update(ledger_reloads=self.removed.reloads, ledger_tweets=len(self.removed.ids),
-                              ledger_authors=len(self.removed.keys), ledger_scrubs=len(self.removed.scrub))
+                              ledger_authors=len(self.removed.keys), ledger_scrubs=len(self.removed.scrub),
+                              last_ledger_reload_seconds=round(time.monotonic() - t0, 3))
             print(f"stream_speed: ledger {self.removed.ledger} reloaded: {len(self.removed.ids)} tweet(s), "
                   f"{len(self.removed.keys)} author(s) removed, {len(self.removed.scrub)} location scrub(s) "
                   f"({time.monotonic() - t0:.2f}s)", flush=True)
-        t_ledger = time.monotonic()
+        else:  # the listing alone: what a batch pays while the ledger does not change
+            self.stats["last_ledger_check_seconds"] = round(time.monotonic() - t0, 3)
         sc = self.spark.sparkContext
         rejects_acc = sc.accumulator([], _ListParam())
         rows_acc = sc.accumulator(0)  # status only: a retried task counts twice
@@ -360,7 +362,6 @@ class SpeedBatch:
         t_end = time.monotonic()
         self.stats.update(last_batch_id=batch_id, last_batch_rejects=len(rejects),
                           last_batch_seconds=round(t_end - t0, 3), last_batch_at=time.time(),
-                          last_ledger_check_seconds=round(t_ledger - t0, 3),
                           replayed_files_replaced=self.stats.get("replayed_files_replaced", 0) + replaced)
         self.stats["rejects"] = self.stats.get("rejects", 0) + len(rejects)
         self.stats["rows"] = self.stats.get("rows", 0) + rows_acc.value
