@@ -51,6 +51,12 @@ def _parser() -> arguments.Parser:
                                        "ledger ops.compliance_events")
     cp.add_argument("--schema-prefix", default="", help="<prefix>bronze, ..., <prefix>ops (tests)")
     cp.add_argument("--json", action="store_true", help="print the report as JSON at the end")
+    # where a sandbox's pipeline lives (tests, lake_batch__<tag>'s comply task); the lake's own by default
+    cp.add_argument("--topic", help="the compliance topic (default tweets.compliance)")
+    cp.add_argument("--group", help="its consumer group (default lake-comply)")
+    cp.add_argument("--raw-root", help="the raw zone (default /lake/raw/tweets)")
+    cp.add_argument("--rejected-root", help="the raw sink's reject zone (default /lake/raw/_rejected/tweets)")
+    cp.add_argument("--dlq-topic", help="the dead-letter topic (default tweets.dlq)")
     sub.add_parser("demo-queries", help="run the demo/*.sql queries through Trino and print the results")
     sub.add_parser("demo-answers", help="the end of `make demo`: questions answered from gold through Trino, "
                                         "then the dashboard's and the topic browser's URLs")
@@ -189,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
             from lake.pipeline import comply
             from lake.pipeline.layers import Databases
 
-            rep = comply.run(s, dbs=Databases(args.schema_prefix))
+            where = {k: getattr(args, k) for k in ("topic", "group", "raw_root", "rejected_root", "dlq_topic")
+                     if getattr(args, k)}
+            rep = comply.run(s, dbs=Databases(args.schema_prefix), **where)
             if args.json:
                 print(json.dumps(rep.as_dict(), sort_keys=True, default=str))
         elif args.verb == "demo-queries":

@@ -1,6 +1,6 @@
 """lake_batch: the batch layer, hourly, over raw ingest dates (docs/airflow.md).
 
-    collect_x -> plan -> bronze -> silver -> gold -> quality_gates -> compact -> analyze -> advance_watermark
+    collect_x -> comply -> plan -> bronze -> silver -> gold -> quality_gates -> compact -> analyze -> advance_watermark
 
 What a run builds depends on how it was started:
 * **scheduled** (every hour, from the first `make up`): every ingest date with raw files bronze has not
@@ -12,6 +12,8 @@ What a run builds depends on how it was started:
   so the 24 hourly runs of a day build it once and a built date is not rebuilt.
 * **manual** (`make airflow-batch DATE=D`, a trigger): the run's own date, the ingest date of its
   data_interval_start, rebuilt whether pending or not (skipped when it has no raw files).
+Before planning, `comply` applies pending X compliance events (`make comply`, docs/compliance.md): a
+deleted tweet is out of every layer before the build runs; with nothing pending it takes seconds.
 Every build step overwrites only the partitions it owns, so a rerun gives the same tables, and each
 takes the lake's build lock (lake/pipeline/lock.py): a `make build` meanwhile waits for it.
 The last task updates an asset that schedules lake_maintenance (after each batch run).
@@ -28,7 +30,8 @@ from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from lake_dags import (DEFAULT_ARGS, LAKE_PYTHON, LAKE_ROOT, SCHEMA_PREFIX, SPARK_CONN, TRINO_CONN, batch_asset,
-                       build_gates_filter, ingest_date, lake_json, run_lake, run_type, sandboxes, settings, trino_run)
+                       build_gates_filter, comply_args, ingest_date, lake_json, run_lake, run_type, sandboxes, settings,
+                       trino_run)
 from lake.settings import RAW_ROOT  # noqa: E402 - stdlib-only; importable once lake_dags put the repo on sys.path
 
 PREFIX = "{{ params.schema_prefix }}"
@@ -75,8 +78,16 @@ def batch_dag(dag_id: str, schema_prefix: str, raw_root: str) -> DAG:
             retries=1,
         )
 
-        # 2. what to build: WebHDFS's raw folders against bronze's loaded files; nothing -> skip the rest
-        @task.short_circuit(task_id="plan", trigger_rule="none_failed")  # runs whether collect_x ran or was skipped
+        # 2. pending compliance events first (lake/pipeline/comply.py, as `make comply`): what they remove is out
+        #    of raw, bronze, silver, gold, speed, rejects and the DLQ before anything is built; the dates it
+        #    rebuilds are no longer pending for plan. Nothing pending: consume nothing, one ledger query.
+        @task(task_id="comply", trigger_rule="none_failed")  # runs whether collect_x ran or was skipped
+        def comply(**context):
+            return run_lake(["lake", "comply", *comply_args(prefix(context), context["params"]["raw_root"])],
+                            last_with="== comply")
+
+        # 3. what to build: WebHDFS's raw folders against bronze's loaded files; nothing -> skip the rest
+        @task.short_circuit(task_id="plan")
         def plan(**context) -> list[str]:
             end = context["data_interval_end"].strftime("%Y-%m-%d")
             found = lake_json(["lake.pipeline.pending", "--schema-prefix", prefix(context),
@@ -90,7 +101,7 @@ def batch_dag(dag_id: str, schema_prefix: str, raw_root: str) -> DAG:
                   f"raw dates: {len(found['raw'])})")
             return dates
 
-        # 3. the build, one task per layer; each layer's quality gates run inside it and fail it with exit 6
+        # 4. the build, one task per layer; each layer's quality gates run inside it and fail it with exit 6
         def layer(name: str):
             @task(task_id=name)
             def build(**context):
@@ -98,7 +109,7 @@ def batch_dag(dag_id: str, schema_prefix: str, raw_root: str) -> DAG:
                                  "--schema-prefix", prefix(context)])
             return build()
 
-        # 4. the gates, read back: each of this run's three builds recorded gates, and every one passed
+        # 5. the gates, read back: each of this run's three builds recorded gates, and every one passed
         quality_gates = SQLCheckOperator(
             task_id="quality_gates",
             conn_id=TRINO_CONN,
@@ -109,7 +120,7 @@ def batch_dag(dag_id: str, schema_prefix: str, raw_root: str) -> DAG:
             retries=0,
         )
 
-        # 5. compaction of bronze's small files (the provider's spark-submit; the job is lake/pipeline/compact.py's)
+        # 6. compaction of bronze's small files (the provider's spark-submit; the job is lake/pipeline/compact.py's)
         compact = SparkSubmitOperator(
             task_id="compact",
             conn_id=SPARK_CONN,
@@ -120,7 +131,7 @@ def batch_dag(dag_id: str, schema_prefix: str, raw_root: str) -> DAG:
             verbose=False,
         )
 
-        # 6. statistics for the cost-based optimizer, on the partitions these dates touched
+        # 7. statistics for the cost-based optimizer, on the partitions these dates touched
         @task(task_id="analyze")
         def analyze(**context):
             days, p = planned(context), prefix(context)
@@ -136,7 +147,7 @@ def batch_dag(dag_id: str, schema_prefix: str, raw_root: str) -> DAG:
             print(f"analyzed {', '.join(done) or 'nothing'} for {len(created)} created date(s)")
             return created
 
-        # 7. the watermark: serving.tweets now takes these dates' tweets from silver; lake_maintenance follows
+        # 8. the watermark: serving.tweets now takes these dates' tweets from silver; lake_maintenance follows
         @task(task_id="advance_watermark", outlets=[batch_asset(schema_prefix)])
         def advance_watermark(**context):
             from lake.pipeline import serving
@@ -150,7 +161,7 @@ def batch_dag(dag_id: str, schema_prefix: str, raw_root: str) -> DAG:
             return slots
 
         b, s_, g = layer("bronze"), layer("silver"), layer("gold")
-        collect_x >> plan() >> b >> s_ >> g >> quality_gates >> compact >> analyze() >> advance_watermark()
+        collect_x >> comply() >> plan() >> b >> s_ >> g >> quality_gates >> compact >> analyze() >> advance_watermark()
     return dag
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from lake.demos import smoke
 from lake.pipeline import ddl, serving, speed
 from lake.runtime import clients, hdfs_client, probes, spark
-from lake.settings import Settings
+from lake.settings import COMPLY_GROUP, TOPIC_COMPLIANCE, Settings
 
 
 @dataclass
@@ -36,6 +36,14 @@ class SpeedSandbox:
     @property
     def topic(self) -> str:
         return f"it.{self.tag}.tweets.raw"
+
+    @property
+    def compliance_topic(self) -> str:
+        return f"it.{self.tag}.{TOPIC_COMPLIANCE}"
+
+    @property
+    def comply_group(self) -> str:
+        return f"{COMPLY_GROUP}-{self.tag}"
 
     @property
     def hdfs_dir(self) -> str:
@@ -70,7 +78,8 @@ class SpeedSandbox:
     def create(self) -> None:
         from ingestion import topics
 
-        topics.ensure(self.s.kafka_bootstrap, prefix=f"it.{self.tag}.")
+        # its compliance topic too: lake_batch__<tag>'s comply task and the speed layer's ledger tests read it
+        topics.ensure(self.s.kafka_bootstrap, prefix=f"it.{self.tag}.", which=(topics.RAW, topics.DLQ, topics.COMPLIANCE))
         hdfs_client.client(self.s).makedirs(self.raw_root)
         ddl.apply_layer(self.s, "raw", RAW_DB=f"{self.prefix}raw", RAW_ROOT=f"{self.s.hdfs_uri}{self.raw_root}")
         for layer in ("bronze", "silver", "gold", "ops"):
@@ -175,11 +184,19 @@ class SpeedSandbox:
                 smoke.drop_schema(self.s, schema)
             except Exception:  # noqa: BLE001 - a schema a failed test never made
                 pass
-        for topic in (self.topic, f"it.{self.tag}.tweets.dlq"):
+        for topic in (self.topic, f"it.{self.tag}.tweets.dlq", self.compliance_topic):
             try:
                 smoke.delete_topic(self.s, topic)
             except Exception:  # noqa: BLE001
                 pass
+        try:  # the group `lake comply` used on the sandbox's compliance topic, if it ran
+            from confluent_kafka.admin import AdminClient
+
+            admin = AdminClient({"bootstrap.servers": self.s.kafka_bootstrap})
+            for fut in admin.delete_consumer_groups([self.comply_group], request_timeout=30).values():
+                fut.result(30)
+        except Exception:  # noqa: BLE001 - never made
+            pass
         hdfs_client.client(self.s).delete(self.hdfs_dir, recursive=True)
         import shutil
 

@@ -8,16 +8,21 @@
                 a hidden file, then renamed over it (one NameNode call: a reader sees the old file or the
                 new one). The file keeps its name and line count, so the sink's offset ranges and each
                 line's Kafka offset (first offset + line) stay true.
-    3. build    the raw ingest dates of those files, and of the bronze rows and rejects that name a
+    3. rejects  the raw sink's reject zone (the same rewrite as raw) and tweets.dlq (survivors produced
+                again, then DeleteRecords up to the old end: lake/pipeline/dlq_purge.py) lose every record
+                naming a removed tweet id or user id (Naming: any run of digits in the record).
+    4. speed    each speed.tweets file holding such a row is rewritten the same way as raw (same name,
+                renamed over), so serving.tweets loses the row; before the build, so a tweet only the
+                speed layer holds goes seconds after the event is consumed.
+    5. build    the raw ingest dates of those files, and of the bronze rows and rejects that name a
                 removed tweet or author, are rebuilt by the build itself (lake/pipeline/build.py), which
                 leaves out what the ledger names (spark/jobs/build_bronze.py without_complied): bronze,
                 its rejects and loaded-files bookkeeping (the rewritten files' new sizes, so they are
                 not pending), then silver and gold for the created dates those ingest dates touch,
                 marts and author versions included, each layer with its quality gates.
-    4. speed    each speed.tweets file holding such a row is rewritten the same way as raw (same name,
-                renamed over), so serving.tweets loses the row.
-    5. verify   every layer is asked again: a row left fails `make comply` (the events stay pending,
-                a rerun finishes them); else the ledger gets applied_at and the rows removed per layer.
+    6. verify   every layer is asked again (reject zone and DLQ too): a row left fails `make comply` (the
+                events stay pending, a rerun finishes them); else the ledger gets applied_at and the rows
+                removed per layer.
 
 Why a rebuild and not targeted DELETEs: the Hive tables are not transactional (Trino deletes only whole
 partitions), and the build already knows how to rewrite exactly the partitions an ingest date owns,
@@ -29,16 +34,17 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from lake.errors import LakeError
-from lake.pipeline import ddl, lock
+from lake.pipeline import ddl, dlq_purge, lock
 from lake.pipeline.layers import LAYERS, Databases, sql_file
 from lake.runtime import clients, hdfs_client
-from lake.settings import COMPLY_GROUP, RAW_ROOT, TOPIC_COMPLIANCE, Settings
+from lake.settings import COMPLY_GROUP, RAW_ROOT, REJECTED_ROOT, TOPIC_COMPLIANCE, TOPIC_DLQ, Settings
 
 LEDGER_OVERWRITE = {"hive.insert_existing_partitions_behavior": "OVERWRITE"}
 # Ledger rows per INSERT ... VALUES statement (Trino's statement size stays small).
@@ -55,6 +61,7 @@ class Report:
     ingest_dates: list[str] = field(default_factory=list)
     raw_files_rewritten: int = 0
     speed_files_rewritten: int = 0
+    rejected_zone_files_rewritten: int = 0
     removed: dict[str, int] = field(default_factory=dict)   # layer -> rows removed
     stages: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
@@ -256,48 +263,101 @@ def rewrite_raw(s: Settings, raw_root: str, ids: set[int], keys: set[str], pii, 
     """Redact every raw line of a removed tweet or author (module doc, step 2), and take the location
     off the lines `scrub` covers (author key -> highest tweet id of a scrub_geo event)."""
     scrub = scrub or {}
-    import re
-
-    from tqdm import tqdm
-
     from spark.transforms import parse
 
     out = RawRewrite()
-    c = hdfs_client.client(s)
     id_strings = {str(i).encode() for i in ids}
     digits = re.compile(rb"[0-9]{6,20}")
-    for path in tqdm(raw_files(s, raw_root), desc="comply: raw files", unit=" files", disable=None):
+
+    def fix(line: bytes) -> bytes | None:
+        if not line or line == parse.REDACTED_LINE:
+            return None
+        # Without author keys to find, only lines naming a removed id need parsing.
+        if not keys and not scrub and not id_strings.intersection(digits.findall(line)):
+            return None
+        tid, key = _line_ids(line, pii, parse)
+        if tid in ids or (key is not None and key in keys):
+            if tid is not None:
+                out.by_tweet[tid] += 1
+                if key is not None:
+                    out.authors[tid] = key
+            if key is not None:
+                out.by_key[key] += 1
+            return parse.REDACTED_LINE
+        if key in scrub and tid is not None and tid <= scrub[key]:
+            new = scrub_geo_line(line)
+            if new is not None:
+                out.scrubbed[key] += 1
+            return new
+        return None
+
+    out.files = rewrite_files(s, raw_files(s, raw_root), fix, "comply: raw files")
+    out.dates = {path.split("ingest_date=")[1].split("/")[0] for path in out.files}
+    return out
+
+
+def rewrite_files(s: Settings, paths: list[str], fix, desc: str) -> dict[str, int]:
+    """path -> lines changed, for each file whose lines `fix` changes (it returns the new line, or None to
+    keep the line): the file is rewritten beside itself and renamed over (module doc, step 2), keeping
+    its name and line count."""
+    from tqdm import tqdm
+
+    c = hdfs_client.client(s)
+    changed = {}
+    for path in tqdm(paths, desc=desc, unit=" files", disable=None):
         with c.read(path) as fh:
-            data = fh.read()
-        lines = data.split(b"\n")
+            lines = fh.read().split(b"\n")
         hits = 0
         for i, line in enumerate(lines):
-            if not line or line == parse.REDACTED_LINE:
-                continue
-            # Without author keys to find, only lines naming a removed id need parsing.
-            if not keys and not scrub and not id_strings.intersection(digits.findall(line)):
-                continue
-            tid, key = _line_ids(line, pii, parse)
-            if tid in ids or (key is not None and key in keys):
-                lines[i] = parse.REDACTED_LINE
+            new = fix(line)
+            if new is not None:
+                lines[i] = new
                 hits += 1
-                if tid is not None:
-                    out.by_tweet[tid] += 1
-                    if key is not None:
-                        out.authors[tid] = key
-                if key is not None:
-                    out.by_key[key] += 1
-            elif key in scrub and tid is not None and tid <= scrub[key]:
-                new = scrub_geo_line(line)
-                if new is not None:
-                    lines[i] = new
-                    hits += 1
-                    out.scrubbed[key] += 1
         if hits:
             _replace_atomically(c, path, b"\n".join(lines))
-            out.files[path] = hits
-            out.dates.add(path.split("ingest_date=")[1].split("/")[0])
-    return out
+            changed[path] = hits
+    return changed
+
+
+# ---- 2b. what never became a tweet: the raw sink's reject zone and tweets.dlq -----------------------
+class Naming:
+    """Does a record that never parsed as a tweet name a removed tweet or author? Such records have no
+    reliable structure (invalid JSON, a truncated payload, a line of the sink's reject zone wrapping
+    one), so every run of digits in it counts: a removed tweet id, or a user id whose author key
+    (bronze's HMAC) is removed. Errs towards removing: a reject that merely mentions the id goes too."""
+
+    DIGITS = re.compile(rb"(?<![0-9])[0-9]{1,20}(?![0-9])")
+
+    def __init__(self, ids: set[int], keys: set[str], pii):
+        self.ids = {str(i).encode() for i in ids}
+        self.keys, self.pii = keys, pii
+
+    def __call__(self, data: bytes) -> bool:
+        from spark.transforms import parse
+
+        if not data or data == parse.REDACTED_LINE:
+            return False
+        runs = set(self.DIGITS.findall(data))
+        return bool(runs & self.ids) or bool(self.keys and any(self.pii.user_key(r.decode()) in self.keys
+                                                                for r in runs))
+
+
+def rewrite_rejected(s: Settings, rejected_root: str, names: Naming) -> dict[str, int]:
+    """The raw sink's reject zone: each line naming a removed tweet or author becomes the redaction line,
+    by the raw zone's own rewrite (rewrite_files)."""
+    from spark.transforms import parse
+
+    return rewrite_files(s, raw_files(s, rejected_root), lambda line: parse.REDACTED_LINE if names(line) else None,
+                         "comply: reject zone files")
+
+
+def rejected_left(s: Settings, rejected_root: str, names: Naming) -> int:
+    c = hdfs_client.client(s)
+    left = 0
+    for path in raw_files(s, rejected_root):
+        with c.read(path) as fh:
+            left += sum(names(line) for line in fh.read().split(b"\n"))
+    return left
 
 
 # ---- 4. speed ---------------------------------------------------------------------------------------
@@ -437,12 +497,14 @@ def per_event(pending: list[tuple], found: dict[str, list[tuple]], raw: RawRewri
 
 # ---- the whole run ----------------------------------------------------------------------------------
 def run(s: Settings, dbs: Databases = Databases(), topic: str = TOPIC_COMPLIANCE, group: str = COMPLY_GROUP,
-        raw_root: str = RAW_ROOT, master: str | None = None, echo=print) -> Report:
+        raw_root: str = RAW_ROOT, master: str | None = None, echo=print, rejected_root: str = REJECTED_ROOT,
+        dlq_topic: str = TOPIC_DLQ) -> Report:
     with lock.build_lock(s, dbs.prefix, what="lake comply", echo=echo):
-        return _run_locked(s, dbs, topic, group, raw_root, master, echo)
+        return _run_locked(s, dbs, topic, group, raw_root, master, echo, rejected_root, dlq_topic)
 
 
-def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: str, master, echo) -> Report:
+def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: str, master, echo,
+                rejected_root: str = REJECTED_ROOT, dlq_topic: str = TOPIC_DLQ) -> Report:
     from ingestion.sources.compliance import APPLIED, DELETE, SCRUB_GEO
     from lake.pipeline import build
     from spark.transforms import pii as pii_mod
@@ -480,6 +542,14 @@ def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: s
     raw = rewrite_raw(s, raw_root, ids, keys, pii, echo, scrub)
     rep.raw_files_rewritten = len(raw.files)
     stage("raw rewrite", t)
+    t = time.monotonic()
+    names = Naming(ids, keys, pii)
+    rejected_zone = rewrite_rejected(s, rejected_root, names) if ids or keys else {}
+    rep.rejected_zone_files_rewritten = len(rejected_zone)
+    dlq = dlq_purge.purge(s, dlq_topic, names) if ids or keys else {}
+    stage("reject zone and DLQ", t)
+    echo(f"== comply: {sum(rejected_zone.values())} line(s) of the raw sink's reject zone redacted in "
+         f"{len(rejected_zone)} file(s); {sum(dlq.values())} record(s) removed from {dlq_topic}")
     rejected_ids = ids | set(raw.by_tweet)
     before = match(s, dbs, ids, keys, rejected_ids, tables)
     geo_before = match_geo(s, dbs, scrub, tables)
@@ -493,24 +563,32 @@ def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: s
     rep.ingest_dates = sorted(dates)
     echo(f"== comply: {sum(raw.files.values())} raw line(s) redacted in {len(raw.files)} file(s); "
          f"rebuilding ingest date(s) {', '.join(rep.ingest_dates) or '-'}")
-    if dates:
-        t = time.monotonic()
-        build._run_locked(s, rep.ingest_dates, False, LAYERS, dbs, master, echo)  # we hold the build lock
-        stage("rebuild bronze, silver, gold", t)
+    # The speed layer before the rebuild: a tweet only the speed layer holds (the newest ones) leaves
+    # serving.tweets seconds after the event is consumed, not after the rebuild's minutes.
     if f"{dbs.prefix}speed.tweets" in tables:
         t = time.monotonic()
         rep.speed_files_rewritten = rewrite_speed(s, f"{dbs.prefix}speed", ids, keys, scrub)
         stage("speed rewrite", t)
+    if dates:
+        t = time.monotonic()
+        build._run_locked(s, rep.ingest_dates, False, LAYERS, dbs, master, echo)  # we hold the build lock
+        stage("rebuild bronze, silver, gold", t)
 
     left = {layer: rows for layer, rows in match(s, dbs, ids, keys, rejected_ids, tables).items() if rows}
     left.update({f"{layer} (location)": rows for layer, rows in match_geo(s, dbs, scrub, tables).items() if rows})
+    if ids or keys:
+        for layer, n in (("raw reject zone", rejected_left(s, rejected_root, names)),
+                         (dlq_topic, sum(dlq_purge.purge(s, dlq_topic, names, dry_run=True).values()))):
+            if n:
+                left[layer] = [(None, None, n)]
     if left:
         what = "; ".join(f"{layer}: {sum(n for *_, n in rows)} row(s)" for layer, rows in left.items())
         raise LakeError(f"comply: rows of removed tweets are still there after applying ({what}); the events "
                         "stay pending: rerun `make comply`")
     counts = per_event(pending, before, raw, geo_before)
     rep.removed = {"raw": sum(raw.files.values()) - sum(raw.scrubbed.values()),
-                   **{layer: sum(n for tid, _, n in rows if tid is not None) for layer, rows in before.items()}}
+                   **{layer: sum(n for tid, _, n in rows if tid is not None) for layer, rows in before.items()},
+                   "raw reject zone": sum(rejected_zone.values()), "dlq": sum(dlq.values())}
     if scrub:
         rep.removed.update({"raw (location)": sum(raw.scrubbed.values()),
                             **{f"{layer} (location)": sum(n for *_, n in rows) for layer, rows in geo_before.items()}})

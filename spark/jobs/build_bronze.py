@@ -29,6 +29,7 @@ from pyspark.sql import functions as F  # noqa: E402
 from pyspark.sql.types import StructField, StructType  # noqa: E402
 
 from spark.jobs import common  # noqa: E402
+from spark.jobs.ledger import complied, scrubbed  # noqa: E402
 from spark.transforms import parse  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
 from spark.transforms.schema import BRONZE_SCHEMA, LOADED_FILES_SCHEMA, REJECTED_SCHEMA  # noqa: E402
@@ -155,31 +156,6 @@ def parse_raw(spark: SparkSession, paths: list[str], pii: pii_mod.Pii):
 # bronze's columns a scrub_geo event empties: the tweet's place and its exact point
 GEO_COLUMNS = ("place_id", "place_name", "place_full_name", "place_type", "country", "country_name", "place_bbox",
                "geo_lat", "geo_lon")
-
-
-def complied(spark: SparkSession, ledger: str | None) -> tuple[list[int], list[str], dict[str, int]]:
-    """(tweet ids, author keys) the compliance ledger removed (the acting events, applied or not yet), and
-    author key -> highest tweet id whose location a scrub_geo event removed."""
-    if not ledger or not spark.catalog.tableExists(ledger):
-        return [], [], {}
-    from ingestion.sources.compliance import ACTING, SCRUB_GEO
-
-    table = spark.table(ledger)
-    events = table.where(F.col("kind").isin(list(ACTING)))
-    ids = [r[0] for r in events.where("tweet_id IS NOT NULL").select("tweet_id").distinct().collect()]
-    keys = [r[0] for r in events.where("author_key IS NOT NULL").select("author_key").distinct().collect()]
-    scrub = {r[0]: int(r[1]) for r in table.where((F.col("kind") == SCRUB_GEO) & F.col("author_key").isNotNull()
-                                                  & F.col("up_to_tweet_id").isNotNull())
-             .groupBy("author_key").agg(F.max("up_to_tweet_id")).collect()}
-    return ids, keys, scrub
-
-
-def scrubbed(author_key, tweet_id, scrub: dict[str, int]):
-    """True where a scrub_geo event covers the row (its author, a tweet id up to the event's)."""
-    if not scrub:
-        return F.lit(False)
-    up_to = F.create_map(*[x for k, v in sorted(scrub.items()) for x in (F.lit(k), F.lit(v).cast("long"))])
-    return F.coalesce(tweet_id <= F.element_at(up_to, author_key), F.lit(False))
 
 
 def without_geo(df, scrub: dict[str, int]):

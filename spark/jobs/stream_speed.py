@@ -15,6 +15,12 @@ folder under the checkpoint, then publishes it by renaming each file into its pa
 b<batch id>-<n>.parquet. A replayed batch id (crash after the write, before Spark committed the
 batch) first deletes whatever an earlier attempt published under its prefix, so it never lands twice;
 Spark's own file sink would keep its commit log in _spark_metadata, which Trino does not read.
+
+Compliance (docs/compliance.md): every micro-batch first asks whether the ledger <ops>.compliance_events
+changed (one listing of its files, spark/jobs/ledger.py Removed) and reloads it only then; rows of a
+tweet or author an acting event names are dropped before they are written, rejects lose such a tweet
+id, and scrub_geo events empty the location of the rows they cover: a deleted tweet re-ingested while
+the stream runs never reaches speed.tweets, hence never serving.tweets.
 """
 from __future__ import annotations
 
@@ -37,6 +43,7 @@ from pyspark.sql import functions as F  # noqa: E402
 from lake.runtime import spark as lake_spark  # noqa: E402
 from lake.settings import SPEED_TRIGGER_SECONDS, TOPIC_RAW  # noqa: E402
 from spark.jobs.common import code_zip  # noqa: E402
+from spark.jobs.ledger import Removed, scrubbed  # noqa: E402
 from spark.transforms import parse, silver  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
 from spark.transforms.schema import REJECTED_SCHEMA, SPEED_SCHEMA_OF_STREAM  # noqa: E402
@@ -57,13 +64,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="bounds a catch-up batch after downtime")
     ap.add_argument("--starting-offsets", default="earliest",
                     help="where a new checkpoint starts; a checkpoint always resumes where it stopped")
+    ap.add_argument("--ledger", help="the compliance ledger whose removed tweets and authors are dropped "
+                                     "(default: <prefix>ops.compliance_events beside <prefix>speed; '' for none)")
     ap.add_argument("--status-file", help="JSON the driver rewrites every few seconds (readiness probe, benchmark)")
     ap.add_argument("--progress-file", help="append each micro-batch's progress (Spark's durations) as JSON lines "
                                            "(the speed benchmark reads it)")
     ap.add_argument("--restarts", type=int, default=1000,
                     help="how often the query is restarted from its checkpoint after a failure (Kafka or "
                          "metastore down) before the job gives up")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    if args.ledger is None:
+        args.ledger = default_ledger(args.speed_db)
+    return args
+
+
+def default_ledger(speed_db: str) -> str:
+    """The ledger of the schemas the speed table belongs to: speed -> ops.compliance_events, a sandbox's
+    it_<tag>_speed -> it_<tag>_ops.compliance_events (schemas share their prefix, lake/pipeline/layers.py)."""
+    prefix = speed_db[:-len("speed")] if speed_db.endswith("speed") else ""
+    return f"{prefix}ops.compliance_events"
 
 
 # ---- per record (executors): the shared batch code ---------------------------------------------
@@ -162,6 +181,39 @@ def arrow_rows(pii: pii_mod.Pii, rejects_acc, rows_acc):
             yield from columnar.batches(rows)
 
     return run
+
+
+def without_removed(df, removed: Removed):
+    """Speed rows without those of a tweet or author the ledger removed, and without the location of
+    those a scrub_geo event covers (the columns comply.rewrite_speed empties). Spark expressions, so the
+    executors need nothing beyond the shipped transforms."""
+    gone = None
+    if removed.ids:
+        gone = F.col("tweet_id").isin(sorted(removed.ids))
+    if removed.keys:
+        by_author = F.col("author_key").isin(sorted(removed.keys))
+        gone = by_author if gone is None else gone | by_author
+    if gone is not None:
+        df = df.where(~F.coalesce(gone, F.lit(False)))
+    if removed.scrub:
+        from lake.pipeline.comply import SPEED_GEO_COLUMNS, SPEED_PLACE_COUNTRY_COLUMNS
+
+        hit = scrubbed(F.col("author_key"), F.col("tweet_id"), removed.scrub)
+        from_place = hit & F.coalesce(F.col("country_source") == "place", F.lit(False))
+        df = df.select(*[F.when(hit, F.lit(None)).otherwise(F.col(c)).alias(c) if c in SPEED_GEO_COLUMNS
+                         else F.when(from_place, F.lit(None)).otherwise(F.col(c)).alias(c)
+                         if c in SPEED_PLACE_COUNTRY_COLUMNS else F.col(c) for c in df.columns])
+    return df
+
+
+REJ_TWEET_ID = REJECTED_SCHEMA.fieldNames().index("tweet_id")
+
+
+def rejects_without_removed(rejects: list[tuple], ids) -> list[tuple]:
+    """Rejects with the tweet id taken off where the ledger removed that tweet (as bronze's
+    without_complied does): the reject is still counted, it no longer names the tweet."""
+    named = {str(i) for i in ids}
+    return [r[:REJ_TWEET_ID] + (None,) + r[REJ_TWEET_ID + 1:] if r[REJ_TWEET_ID] in named else r for r in rejects]
 
 
 class _ListParam:
@@ -265,12 +317,23 @@ class SpeedBatch:
         self.staging = f"{args.checkpoint.rstrip('/')}/_staging"
         self.publisher = Publisher(spark, self.staging)
         self.tweets, self.rejected = f"{args.speed_db}.tweets", f"{args.speed_db}.tweets_rejected"
+        self.removed = Removed(spark, args.ledger or None)
 
     def __call__(self, df, batch_id: int) -> None:
         """One Spark job per batch: Kafka records -> Python (parse + enrich, Arrow in and out) -> Parquet in staging.
         Rejects are few: they travel back to the driver in an accumulator and are written only when
         there are any (deduplicated by Kafka offset: a retried task adds its rejects again)."""
         t0 = time.monotonic()
+        # rarely true: the ledger changed since the last batch; a metastore or NameNode that is down is waited for
+        if with_metastore_retry(self.removed.refresh, f"the ledger {self.removed.ledger}"):
+            self.stats.update(ledger_reloads=self.removed.reloads, ledger_tweets=len(self.removed.ids),
+                              ledger_authors=len(self.removed.keys), ledger_scrubs=len(self.removed.scrub),
+                              last_ledger_reload_seconds=round(time.monotonic() - t0, 3))
+            print(f"stream_speed: ledger {self.removed.ledger} reloaded: {len(self.removed.ids)} tweet(s), "
+                  f"{len(self.removed.keys)} author(s) removed, {len(self.removed.scrub)} location scrub(s) "
+                  f"({time.monotonic() - t0:.2f}s)", flush=True)
+        else:  # the listing alone: what a batch pays while the ledger does not change
+            self.stats["last_ledger_check_seconds"] = round(time.monotonic() - t0, 3)
         sc = self.spark.sparkContext
         rejects_acc = sc.accumulator([], _ListParam())
         rows_acc = sc.accumulator(0)  # status only: a retried task counts twice
@@ -281,12 +344,14 @@ class SpeedBatch:
         # (coalesce never raises the count.)
         tweets = records.coalesce(sc.defaultParallelism).mapInArrow(
             arrow_rows(self.pii, rejects_acc, rows_acc), SPEED_SCHEMA)
+        tweets = without_removed(tweets, self.removed)
         replaced = self.publisher.unpublish(self.tweets, batch_id) + self.publisher.unpublish(self.rejected, batch_id)
         base = f"{self.staging}/{batch_name(batch_id)}"
         tweets.write.mode("overwrite").option("compression", "zstd").partitionBy("ingest_date").parquet(f"{base}/tweets")
         t_convert = time.monotonic()
         rejects = sorted({(r[REJ_PARTITION], r[REJ_OFFSET]): r for r in rejects_acc.value}.values(),
                          key=lambda r: (r[REJ_PARTITION], r[REJ_OFFSET]))
+        rejects = rejects_without_removed(rejects, self.removed.ids)
         if rejects:
             self.spark.createDataFrame(rejects, REJECTED_SCHEMA).coalesce(1).write.mode("overwrite") \
                 .option("compression", "zstd").partitionBy("ingest_date").parquet(f"{base}/tweets_rejected")

@@ -11,7 +11,7 @@ from lake.stack import services
 
 pytestmark = pytest.mark.integration
 
-BATCH_ORDER = ["collect_x", "plan", "bronze", "silver", "gold", "quality_gates", "compact", "analyze",
+BATCH_ORDER = ["collect_x", "comply", "plan", "bronze", "silver", "gold", "quality_gates", "compact", "analyze",
                "advance_watermark"]
 
 

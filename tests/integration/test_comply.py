@@ -31,7 +31,7 @@ from ingestion.sources import compliance, synthetic
 from ingestion.sources.replay import replay
 from lake.pipeline import build, comply, ddl, pending
 from lake.runtime import clients, hdfs_client
-from lake.settings import TOPIC_COMPLIANCE
+from lake.settings import TOPIC_COMPLIANCE, TOPIC_DLQ
 from spark.transforms import parse, pii
 from tests.integration.test_build import snowflake_day
 from tests.raw_landing import Landed
@@ -211,7 +211,7 @@ def applied(lake, shared_data, tmp_path_factory):
         assert dict(sent.by_reason) == {"unknown_event": 1, "missing_id": 1}
 
         rep = comply.run(lake, dbs=dbs, topic=prefix + TOPIC_COMPLIANCE, group=f"it-{tag}-comply", raw_root=root,
-                         master="yarn")
+                         master="yarn", rejected_root=f"{base}/raw/_rejected/tweets", dlq_topic=prefix + TOPIC_DLQ)
         untouched = {u: lns for u, lns in by_user.items() if u not in removed_users and len(lns) >= 2}
         yield Setup(dbs, root, prefix, landed.files, removed_ids, removed_users, untouched, scrub_user, scrub_up_to,
                     scrub_ids, before, rep, sent.rejected)
@@ -369,7 +369,8 @@ def test_kill9_during_comply_then_a_rerun_finishes_the_job(applied, lake):
                             prefix=prefix, topic=TOPIC_COMPLIANCE)
     assert sent.produced == 1
     group = f"it-{prefix.split('.')[1]}-comply"  # the fixture's comply group: its offsets are committed
-    args = dict(topic=prefix + TOPIC_COMPLIANCE, group=group, raw_root=applied.root, master="yarn")
+    args = dict(topic=prefix + TOPIC_COMPLIANCE, group=group, raw_root=applied.root, master="yarn",
+                rejected_root=applied.root.replace("/raw/tweets", "/raw/_rejected/tweets"), dlq_topic=prefix + TOPIC_DLQ)
     code = ("from lake import settings; from lake.pipeline import comply; from lake.pipeline.layers import Databases; "
             f"comply.run(settings.get(), dbs=Databases({dbs.prefix!r}), **{args!r})")
     proc = subprocess.Popen([sys.executable, "-u", "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

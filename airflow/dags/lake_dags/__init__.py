@@ -57,6 +57,23 @@ def sandboxes() -> list[dict]:
     return found
 
 
+def comply_args(schema_prefix: str, raw_root: str) -> list[str]:
+    """`lake comply`'s options for the schemas a run builds. The lake's own schemas: the lake's topics
+    and zones (the CLI's defaults) and the given raw root. A sandbox's (it_<tag>_, lake/demos/sandbox.py):
+    its own compliance topic, consumer group, reject zone and DLQ, so a test's run never consumes the
+    lake's events nor touches its rejects."""
+    if not schema_prefix:
+        return ["--raw-root", raw_root]
+    from lake.settings import COMPLY_GROUP, TOPIC_COMPLIANCE, TOPIC_DLQ
+
+    m = re.fullmatch(r"it_(\w+)_", schema_prefix)
+    tag = m[1] if m else schema_prefix.rstrip("_")
+    topics = f"it.{tag}." if m else f"{tag}."
+    return ["--schema-prefix", schema_prefix, "--raw-root", raw_root,
+            "--rejected-root", raw_root.replace("/raw/tweets", "/raw/_rejected/tweets"),
+            "--topic", topics + TOPIC_COMPLIANCE, "--group", f"{COMPLY_GROUP}-{tag}", "--dlq-topic", topics + TOPIC_DLQ]
+
+
 def batch_asset(schema_prefix: str):
     """What lake_batch's last task updates and lake_maintenance is scheduled on: one per set of schemas."""
     from airflow.sdk import Asset
