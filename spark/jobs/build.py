@@ -133,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
                 common.emit("SILVER_RESULT", res)
                 if not res["reconciles"]:
                     raise SystemExit("build: silver rows do not match bronze rows (see SILVER_RESULT)")
+                # silver also rebuilt the other partitions of tweets edited in these (spark/transforms/edits.py)
+                created = res.get("created_dates", created)
+                result["created_dates"] = created
                 written = res.get("created_dates_written", [])
                 with stage("silver: publish bucketed silver.tweets (Trino)"):
                     result["publish_statements"] = layers.publish_silver(
