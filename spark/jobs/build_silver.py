@@ -53,7 +53,9 @@ def enriched_rows(bronze):
 def edit_chains(bronze_all) -> tuple[dict[int, edits.Chain], list[edits.Member]]:
     """The edit chains bronze holds (spark/transforms/edits.py), from the rows of edited chains only: every
     version of a chain that has a row saying it was edited (a history longer than one), on any date.
-    One scan of bronze's four edit columns; the chains themselves are few and ruled on the driver."""
+    One scan of bronze's four edit columns; the chains themselves are few and ruled on the driver. A row
+    built before the columns existed (NULLs) is a chain of one, as parse._edit_chain makes a tweet
+    without a history."""
     root = F.coalesce("edit_root_id", "tweet_id")
     rows = bronze_all.select("tweet_id", root.alias("edit_root_id"),
                              F.coalesce("edit_versions", F.lit(1)).alias("edit_versions"), "created_date")

@@ -35,17 +35,6 @@ class Chain(NamedTuple):
     created_dates: frozenset[str]  # every partition holding a version
 
 
-def chain_of(tweet_id: int, edit_root_id: int | None, edit_versions: int | None) -> tuple[int, int]:
-    """(root, versions listed) of a bronze row; NULLs (rows built before the columns existed) are a chain of one."""
-    return (tweet_id if edit_root_id is None else edit_root_id), (1 if edit_versions is None else edit_versions)
-
-
-def is_edited(tweet_id: int, edit_root_id: int | None, edit_versions: int | None) -> bool:
-    """The row says its tweet has (or is) another version: a history longer than one, or another root."""
-    root, versions = chain_of(tweet_id, edit_root_id, edit_versions)
-    return versions > 1 or root != tweet_id
-
-
 def chains(members: Iterable[Member]) -> dict[int, Chain]:
     """root -> its chain, over the bronze rows of edited chains (every version bronze holds, any date)."""
     ids: dict[int, list[int]] = {}
