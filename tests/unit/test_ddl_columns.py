@@ -81,4 +81,4 @@ def test_a_column_missing_from_an_older_table_is_added_by_the_engine_that_made_i
                      "bronze.tweets.edit_versions"]
     assert ran[0][0] == "trino" and ran[0][1].startswith("ALTER TABLE hive.silver.tweets ADD COLUMN edit_count ")
     assert [e for e, _ in ran[1:]] == ["hive"] * 3
-    assert ran[1][1].startswith("ALTER TABLE bronze.tweets ADD COLUMNS (edit_root_id BIGINT")
+    assert ran[1][1].startswith("ALTER TABLE bronze.tweets ADD COLUMNS (edit_root_id ")
