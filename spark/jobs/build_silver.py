@@ -66,13 +66,16 @@ def edit_chains(bronze_all) -> tuple[dict[int, edits.Chain], list[edits.Member]]
     return edits.chains(members), members
 
 
-def build(spark, dates: list[str], bronze_db: str, silver_db: str) -> dict:
+def build(spark, dates: list[str], bronze_db: str, silver_db: str, found=None) -> dict:
+    """found: edit_chains' answer when the caller has it and already widened `dates` with it (build.py: gold
+    rebuilds the same dates)."""
     t0 = time.monotonic()
     stage, hashtags = f"{silver_db}.tweets_stage", f"{silver_db}.tweet_hashtags"
     bronze_all = spark.table(f"{bronze_db}.tweets")
     with common.timed("silver.edit_chains"):
-        chains, members = edit_chains(bronze_all)
-        dates = edits.dates_to_rebuild(chains, dates)  # + the other partitions of chains edited in these
+        chains, members = found or edit_chains(bronze_all)
+        if found is None:  # + the other partitions of chains edited in these
+            dates = edits.dates_to_rebuild(chains, dates)
         old = sorted(edits.superseded(chains, members))
         latest = spark.createDataFrame([(c.latest_id, root, c.edit_count) for root, c in chains.items()],
                                        "tweet_id BIGINT, edit_root_id BIGINT, edit_count INT")
