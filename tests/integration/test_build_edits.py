@@ -42,7 +42,8 @@ LATE_AUTHOR = "990000000000000123"
 
 def late_tweet(tweet_id: int, history: list[int], when: str, text: str) -> str:
     return json.dumps({"data": {"id": str(tweet_id), "author_id": LATE_AUTHOR, "created_at": when, "lang": "en",
-                                "text": text, "edit_history_tweet_ids": [str(i) for i in history]},
+                                "text": text, "edit_history_tweet_ids": [str(i) for i in history],
+                                "entities": {"hashtags": [{"start": text.index("#"), "end": len(text), "tag": "outage"}]}},
                        "includes": {"users": [{"id": LATE_AUTHOR, "username": "late_editor_fake", "name": "Late"}]}})
 
 
