@@ -35,12 +35,12 @@ def engine(path: Path) -> str:
 
 
 def apply_file(s: Settings, path: Path, **overrides: str) -> list[str]:
-    """Run one file's statements; returns the Spark ones (apply_layer checks their tables' columns)."""
+    """Run one file's statements; returns them (apply_layer checks their tables' columns)."""
     run = (lambda sql: clients.trino(s, sql)) if engine(path) == "trino" else (lambda sql: clients.hive(s, sql))
     stmts = statements(path, ddl_params(s, **overrides))
     for stmt in stmts:
         run(stmt)
-    return stmts if engine(path) == "spark" else []
+    return stmts
 
 
 # ---- additive schema evolution ---------------------------------------------------------------------
@@ -48,6 +48,7 @@ def apply_file(s: Settings, path: Path, **overrides: str) -> list[str]:
 # column the .sql file now declares and the table lacks is added (ALTER TABLE ADD COLUMNS appends it after
 # the existing data columns, before the partition columns; the files declare new columns last, so Spark's
 # positional inserts line up). Only additions: a changed or removed column is a manual migration.
+_TRINO = "hive."  # the Trino catalog of the lake's tables
 _CREATE = re.compile(r"CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+([\w.]+)\s*\(", re.IGNORECASE)
 
 
@@ -95,10 +96,12 @@ def add_missing_columns(s: Settings, stmts: list[str]) -> list[str]:
     """ALTER TABLE ADD COLUMNS for every declared column an existing table lacks; returns what was added.
     The columns the tables have come from one Trino query per batch of statements (information_schema),
     not a DESCRIBE per table: the build applies its DDL every run, and this check is on its fixed cost."""
-    declared = [found for found in map(declared_columns, stmts) if found]
+    # a Trino file names its table hive.<schema>.<table> (and lists its partition columns, which exist)
+    declared = [(table[len(_TRINO):] if table.lower().startswith(_TRINO) else table, table.lower().startswith(_TRINO),
+                 columns) for table, columns in filter(None, map(declared_columns, stmts))]
     if not declared:
         return []
-    schemas = sorted({table.split(".")[0].lower() for table, _ in declared if "." in table})
+    schemas = sorted({table.split(".")[0].lower() for table, _, _ in declared if "." in table})
     have: dict[str, set[str]] = {}
     if schemas:
         listed = ", ".join(f"'{x}'" for x in schemas)
@@ -106,13 +109,16 @@ def add_missing_columns(s: Settings, stmts: list[str]) -> list[str]:
                                                       f"hive.information_schema.columns WHERE table_schema IN ({listed})"):
             have.setdefault(f"{schema}.{table}", set()).add(column)
     added = []
-    for table, columns in declared:
+    for table, by_trino, columns in declared:
         existing = have.get(table.lower())
         if not existing:  # not visible to Trino (yet): nothing to compare, nothing added
             continue
         for name, definition in columns:
             if name not in existing:
-                clients.hive(s, f"ALTER TABLE {table} ADD COLUMNS ({definition})")
+                if by_trino:  # Trino's Hive connector appends it before the partition columns too
+                    clients.trino(s, f"ALTER TABLE {_TRINO}{table} ADD COLUMN {definition}")
+                else:
+                    clients.hive(s, f"ALTER TABLE {table} ADD COLUMNS ({definition})")
                 added.append(f"{table}.{name}")
     return added
 
@@ -120,8 +126,8 @@ def add_missing_columns(s: Settings, stmts: list[str]) -> list[str]:
 def apply_layer(s: Settings, layer: str, **overrides: str) -> str:
     files = sorted((s.root / "hive" / "ddl" / layer).glob("*.sql"))
     # Spark files first: they create the schemas the Trino files may put tables in
-    spark_stmts = []
+    stmts = []
     for f in sorted(files, key=lambda f: engine(f) == "trino"):
-        spark_stmts += apply_file(s, f, **overrides)
-    added = add_missing_columns(s, spark_stmts)
+        stmts += apply_file(s, f, **overrides)
+    added = add_missing_columns(s, stmts)
     return f"{layer} DDL applied ({len(files)} file(s))" + (f"; columns added: {', '.join(added)}" if added else "")

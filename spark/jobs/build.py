@@ -33,6 +33,7 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from lake.pipeline.layers import LAYERS  # noqa: E402
 from spark.jobs import build_bronze, build_gold, build_silver, common  # noqa: E402
+from spark.transforms import edits  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
 
 GATE_FAILED_EXIT = 6
@@ -124,10 +125,17 @@ def main(argv: list[str] | None = None) -> int:
                     return GATE_FAILED_EXIT
             else:
                 created = created_dates_of(spark, dbs.bronze, ingest_dates)
+            found = None
+            if created and ("silver" in args.layers or "gold" in args.layers):
+                # an edited tweet's other versions may sit in other created dates: silver rebuilds those
+                # too, and gold must follow it even when it runs in an application of its own (lake_batch)
+                with stage("silver: edit chains"):
+                    found = build_silver.edit_chains(spark.table(f"{dbs.bronze}.tweets"))
+                created = edits.dates_to_rebuild(found[0], created)
             result.update(ingest_dates=ingest_dates, created_dates=created)
             if "silver" in args.layers:
                 with stage("silver: bronze -> silver (stage, tweet_hashtags)"):
-                    res = build_silver.build(spark, created, dbs.bronze, dbs.silver) if created else \
+                    res = build_silver.build(spark, created, dbs.bronze, dbs.silver, found) if created else \
                         {"created_dates": [], "created_dates_written": [], "bronze_rows": 0, "silver_rows": 0,
                          "reconciles": True}
                 common.emit("SILVER_RESULT", res)

@@ -167,7 +167,7 @@ def fact_tweets(silver: DataFrame, authors: DataFrame) -> DataFrame:
         "author_sk", place_key(F.col("country"), F.col("region")).alias("place_key"), "lang", "tweet_type",
         "is_retweet", "is_reply", "is_quote", "sentiment_score", "sentiment_label", "retweet_count", "reply_count",
         "like_count", "quote_count", "impression_count", "engagement",
-        F.size(F.coalesce("hashtags", F.array())).cast("int").alias("hashtag_count"), "created_date")
+        F.size(F.coalesce("hashtags", F.array())).cast("int").alias("hashtag_count"), "edit_count", "created_date")
 
 
 def label_count(label: str):

@@ -364,6 +364,7 @@ def _v1_row(t: dict, tid: str) -> dict[str, Any]:
         "author_tweet_count": _get(user, "statuses_count", int, "user.statuses_count"),
         "author_listed_count": _get(user, "listed_count", int, "user.listed_count"),
         **_links_and_place(entities, reply_user, rt_author, qt_author, _place(place, "place", bbox), lat, lon, V1),
+        **_edit_chain(tid, None),  # v1.1 has no edits: a chain of one
     }
 
 
@@ -562,6 +563,7 @@ def _v2_row(t: dict, includes: dict, tid: str) -> dict[str, Any]:
         "author_listed_count": _get(metrics, "listed_count", int, "author.public_metrics.listed_count"),
         **_links_and_place(entities, reply_user, rt_author, qt_author,
                            _place(place, "place", [float(x) for x in bbox] if bbox else None), lat, lon, V2),
+        **_edit_chain(tid, _get(t, "edit_history_tweet_ids", list, "edit_history_tweet_ids")),
     }
 
 
@@ -583,6 +585,19 @@ def _links_and_place(entities: dict[str, list], reply_user: str | None, rt_autho
     return {"mentions": entities["mentions"], "reply_to_user_id": reply_user, "retweeted_author_id": rt_author,
             "quoted_author_id": qt_author, "urls": entities["urls"], **place, "geo_lat": lat, "geo_lon": lon,
             "source_format": fmt}
+
+
+def _edit_chain(tid: str, history: list | None) -> dict[str, int]:
+    """The bronze row's edit columns from a v2 tweet's edit_history_tweet_ids (oldest..newest, its own
+    id among them). Every version of an edited tweet is a tweet of its own; the chain's key is its
+    first id, the original tweet's, which no later edit changes (docs/modeling.md, "Edited tweets").
+    No history (v1.1, v2 before edits existed) is a chain of one: the tweet itself."""
+    if not history:
+        return {"edit_root_id": int(tid), "edit_version": 0, "edit_versions": 1}
+    ids = [_id(x, f"edit_history_tweet_ids[{i}]", required=True) for i, x in enumerate(history)]
+    # own id absent (never seen from X): the version after the ones listed
+    version = ids.index(tid) if tid in ids else len(ids)
+    return {"edit_root_id": int(ids[0]), "edit_version": version, "edit_versions": max(len(ids), version + 1)}
 
 
 def _tweet_type(retweeted: Any, reply: Any, quoted: Any) -> str:

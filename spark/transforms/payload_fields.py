@@ -137,6 +137,7 @@ class Tweet(TypedDict, total=False):
     in_reply_to_user_id: Any
     quoted_status_id_str: Any
     type: Any  # referenced_tweets[].type
+    edit_history_tweet_ids: Any  # v2: ids of every version, oldest first (parse._edit_chain)
     # text
     text: Any
     full_text: Any

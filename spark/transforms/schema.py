@@ -64,6 +64,10 @@ BRONZE_SCHEMA = StructType([
     _f("source_format", StringType(), False),
     _f("ingest_date", StringType(), False),
     *INGEST_FIELDS,
+    # appended after the columns bronze first had (lake/pipeline/ddl.py adds them to an older table)
+    _f("edit_root_id", LongType()),   # NULL in rows built before the column existed: a chain of one
+    _f("edit_version", IntegerType()),
+    _f("edit_versions", IntegerType()),
     _f("created_date", DateType(), False),  # partition
 ])
 
@@ -115,6 +119,15 @@ SILVER_SCHEMA = StructType([
     *(f for f in BRONZE_SCHEMA.fields if f.name in ("source_format", "ingest_date")),
     *INGEST_FIELDS,
     _f("created_date", DateType(), False),  # partition
+])
+
+# silver.tweets and silver.tweets_stage as written: what silver_batch makes, then the edit chain's
+# columns (spark/transforms/edits.py; appended, so older tables take them), the partition column last.
+SILVER_TABLE_SCHEMA = StructType([
+    *(f for f in SILVER_SCHEMA.fields if f.name != "created_date"),
+    _f("edit_root_id", LongType(), False),
+    _f("edit_count", IntegerType(), False),
+    SILVER_SCHEMA["created_date"],
 ])
 
 # speed.tweets (hive/ddl/speed/tweets.sql): silver's columns, its partition column (ingest_date) last.

@@ -54,3 +54,31 @@ def test_positional_writers_follow_the_declared_order(table, writer):
     columns = getattr(importlib.import_module(module), name)
     declared = dict((t, [c for c, _ in cols]) for t, cols in (ddl.declared_columns(s) for _, s in creates()))
     assert columns[:-1] == declared[table]  # the partition column comes last
+
+
+def test_a_column_missing_from_an_older_table_is_added_by_the_engine_that_made_it(monkeypatch):
+    """Spark-made tables through Hive (ALTER TABLE ADD COLUMNS), Trino-made ones (hive.<schema>.<table>,
+    the bucketed silver.tweets) through Trino (ALTER TABLE ADD COLUMN); columns present are left alone."""
+    from lake.runtime import clients
+
+    s = settings.get()
+    stmts = [next(st for st in ddl.statements(ROOT / "hive/ddl/silver/tweets.sql", ddl.ddl_params(s)) if "CREATE TABLE" in st),
+             next(st for st in ddl.statements(ROOT / "hive/ddl/bronze/tweets.sql", ddl.ddl_params(s)) if "CREATE TABLE" in st)]
+    have = {"silver.tweets": [c for c, _ in ddl.declared_columns(stmts[0])[1] if c != "edit_count"],
+            "bronze.tweets": [c for c, _ in ddl.declared_columns(stmts[1])[1] if not c.startswith("edit_")]}
+    ran = []
+
+    def trino(_s, sql):
+        if sql.startswith("SELECT"):
+            return [(t.split(".")[0], t.split(".")[1], c) for t, cols in have.items() for c in cols]
+        ran.append(("trino", sql))
+        return []
+
+    monkeypatch.setattr(clients, "trino", trino)
+    monkeypatch.setattr(clients, "hive", lambda _s, sql: ran.append(("hive", sql)) or [])
+    added = ddl.add_missing_columns(s, stmts)
+    assert added == ["silver.tweets.edit_count", "bronze.tweets.edit_root_id", "bronze.tweets.edit_version",
+                     "bronze.tweets.edit_versions"]
+    assert ran[0][0] == "trino" and ran[0][1].startswith("ALTER TABLE hive.silver.tweets ADD COLUMN edit_count ")
+    assert [e for e, _ in ran[1:]] == ["hive"] * 3
+    assert ran[1][1].startswith("ALTER TABLE bronze.tweets ADD COLUMNS (edit_root_id ")

@@ -53,7 +53,10 @@ CREATE TABLE IF NOT EXISTS ${BRONZE_DB}.tweets (
   ingest_hour            STRING,
   source_file            STRING         COMMENT 'raw file name <topic>+<partition>+<first>+<last>.jsonl',
   kafka_partition        INT,
-  kafka_offset           BIGINT         COMMENT 'Kafka offset of the kept record (file first offset + line)'
+  kafka_offset           BIGINT         COMMENT 'Kafka offset of the kept record (file first offset + line)',
+  edit_root_id           BIGINT         COMMENT 'edit chain key: first id of v2 edit_history_tweet_ids (the original tweet), else tweet_id; NULL in rows built before the column',
+  edit_version           INT            COMMENT 'place of this version in its edit history, 0 = the original (every version is its own row)',
+  edit_versions          INT            COMMENT 'versions the payload edit history lists (1 = never edited as of this payload)'
 )
 COMMENT 'One row per tweet (dedup by tweet_id, latest ingest wins), pseudonymized. Answers: which tweets, when, by whom (pseudonymous), about what, where'
 PARTITIONED BY (created_date DATE COMMENT 'UTC date of created_at')

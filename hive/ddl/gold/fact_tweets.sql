@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS ${GOLD_DB}.fact_tweets (
   quote_count      BIGINT,
   impression_count BIGINT,
   engagement       BIGINT    COMMENT 'retweets + replies + likes + quotes',
-  hashtag_count    INT
+  hashtag_count    INT,
+  edit_count       INT       COMMENT 'edits of the tweet (silver.tweets.edit_count); the row is its latest version'
 )
 COMMENT 'One row per tweet with measures and keys to dim_dates, dim_authors, dim_places (+ bridge to dim_hashtags). Answers: volume, engagement and sentiment by any dimension'
 PARTITIONED BY (created_date DATE)

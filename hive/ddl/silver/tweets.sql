@@ -1,5 +1,6 @@
 -- engine: trino
--- silver.tweets: one cleaned, enriched row per tweet (deduplicated in bronze). Answers: "what was
+-- silver.tweets: one cleaned, enriched row per tweet (deduplicated in bronze; of an edited tweet, only its
+-- latest version, with edit_count: spark/transforms/edits.py). Answers: "what was
 -- said about us, by whom (pseudonymous), where, and in what mood?" -- the table analysts and the
 -- gold layer read. Key columns are bronze's (tweet_id, created_at, text, lang, author_key,
 -- hashtags, country); hashtags are normalized and country is resolved (place, else user location).
@@ -57,6 +58,8 @@ CREATE TABLE IF NOT EXISTS hive.${SILVER_DB}.tweets (
   source_file            varchar,
   kafka_partition        integer,
   kafka_offset           bigint,
+  edit_root_id           bigint         COMMENT 'edit chain key (first version id); silver keeps only the chain latest version',
+  edit_count             integer        COMMENT 'edits of the tweet: versions in X edit history (or held, if more) - 1; 0 = never edited',
   created_date           date           COMMENT 'UTC date of created_at (partition)'
 )
 COMMENT 'One enriched row per tweet. Answers: what was said, by whom (pseudonymous), where, in what mood'

@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS ${SILVER_DB}.tweets_stage (
   engagement BIGINT, hashtags ARRAY<STRING>, mention_count INT, url_count INT, place_id STRING, place_name STRING,
   place_full_name STRING, place_type STRING, country STRING, region STRING, country_source STRING,
   geo_lat DOUBLE, geo_lon DOUBLE, sentiment_score DOUBLE, sentiment_label STRING, source_format STRING,
-  ingest_date STRING, ingest_hour STRING, source_file STRING, kafka_partition INT, kafka_offset BIGINT
+  ingest_date STRING, ingest_hour STRING, source_file STRING, kafka_partition INT, kafka_offset BIGINT,
+  edit_root_id BIGINT, edit_count INT
 )
 COMMENT 'Staging for silver.tweets (Spark output, unbucketed); query silver.tweets instead'
 PARTITIONED BY (created_date DATE)
