@@ -13,7 +13,8 @@ as on the transforms. Here:
   batch's flat token arrays (the same scores, docs/sentiment-batch.md);
 * hashtags and geo are computed once per DISTINCT value in the batch (authors repeat a location,
   tags repeat) and spread back;
-* bronze's JSON parse still runs per record (parse.extract, on a decode pruned to the fields it
+* bronze's JSON parse still runs per record: flat v2 tweets through typed msgspec Structs
+  (v2_flat.row), every other shape through parse.extract (on a decode pruned to the fields it
   reads); the classification (pseudonyms, masking) runs per column, once per distinct value
   (Pii.protect_columns). That parse is the remaining per-record Python (docs/build-engine.md has its
   profile and the next step).
