@@ -13,7 +13,8 @@ as on the transforms. Here:
   batch's flat token arrays (the same scores, docs/sentiment-batch.md);
 * hashtags and geo are computed once per DISTINCT value in the batch (authors repeat a location,
   tags repeat) and spread back;
-* bronze's JSON parse still runs per record (parse.extract, on a decode pruned to the fields it
+* bronze's JSON parse still runs per record: flat v2 tweets through typed msgspec Structs
+  (v2_flat.row), every other shape through parse.extract (on a decode pruned to the fields it
   reads); the classification (pseudonyms, masking) runs per column, once per distinct value
   (Pii.protect_columns). That parse is the remaining per-record Python (docs/build-engine.md has its
   profile and the next step).
@@ -32,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spark.enrich import geo, sentiment_batch, textnorm
-from spark.transforms import parse, silver
+from spark.transforms import parse, silver, v2_flat
 from spark.transforms import pii as pii_mod
 
 @lru_cache(maxsize=None)
@@ -72,9 +73,12 @@ def bronze_batch(lines: Iterable[str | bytes], metas: Iterable[dict[str, Any]],
 
 def _bronze_batch(lines, metas, pii: pii_mod.Pii) -> tuple[pa.Table, pa.Table]:
     raws, kept, rejects = [], [], []
+    fast = v2_flat.row
     for line, meta in zip(lines, metas):
         try:
-            raws.append(parse.extract(line))
+            # the typed fast path for flat v2 tweets, else extract (every other shape, and every reject)
+            raw = fast(line)
+            raws.append(raw if raw is not None else parse.extract(line))
             kept.append(meta)
         except parse.Bad as e:
             rejects.append(parse.reject_row(e.reject(), line, meta))

@@ -592,7 +592,7 @@ def _edit_chain(tid: str, history: list | None) -> dict[str, int]:
     id among them). Every version of an edited tweet is a tweet of its own; the chain's key is its
     first id, the original tweet's, which no later edit changes (docs/modeling.md, "Edited tweets").
     No history (v1.1, v2 before edits existed) is a chain of one: the tweet itself."""
-    if not history:
+    if not history or (len(history) == 1 and history[0] == tid):  # never edited: most tweets, ~3 µs saved
         return {"edit_root_id": int(tid), "edit_version": 0, "edit_versions": 1}
     ids = [_id(x, f"edit_history_tweet_ids[{i}]", required=True) for i, x in enumerate(history)]
     # own id absent (never seen from X): the version after the ones listed
