@@ -212,9 +212,14 @@ def test_7_the_scheduler_builds_what_is_pending_and_maintenance_follows(story):
     said = airflow_env.apply_schedule(dataclasses.replace(s, airflow_schedule="on"), box.dag_ids)
     assert said.startswith("DAGs on schedule") and all(d in said for d in box.dag_ids), said
 
-    # a manual build of the same schemas while the scheduled run's build holds the lock: one line, exit 1
-    probes.wait_for(lambda: probes.ProbeResult(lock.is_held(s, box.prefix), "build lock held"), 900,
-                    f"the scheduler's {batch} build (log: {s.log_dir / 'airflow'})")
+    # a manual build of the same schemas while the scheduled run's build holds the lock: one line, exit 1.
+    # The run's comply task (before plan) holds the same lock for about a second first: wait for the build.
+    def build_holds_lock():
+        held = lock.is_held(s, box.prefix)
+        what = lock.holder(lock.lock_path(s, box.prefix)).get("what", "") if held else ""
+        return probes.ProbeResult(held and "comply" not in what, f"build lock held by {what or 'nobody'}")
+
+    probes.wait_for(build_holds_lock, 900, f"the scheduler's {batch} build (log: {s.log_dir / 'airflow'})")
     manual = subprocess.run([sys.executable, "-m", "lake", "build", "--date", d0.isoformat(), "--schema-prefix",
                              box.prefix], capture_output=True, text=True, timeout=300, cwd=s.root,
                             env={**os.environ, "LAKE_BUILD_LOCK_TIMEOUT": "2"})
