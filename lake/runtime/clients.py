@@ -89,7 +89,7 @@ def trino_transient(e: BaseException) -> bool:
     from trino import exceptions as x
 
     if isinstance(e, x.TrinoConnectionError) and str(e).startswith("failed to execute"):
-        return True
+        return not trino_untrusted(e)
     if isinstance(e, (x.Http502Error, x.Http503Error, x.Http504Error)):
         return True
     return isinstance(e, x.TrinoQueryError) and e.error_name == "SERVER_STARTING_UP"
@@ -159,6 +159,11 @@ def trino_refused(e: BaseException) -> bool:
     return isinstance(e, x.HttpError) and "401" in str(e)[:20]
 
 
+def trino_untrusted(e: BaseException) -> bool:
+    """The TLS handshake failed (the server's certificate is not the generated one): no retry helps."""
+    return "SSLError" in str(e) or "CERTIFICATE_VERIFY_FAILED" in str(e)
+
+
 def trino(s: Settings, sql: str, catalog: str = "hive", schema: str | None = None,
           session: dict[str, str] | None = None, wait: float = SERVICE_WAIT_S,
           login: TrinoLogin | None = None) -> list[tuple]:
@@ -184,6 +189,9 @@ def trino_table(s: Settings, sql: str, catalog: str = "hive", schema: str | None
                 raise LakeError(f"Trino refused the login {login.user!r} (HTTP 401): its password is not the one in "
                                 f"{s.trino_password_file}; set it again with `make user NAME={login.user} GROUP=...`"
                                 ) from None
+            if trino_untrusted(e):
+                raise LakeError(f"Trino at {s.trino_url} shows a certificate {s.trino_ca_file} does not vouch for "
+                                f"(regenerated, or another server on the port); see docs/security.md") from None
             raise
         finally:
             conn.close()

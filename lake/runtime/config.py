@@ -59,6 +59,7 @@ def template_vars(s: Settings) -> dict[str, str]:
         "TRINO_CATALOG_DIR": str(s.conf_dir / "trino" / "etc" / "catalog"),
         "TRINO_NODE_ID": f"lake-{s.env}",
         "TRINO_KEYSTORE": str(s.trino_keystore),
+        "TRINO_CA_FILE": str(s.trino_ca_file),
         "TRINO_PASSWORD_FILE": str(s.trino_password_file),
         "TRINO_GROUP_FILE": str(s.trino_group_file),
         "WAREHOUSE_DIR": s.warehouse_dir,

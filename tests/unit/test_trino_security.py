@@ -229,3 +229,16 @@ def test_only_engineers_own_schemas_run_procedures_or_see_others_queries():
     groups_named = {g for section in RULES.values() for r in section
                     for g in re.split(r"\|", r.get("group", "")) if g}
     assert groups_named <= set(TRINO_GROUPS)
+
+
+def test_a_refused_login_or_an_untrusted_certificate_is_never_retried():
+    from trino import exceptions as x
+
+    assert clients.trino_refused(x.HttpError("error 401: b'Unauthorized'"))
+    assert not clients.trino_refused(x.HttpError("error 500: b'oops'"))
+    bad_cert = x.TrinoConnectionError("failed to execute: HTTPSConnectionPool(host='127.0.0.1', port=8443): "
+                                      "(Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED]')))")
+    assert clients.trino_untrusted(bad_cert) and not clients.trino_transient(bad_cert)
+    down = x.TrinoConnectionError("failed to execute: HTTPSConnectionPool(host='127.0.0.1', port=8443): "
+                                  "(Caused by NewConnectionError('Connection refused'))")
+    assert clients.trino_transient(down)
