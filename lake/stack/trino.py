@@ -57,6 +57,12 @@ class Trino(Service):
 
         # Trino fails with an opaque Guice error, not a clear one, when node.data-dir is missing.
         (self.s.data_dir / "trino").mkdir(parents=True, exist_ok=True)
+        # Trino reads etc/group-provider.properties from its working directory (the install tree) and
+        # has no property to move it: etc/ there is a link to the rendered config.
+        link = self.home / "etc"
+        if not (link.is_symlink() and link.resolve() == self.etc.resolve()):
+            link.unlink(missing_ok=True)
+            link.symlink_to(self.etc)
         # The certificate, the shared secret and the generated logins, once (kept across restarts).
         for line in trino_security.ensure_all(self.s):
             print(f"  {line}", flush=True)
