@@ -137,6 +137,18 @@ def test_analyst_reads_gold_but_not_raw_or_bronze_and_writes_nothing(trino_s, lo
     denied(trino_s, "CALL system.sync_partition_metadata('raw', 'tweets', 'ADD')", a)
 
 
+def test_analysts_and_the_dashboard_read_the_serving_view_without_rights_on_speed(trino_s, logins):
+    """serving.tweets is silver ∪ speed, a SECURITY DEFINER view an engineer owns: readers need no right
+    on speed (analysts and superset have none)."""
+    if not clients.trino(trino_s, "SHOW TABLES FROM hive.serving LIKE 'tweets'"):
+        pytest.skip("no serving.tweets on this stack (lake up creates it with the speed layer)")
+    engineer_sees = clients.trino(trino_s, "SELECT count(*) FROM hive.serving.tweets", login=logins["engineer"])
+    assert clients.trino(trino_s, "SELECT count(*) FROM hive.serving.tweets", login=logins["analyst"]) == engineer_sees
+    superset = clients.trino_login(trino_s, "superset")
+    assert clients.trino(trino_s, "SELECT count(*) FROM hive.serving.tweets", login=superset) == engineer_sees
+    denied(trino_s, "SELECT count(*) FROM hive.speed.tweets", logins["analyst"])
+
+
 def test_pii_member_reads_raw_tweets_and_nothing_else(trino_s, logins, gold_table):
     p = logins["pii"]
     engineer_sees = clients.trino(trino_s, "SELECT count(*) FROM hive.raw.tweets", login=logins["engineer"])
