@@ -137,16 +137,17 @@ def test_analyst_reads_gold_but_not_raw_or_bronze_and_writes_nothing(trino_s, lo
     denied(trino_s, "CALL system.sync_partition_metadata('raw', 'tweets', 'ADD')", a)
 
 
-def test_analysts_and_the_dashboard_read_the_serving_view_without_rights_on_speed(trino_s, logins):
-    """serving.tweets is silver ∪ speed, a SECURITY DEFINER view an engineer owns: readers need no right
-    on speed (analysts and superset have none)."""
+def test_analysts_and_the_dashboard_read_the_serving_view(trino_s, logins):
+    """serving.tweets is silver ∪ speed, a SECURITY INVOKER view: its readers need SELECT on its inputs
+    (speed.tweets and ops.batch_watermarks too), and nothing more of speed or ops."""
     if not clients.trino(trino_s, "SHOW TABLES FROM hive.serving LIKE 'tweets'"):
         pytest.skip("no serving.tweets on this stack (lake up creates it with the speed layer)")
     engineer_sees = clients.trino(trino_s, "SELECT count(*) FROM hive.serving.tweets", login=logins["engineer"])
     assert clients.trino(trino_s, "SELECT count(*) FROM hive.serving.tweets", login=logins["analyst"]) == engineer_sees
     superset = clients.trino_login(trino_s, "superset")
     assert clients.trino(trino_s, "SELECT count(*) FROM hive.serving.tweets", login=superset) == engineer_sees
-    denied(trino_s, "SELECT count(*) FROM hive.speed.tweets", logins["analyst"])
+    denied(trino_s, "SELECT count(*) FROM hive.speed.tweets_rejected", logins["analyst"])
+    denied(trino_s, "SELECT count(*) FROM hive.ops.quality_checks", superset)
 
 
 def test_pii_member_reads_raw_tweets_and_nothing_else(trino_s, logins, gold_table):

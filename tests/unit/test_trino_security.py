@@ -206,6 +206,12 @@ def can(user: str, groups: set[str], privilege: str, table: str, catalog: str = 
     ("ana", {"analysts"}, "SELECT", "bench_small_orc.tweets", True),
     ("ana", {"analysts"}, "INSERT", "gold.fact_tweets", False),
     ("ana", {"analysts"}, "SELECT", "ops.quality_checks", False),
+    # serving.tweets is a SECURITY INVOKER view: its readers read its inputs, and no more of speed or ops
+    ("ana", {"analysts"}, "SELECT", "speed.tweets", True),
+    ("ana", {"analysts"}, "SELECT", "ops.batch_watermarks", True),
+    ("ana", {"analysts"}, "SELECT", "speed.tweets_rejected", False),
+    ("superset", set(), "SELECT", "speed.tweets", True),
+    ("superset", set(), "SELECT", "ops.quality_checks", False),
     # the dashboard reads the served layers only
     ("superset", set(), "SELECT", "gold.fact_tweets", True),
     ("superset", set(), "SELECT", "raw.tweets", False),
