@@ -110,6 +110,13 @@ sql: venv ## The Trino CLI on the lake, catalog hive, with the Java it needs (Q=
 beeline: venv ## Beeline on the Spark Thrift Server (Q="SELECT ..." for one statement)
 	@bin/beeline $(if $(Q),--silent=true -e "$$Q",)
 
+# ---- Trino logins (docs/security.md) ------------------------------------------
+NAME  ?=
+GROUP ?=
+.PHONY: user
+user: venv ## Add a Trino login or change its password and groups: NAME=alice GROUP=analysts[,pii] (password: TRINO_PASSWORD or a prompt)
+	@$(LAKE) user --name "$(NAME)" --groups "$(GROUP)"
+
 # ---- stack lifecycle --------------------------------------------------------
 up: ## Start the stack (idempotent; MODE=docker uses the compose file; SCHEDULE=on|off|keep for the DAGs)
 ifeq ($(MODE),docker)

@@ -74,16 +74,25 @@ def spark_env(s: Settings) -> dict[str, str]:
     }
 
 
+TRINO_USER = "airflow"
+
+
 def connections(s: Settings) -> dict[str, str]:
     """Airflow connections as AIRFLOW_CONN_* variables (nothing stored in the metadata DB)."""
     import json
 
+    from lake import secrets
+
     return {
         "AIRFLOW_CONN_LAKE_SPARK": json.dumps({"conn_type": "spark", "host": "yarn",
                                                "extra": {"deploy-mode": "client"}}),
+        # The DAGs' own statements (serving watermark, speed expiry, ANALYZE, gate read-back) run as the
+        # `airflow` login (trino/etc/rules.json); the lake commands its tasks start log in as `lake`.
         "AIRFLOW_CONN_LAKE_TRINO": json.dumps({"conn_type": "trino", "host": s.host, "port": s.ports["trino"],
-                                               "login": s.user, "schema": "default",
-                                               "extra": {"catalog": "hive"}}),
+                                               "login": TRINO_USER, "password": secrets.trino_password(s, TRINO_USER),
+                                               "schema": "default",
+                                               "extra": {"catalog": "hive", "protocol": "https",
+                                                         "verify": str(s.trino_ca_file)}}),
         "AIRFLOW_CONN_LAKE_WEBHDFS": json.dumps({"conn_type": "webhdfs", "host": s.host,
                                                  "port": s.ports["namenode_http"], "login": s.user}),
     }
@@ -103,6 +112,9 @@ def environment(s: Settings, base: dict[str, str] | None = None) -> dict[str, st
 
     env = dict(os.environ if base is None else base)
     env.pop("PYTHONHOME", None)
+    # They would override the Trino connection's verify= (docs/security.md).
+    env.pop("REQUESTS_CA_BUNDLE", None)
+    env.pop("CURL_CA_BUNDLE", None)
     af_home = home(s)
     url = f"http://{s.host}:{s.ports['airflow']}"
     env.update({

@@ -8,7 +8,7 @@ from lake import arguments
 from lake.errors import LakeError, report
 
 # The make variables behind the options (`make build DATE=...`), named in one-line errors.
-VARIABLES = {"--date": "DATE", "--dates": "DATES", "--from": "FROM", "--to": "TO", "--layers": "LAYERS"}
+VARIABLES = {"--name": "NAME", "--groups": "GROUP", "--date": "DATE", "--dates": "DATES", "--from": "FROM", "--to": "TO", "--layers": "LAYERS"}
 
 
 def _parser() -> arguments.Parser:
@@ -57,6 +57,11 @@ def _parser() -> arguments.Parser:
     cp.add_argument("--raw-root", help="the raw zone (default /lake/raw/tweets)")
     cp.add_argument("--rejected-root", help="the raw sink's reject zone (default /lake/raw/_rejected/tweets)")
     cp.add_argument("--dlq-topic", help="the dead-letter topic (default tweets.dlq)")
+    us = sub.add_parser("user", help="add a Trino login or change its password and groups (password from "
+                                     "TRINO_PASSWORD or a prompt, never the command line)")
+    us.add_argument("--name", required=True, help="the login")
+    us.add_argument("--groups", required=True, help="comma-separated: engineers, pii, analysts")
+    us.add_argument("--remove", action="store_true", help="remove the login instead")
     sub.add_parser("demo-queries", help="run the demo/*.sql queries through Trino and print the results")
     sub.add_parser("demo-answers", help="the end of `make demo`: questions answered from gold through Trino, "
                                         "then the dashboard's and the topic browser's URLs")
@@ -100,6 +105,23 @@ def _build(s, args) -> int:
     return 0
 
 
+def _user(s, args) -> int:
+    """`make user NAME=... GROUP=...`: Trino re-reads the password and group files within seconds."""
+    from lake.stack import trino_security
+
+    groups = [g.strip() for g in args.groups.split(",") if g.strip()]
+    if args.remove:
+        trino_security.remove_user(s, args.name)
+        print(f"trino: login {args.name!r} removed")
+        return 0
+    trino_security.check_user(args.name, groups)
+    new = trino_security.set_user(s, args.name, groups, trino_security.read_new_password())
+    print(f"trino: login {args.name!r} {'added' if new else 'changed'}, groups {', '.join(groups) or '-'} "
+          f"(hash in {s.trino_password_file}); log in: TRINO_USER={args.name} bin/trino, or "
+          f"{s.trino_url}/ui/")
+    return 0
+
+
 def _command_log(s, verb: str) -> None:
     """Client libraries' and spark-submit's logs go to var/log/commands/<verb>.log, not the terminal."""
     from lake.runtime import faults
@@ -117,11 +139,11 @@ def _client(verb: str, extra: list[str]) -> int:
     s = settings.get()
     try:
         ep = clients.trino_endpoint(s) if verb == "sql" else clients.thrift_endpoint(s)
-        host, _, port = ep.address.removeprefix("http://").rpartition(":")
+        host, _, port = ep.address.split("://")[-1].rpartition(":")
         if not probes.port_open(host, int(port)).ok:
             raise faults.gave_up(ep, 0, "nothing listens on its port")
         if verb == "sql":
-            argv, env = clients.trino_cli_argv(s, extra), None
+            argv, env = clients.trino_cli_argv(s, extra), clients.trino_cli_env(s)
         else:
             argv, env = clients.beeline_argv(s, extra), clients.beeline_env(s)
     except LakeError as e:
@@ -200,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             rep = comply.run(s, dbs=Databases(args.schema_prefix), **where)
             if args.json:
                 print(json.dumps(rep.as_dict(), sort_keys=True, default=str))
+        elif args.verb == "user":
+            return _user(s, args)
         elif args.verb == "demo-queries":
             from lake.demos import queries as demo
 

@@ -52,3 +52,19 @@ def superset_secret(s: Settings, name: str) -> str:
     """Superset's secrets, one per name: "db-password" (its PostgreSQL role), "secret-key" (session
     signing), "admin-password" and "analyst-password" (the two logins `make up` creates)."""
     return _get(s, f"LAKE_SUPERSET_{name.upper().replace('-', '_')}", f"superset-{name}")
+
+
+def trino_shared_secret(s: Settings) -> str:
+    """Trino's internal-communication.shared-secret (required once authentication is on); Trino reads it
+    from its environment (${ENV:...} in config.properties), so it is in no rendered file."""
+    return _get(s, "LAKE_TRINO_SHARED_SECRET", "trino-shared-secret")
+
+
+def trino_password(s: Settings, user: str) -> str:
+    """The password of a Trino login the lake generated (its service users and the initial engineer).
+    LAKE_TRINO_PASSWORD_<USER> pins one (user upper-cased, '-' as '_'); `make user` sets a person's own."""
+    return _get(s, f"LAKE_TRINO_PASSWORD_{user.upper().replace('-', '_')}", trino_password_name(user))
+
+
+def trino_password_name(user: str) -> str:
+    return f"trino-{user}-password"

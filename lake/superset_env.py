@@ -87,9 +87,14 @@ def db_uri(s: Settings) -> str:
     return f"postgresql+psycopg2://{DB_ROLE}:{pw}@{s.host}:{s.ports['postgres']}/{DB_NAME}"
 
 
+# The dashboards' Trino login: read-only on silver, gold and serving (trino/etc/rules.json).
+TRINO_USER = "superset"
+
+
 def trino_uri(s: Settings) -> str:
-    """The connection the dashboards use: Trino's hive catalog as the lake's user."""
-    return f"trino://{s.user}@{s.host}:{s.ports['trino']}/hive"
+    """The connection the dashboards use: Trino's hive catalog as the `superset` login (its password is
+    handed to the import separately; https and the certificate are in the database's connect_args)."""
+    return f"trino://{TRINO_USER}@{s.host}:{s.ports['trino']}/hive"
 
 
 def environment(s: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -98,6 +103,9 @@ def environment(s: Settings, base: dict[str, str] | None = None) -> dict[str, st
     env = dict(os.environ if base is None else base)
     env.pop("PYTHONHOME", None)
     env.pop("PYTHONPATH", None)  # nothing of the lake's .venv may shadow Superset's pins
+    # They would override the Trino connection's verify= (docs/security.md).
+    env.pop("REQUESTS_CA_BUNDLE", None)
+    env.pop("CURL_CA_BUNDLE", None)
     env.update({
         "SUPERSET_CONFIG_PATH": str(s.root / "superset" / "superset_config.py"),
         "SUPERSET_HOME": str(home(s)),
@@ -138,7 +146,7 @@ def bootstrap(s: Settings) -> None:
 
 
 def bundle_values(s: Settings) -> dict[str, str]:
-    return {"TRINO_URI": trino_uri(s)}
+    return {"TRINO_URI": trino_uri(s), "TRINO_CA_FILE": str(s.trino_ca_file)}
 
 
 def build_bundle(s: Settings, out: Path) -> Path:
@@ -168,8 +176,11 @@ def import_dashboards(s: Settings) -> str:
     """Import the bundle (database, datasets, charts, dashboard), each object created or overwritten by
     its UUID (superset/import_bundle.py): the repo is the truth, and a second import adds no copy."""
     zip_path = build_bundle(s, home(s) / "brand_monitor.zip")
+    from lake import secrets
+
+    env = dict(environment(s), LAKE_SUPERSET_TRINO_PASSWORD=secrets.trino_password(s, TRINO_USER))
     r = subprocess.run([str(python_bin(s)), str(s.root / "superset" / "import_bundle.py"), str(zip_path), "admin"],
-                       env=environment(s), cwd=home(s), capture_output=True, text=True, timeout=600)
+                       env=env, cwd=home(s), capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         raise LakeError(f"superset: importing {BUNDLE} failed (exit {r.returncode})", (r.stdout + r.stderr)[-3000:])
     return "dashboards imported"

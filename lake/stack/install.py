@@ -160,8 +160,10 @@ def _maven_copy(s: Settings, artifact: str, dest: Path) -> Path:
 
 # The full server tarball is needed: HDFS support for the Hive connector
 # (plugin/hive/hdfs) ships only there, not in the trino-hive plugin zip, and
-# trino-hdfs is not published on its own. Unused plugins are pruned after unpacking.
-TRINO_KEEP_PLUGINS = ("hive", "tpch", "memory", "blackhole")
+# trino-hdfs is not published on its own. Unused plugins are pruned after unpacking; the
+# password-authenticators plugin holds the file password authenticator and the file group provider
+# (docs/security.md), without which Trino does not start with PASSWORD authentication.
+TRINO_KEEP_PLUGINS = ("hive", "tpch", "memory", "blackhole", "password-authenticators")
 
 
 def install_trino(s: Settings) -> str:

@@ -123,7 +123,7 @@ def test_trino_statement_with_trino_down_gives_up_after_its_window(tmp_path, mon
 
     s = settings.load({**os.environ, "LAKE_VAR_DIR": str(tmp_path), "LAKE_PORT_TRINO": str(free_port())})
     t0 = time.monotonic()
-    with pytest.raises(ServiceDown, match=r"Trino at http://127.0.0.1:\d+ did not answer for [23] s.*make up.*"
+    with pytest.raises(ServiceDown, match=r"Trino at https://127.0.0.1:\d+ did not answer for [23] s.*make up.*"
                                           r"make logs SERVICE=trino") as e:
         clients.trino(s, "SELECT 1", wait=2)
     assert 2 <= time.monotonic() - t0 < 15 and e.value.code == 3 and "\n" not in str(e.value)

@@ -1,27 +1,28 @@
 """Runs SQL on Trino and reads back the query's own statistics (REST /v1/query/<id>)."""
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 
+from lake.runtime import clients
 from lake.settings import Settings
 
 SCAN_OPERATORS = ("TableScanOperator", "ScanFilterAndProjectOperator")
 
 
 class Trino:
-    """One connection for the run; `session` holds SET SESSION properties for the next statements."""
+    """One connection for the run, as the lake's service login (it builds the bench_* layouts);
+    `session` holds SET SESSION properties for the next statements."""
 
-    def __init__(self, s: Settings, user: str = "bench"):
-        import trino as trino_client
-
-        self.s, self.user = s, user
-        self.conn = trino_client.dbapi.connect(host=s.host, port=s.ports["trino"], user=user, catalog="hive",
-                                               request_timeout=3600)
+    def __init__(self, s: Settings):
+        self.s, self.login = s, clients.trino_login(s)
+        self.conn = clients.trino_connect(s, "hive", login=self.login, request_timeout=3600)
+        # The REST API takes the same login; a query's owner may always read its own statistics.
+        self.http = clients.trino_http_session(s)
+        self.http.auth = (self.login.user, self.login.password)
 
     def close(self) -> None:
         self.conn.close()
+        self.http.close()
 
     def _run(self, sql: str) -> tuple[list[tuple], str]:
         cur = self.conn.cursor()
@@ -43,11 +44,12 @@ class Trino:
 
     def query_info(self, query_id: str, timeout: float = 30) -> dict:
         """The finished query's JSON; it may take a moment to reach its final state."""
-        req = urllib.request.Request(f"{self.s.trino_url}/v1/query/{query_id}", headers={"X-Trino-User": self.user})
+        url = f"{self.s.trino_url}/v1/query/{query_id}"
         deadline = time.monotonic() + timeout
         while True:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                info = json.load(r)
+            r = self.http.get(url, headers={"X-Trino-User": self.login.user}, timeout=30)
+            r.raise_for_status()
+            info = r.json()
             if info.get("finalQueryInfo") or info.get("state") in ("FINISHED", "FAILED") and \
                     info["queryStats"].get("endTime"):
                 return info
