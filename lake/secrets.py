@@ -52,3 +52,8 @@ def superset_secret(s: Settings, name: str) -> str:
     """Superset's secrets, one per name: "db-password" (its PostgreSQL role), "secret-key" (session
     signing), "admin-password" and "analyst-password" (the two logins `make up` creates)."""
     return _get(s, f"LAKE_SUPERSET_{name.upper().replace('-', '_')}", f"superset-{name}")
+
+
+def kafka_password(s: Settings, principal: str) -> str:
+    """The SASL/SCRAM-SHA-512 password of one Kafka principal (lake.settings.KAFKA_PRINCIPALS)."""
+    return _get(s, f"LAKE_KAFKA_{principal.upper()}_PASSWORD", f"kafka-{principal}-password")
