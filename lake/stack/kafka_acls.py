@@ -56,6 +56,14 @@ GRANTS: tuple[Grant, ...] = (
 )
 
 
+def retarget(prefix: str, grants: tuple[Grant, ...] = GRANTS) -> tuple[Grant, ...]:
+    """The grants on the lake's topics, moved to a sandbox's prefixed copies of them (the access test runs
+    the very same rules on its own topics, so it never writes to the lake's)."""
+    own = (TOPIC_RAW, TOPIC_DLQ, TOPIC_COMPLIANCE)
+    return tuple(Grant(g.principal, g.resource, prefix + g.name, g.operations, g.pattern)
+                 for g in grants if g.resource == "TOPIC" and g.name in own)
+
+
 def bindings(grants: tuple[Grant, ...] = GRANTS) -> list:
     """confluent-kafka AclBindings of the grants, one per operation."""
     from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType, ResourcePatternType,
