@@ -51,7 +51,7 @@ class Kafka(Service):
         write_secret(self.jaas_file, kafka_acls.jaas(self.s, KAFKA_BROKER))
         # KRaft storage is formatted exactly once; meta.properties marks a formatted log dir. A new cluster
         # gets every principal's SCRAM credential at format time (KIP-900): nobody could log in to add them.
-        # An existing one gets them through the admin API (after_start).
+        # An existing one gets them through the admin API (lifecycle's kafka_security step, every `up`).
         logs = self.s.data_dir / "kafka"
         if (logs / "meta.properties").exists():
             return
@@ -65,9 +65,6 @@ class Kafka(Service):
         r = subprocess.run(argv, env=self.env(), capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
             raise LakeError("kafka: storage format failed", (r.stdout + r.stderr)[-3000:])
-
-    def after_start(self) -> None:
-        kafka_acls.apply(self.s)
 
     def argv(self) -> list[str]:
         return self.java_argv("kafka.Kafka", f"{self.lib}/*", args=[str(self.properties)], opts=self._opts())

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lake.bench import stats
 from lake.bench.ingest import kafka_tools
+from lake.runtime import clients
 
 KAFKA_TOOL = "Kafka ConsumerPerformance (Java)"
 CONFLUENT = "confluent-kafka consumer (no HDFS)"
@@ -48,8 +49,8 @@ def drain_confluent(bootstrap: str, topic: str, count: int, value_bytes: int, gr
                     timeout: float) -> dict:
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
-                  **librdkafka_settings(settings)})
+    c = Consumer(clients.kafka_config(bootstrap, **{"group.id": group, "enable.auto.commit": False,
+                  **librdkafka_settings(settings)}))
     try:
         parts = c.list_topics(topic, timeout=30).topics[topic].partitions
         c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
