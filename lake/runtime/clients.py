@@ -87,6 +87,24 @@ def spark_kafka_options(s: Settings, principal: str) -> dict[str, str]:
             "kafka.sasl.jaas.config": jaas}
 
 
+def kafka_python_sasl(s: Settings, principal: str = KAFKA_ADMIN) -> dict[str, str]:
+    """The same login as kafka-python's keyword arguments (the ingest benchmark's comparison clients)."""
+    return {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": KAFKA_SASL_MECHANISM,
+            "sasl_plain_username": principal, "sasl_plain_password": secrets.kafka_password(s, principal)}
+
+
+def write_java_client_config(s: Settings, path: Path, principal: str = KAFKA_ADMIN, extra: str = "") -> Path:
+    """A Java client's properties file (Kafka's perf tools: --producer.config, --consumer.config) with the
+    login, mode 0600: the password is in a private file, never on the tool's command line."""
+    opts = spark_kafka_options(s, principal)
+    text = "".join(f"{k.removeprefix('kafka.')}={v}\n" for k, v in opts.items()) + extra
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    return path
+
+
 def kafka_config(s_or_bootstrap: Settings | str, window: float = SERVICE_WAIT_S, principal: str = KAFKA_ADMIN,
                  **extra) -> dict:
     """A confluent-kafka client's configuration, logged in as `principal` (the admin unless the caller names
