@@ -68,10 +68,8 @@ KAFKA_BRIDGE = "bridge"      # the MQTT bridge: writes like the producer
 KAFKA_COMPLY = "comply"      # `make comply`: read tweets.compliance as lake-comply, write tweets.dlq
 KAFKA_PRINCIPALS = (KAFKA_BROKER, KAFKA_ADMIN, KAFKA_PRODUCER, KAFKA_SINK, KAFKA_SPEED, KAFKA_BROWSER,
                     KAFKA_BRIDGE, KAFKA_COMPLY)
-# The controller listener is PLAINTEXT on loopback, so the node's broker reaches its controller as ANONYMOUS,
-# which must be a super user for the broker to register (checked: CLUSTER_AUTHORIZATION_FAILED otherwise).
-# ANONYMOUS exists only on that listener; docs/security.md "Kafka" names the gap and how to close it.
-KAFKA_SUPER_USERS = (KAFKA_BROKER, KAFKA_ADMIN, "ANONYMOUS")
+# The broker logs in to its controller as KAFKA_BROKER too (SASL/PLAIN on the loopback controller listener).
+KAFKA_SUPER_USERS = (KAFKA_BROKER, KAFKA_ADMIN)
 # The speed layer's Kafka source names its consumer groups with this prefix (Spark's groupIdPrefix).
 SPEED_GROUP_PREFIX = "lake-speed"
 # The topic browser's consumer (assigned, never committing: the group id is a label).

@@ -84,17 +84,23 @@ def format_scram_args(s: Settings) -> list[str]:
 
 
 def jaas(s: Settings, principal: str) -> str:
-    """A JAAS file's KafkaServer section: the broker's own login on its SASL listener."""
+    """The broker's JAAS file: its SCRAM login on the client listener (KafkaServer), and on the controller
+    listener its PLAIN login with the one user that listener accepts (controller.KafkaServer)."""
+    pw = secrets.kafka_password(s, principal)
     return ("KafkaServer {\n  org.apache.kafka.common.security.scram.ScramLoginModule required\n"
-            f'  username="{principal}" password="{secrets.kafka_password(s, principal)}";\n}};\n')
+            f'  username="{principal}" password="{pw}";\n}};\n'
+            "controller.KafkaServer {\n  org.apache.kafka.common.security.plain.PlainLoginModule required\n"
+            f'  username="{principal}" password="{pw}" user_{principal}="{pw}";\n}};\n')
 
 
-def upsert_credentials(s: Settings, timeout: float = 30) -> int:
+def upsert_credentials(s: Settings, timeout: float = 30, plaintext: bool = False) -> int:
     """Every principal's SCRAM credential, set to its current password (idempotent: a new salt, same password).
-    A cluster formatted before a principal existed gets it here; a rotated password takes effect here."""
+    A cluster formatted before a principal existed gets it here; a rotated password takes effect here.
+    `plaintext`: once, on a cluster that still runs the former PLAINTEXT listener without an authorizer (the
+    switch of an existing lake, docs/security.md "Kafka"): there is no admin login yet to use."""
     from confluent_kafka.admin import AdminClient, ScramCredentialInfo, ScramMechanism, UserScramCredentialUpsertion
 
-    admin = AdminClient(clients.kafka_config(s))
+    admin = AdminClient({"bootstrap.servers": s.kafka_bootstrap} if plaintext else clients.kafka_config(s))
     info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS)
     ups = [UserScramCredentialUpsertion(p, info, secrets.kafka_password(s, p).encode()) for p in KAFKA_PRINCIPALS]
     for fut in admin.alter_user_scram_credentials(ups, request_timeout=timeout).values():

@@ -88,6 +88,12 @@ def test_no_credentials_is_refused(kafka):
     assert e.value.args[0].name() == "_TRANSPORT"
 
 
+def test_controller_listener_refuses_a_client_without_credentials(kafka):
+    # Only the node's broker logs in there (SASL/PLAIN); an anonymous client is no super user.
+    with pytest.raises(KafkaException):
+        AdminClient({"bootstrap.servers": f"{kafka.host}:{kafka.ports['kafka_controller']}"}).list_topics(timeout=5)
+
+
 def test_wrong_password_is_an_authentication_failure(kafka):
     seen = []
     conf = clients.kafka_config(kafka, principal=KAFKA_PRODUCER)

@@ -29,12 +29,12 @@ def test_broker_takes_scram_on_loopback_and_closes_what_no_acl_allows(s):
     p = _props(s)
     assert p["listeners"] == "SASL_PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
     assert p["advertised.listeners"] == "SASL_PLAINTEXT://127.0.0.1:19092"
-    assert p["listener.security.protocol.map"] == "CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT"
+    assert p["listener.security.protocol.map"] == "CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT"
+    assert p["sasl.mechanism.controller.protocol"] == p["listener.name.controller.sasl.enabled.mechanisms"] == "PLAIN"
     assert p["sasl.enabled.mechanisms"] == p["sasl.mechanism.inter.broker.protocol"] == "SCRAM-SHA-512"
     assert p["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
     assert p["allow.everyone.if.no.acl.found"] == "false"
-    assert p["super.users"].split(";") == [f"User:{u}" for u in KAFKA_SUPER_USERS]
-    assert "PLAINTEXT://" not in p["listeners"].replace("SASL_PLAINTEXT://", "")
+    assert p["super.users"].split(";") == [f"User:{u}" for u in KAFKA_SUPER_USERS] == ["User:broker", "User:admin"]
 
 
 def test_rendered_config_holds_no_password(s, monkeypatch):
@@ -58,7 +58,11 @@ def test_broker_jaas_is_a_private_file(s, monkeypatch):
     path = s.secrets_dir / "kafka-broker-jaas.conf"
     write_secret(path, kafka_acls.jaas(s, "broker"))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert 'ScramLoginModule required\n  username="broker" password="b-pw";' in path.read_text()
+    text = path.read_text()
+    assert 'ScramLoginModule required\n  username="broker" password="b-pw";' in text
+    # the controller listener's one PLAIN user: the broker
+    assert 'controller.KafkaServer {\n  org.apache.kafka.common.security.plain.PlainLoginModule required\n' \
+           '  username="broker" password="b-pw" user_broker="b-pw";' in text
 
 
 def test_format_adds_every_principal(s, monkeypatch):
