@@ -13,6 +13,7 @@ from typing import Iterable
 
 from ingestion import topics
 from ingestion.records import Record, Rejected
+from lake.settings import KAFKA_PRODUCER
 
 PRODUCER_CONFIG = {
     "enable.idempotence": True,
@@ -83,9 +84,11 @@ def send(p, m: Message, on_delivery) -> None:
 
 
 def produce(items: Iterable[Record | Rejected], bootstrap: str, source: str, prefix: str = "",
-            progress=None, flush_timeout: float = 120, topic: str | None = None) -> ProduceStats:
+            progress=None, flush_timeout: float = 120, topic: str | None = None,
+            principal: str | None = None) -> ProduceStats:
     """Send every item; returns the counts. `progress` (a tqdm bar or None) is advanced per item.
-    Records go to <prefix>tweets.raw, or to <prefix><topic> when given (compliance events)."""
+    Records go to <prefix>tweets.raw, or to <prefix><topic> when given (compliance events). Kafka sees
+    the producer principal on the lake's own topics (`principal` names another: the MQTT bridge, comply)."""
     from confluent_kafka import Producer
 
     raw_topic, dlq_topic = topics.names(prefix)
@@ -96,7 +99,8 @@ def produce(items: Iterable[Record | Rejected], bootstrap: str, source: str, pre
 
     # librdkafka retries an unacknowledged record until message.timeout.ms (its default: 300 s).
     window = PRODUCER_CONFIG.get("message.timeout.ms", 300_000) / 1000
-    p = Producer(clients.kafka_config(bootstrap, window=window, **PRODUCER_CONFIG))
+    who = principal or clients.kafka_principal(KAFKA_PRODUCER, raw_topic)
+    p = Producer(clients.kafka_config(bootstrap, window=window, principal=who, **PRODUCER_CONFIG))
 
     def on_delivery(err, msg, reason=None):
         if err is not None:

@@ -68,3 +68,8 @@ def trino_password(s: Settings, user: str) -> str:
 
 def trino_password_name(user: str) -> str:
     return f"trino-{user}-password"
+
+
+def kafka_password(s: Settings, principal: str) -> str:
+    """The SASL/SCRAM-SHA-512 password of one Kafka principal (lake.settings.KAFKA_PRINCIPALS)."""
+    return _get(s, f"LAKE_KAFKA_{principal.upper()}_PASSWORD", f"kafka-{principal}-password")

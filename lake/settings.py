@@ -56,6 +56,27 @@ TOPIC_RAW = "tweets.raw"
 TOPIC_DLQ = "tweets.dlq"
 TOPIC_COMPLIANCE = "tweets.compliance"
 
+# Kafka's client listener takes SASL/SCRAM-SHA-512 and its StandardAuthorizer checks ACLs (docs/security.md
+# "Kafka"). One principal per client role; each password is LAKE_KAFKA_<NAME>_PASSWORD or generated once
+# under var/secrets (lake/secrets.py). The ACLs themselves are lake/stack/kafka_acls.py.
+KAFKA_SASL_MECHANISM = "SCRAM-SHA-512"
+KAFKA_BROKER = "broker"      # the broker's own inter-broker login (super user)
+KAFKA_ADMIN = "admin"        # `make up`, topics, ACLs, test and benchmark sandboxes (super user)
+KAFKA_PRODUCER = "producer"  # `make ingest`, the demos' producers: write tweets.raw, tweets.dlq, tweets.compliance
+KAFKA_SINK = "sink"          # the raw sink: read tweets.raw as lake-raw-sink
+KAFKA_SPEED = "speed"        # the speed layer (Spark): read tweets.raw with group ids lake-speed*
+KAFKA_BROWSER = "browser"    # the topic browser (lake/console): describe and read only
+KAFKA_BRIDGE = "bridge"      # the MQTT bridge: writes like the producer
+KAFKA_COMPLY = "comply"      # `make comply`: read tweets.compliance as lake-comply, write tweets.dlq
+KAFKA_PRINCIPALS = (KAFKA_BROKER, KAFKA_ADMIN, KAFKA_PRODUCER, KAFKA_SINK, KAFKA_SPEED, KAFKA_BROWSER,
+                    KAFKA_BRIDGE, KAFKA_COMPLY)
+# The broker logs in to its controller as KAFKA_BROKER too (SASL/PLAIN on the loopback controller listener).
+KAFKA_SUPER_USERS = (KAFKA_BROKER, KAFKA_ADMIN)
+# The speed layer's Kafka source names its consumer groups with this prefix (Spark's groupIdPrefix).
+SPEED_GROUP_PREFIX = "lake-speed"
+# The topic browser's consumer (assigned, never committing: the group id is a label).
+TOPIC_BROWSER_GROUP = "lake-topic-browser"
+
 # HDFS paths (contracts.md): the raw zone the sink lands in, its rejects, the sink's own state,
 # the speed layer's checkpoints, and the top-level folders `lake up` creates.
 RAW_ROOT = "/lake/raw/tweets"

@@ -34,6 +34,7 @@ from lake.bench.ingest.sandbox import Sandbox, kafka_cluster_id
 from ingestion import producer as lake_producer
 from ingestion import topics
 from lake.settings import ROOT
+from lake.runtime import clients
 
 RESULTS_ROOT = ROOT / "benchmarks" / "results"
 
@@ -83,7 +84,7 @@ class Bench:
         from confluent_kafka.admin import AdminClient
 
         try:
-            AdminClient({"bootstrap.servers": self.bootstrap}).list_topics(timeout=10)
+            AdminClient(clients.kafka_config(self.bootstrap)).list_topics(timeout=10)
         except Exception as e:  # noqa: BLE001
             raise SystemExit(f"bench-ingest: error: Kafka at {self.bootstrap} is not reachable ({e}); "
                              f"start the stack with `make up`")

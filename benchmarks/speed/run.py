@@ -86,7 +86,7 @@ class Paced:
 
         from ingestion.producer import PRODUCER_CONFIG
 
-        p = Producer({"bootstrap.servers": self.box.s.kafka_bootstrap, **PRODUCER_CONFIG})
+        p = Producer(clients.kafka_config(self.box.s.kafka_bootstrap, **{**PRODUCER_CONFIG}))
         t0 = time.monotonic()
         while (elapsed := time.monotonic() - t0) < self.seconds:
             due = int(elapsed * self.rate) - self.sent
@@ -109,7 +109,7 @@ def freshness(box: SpeedSandbox, cfg: dict) -> dict:
     bg.thread.start()
     from confluent_kafka import Producer
 
-    p = Producer({"bootstrap.servers": box.s.kafka_bootstrap, "linger.ms": 0, "acks": "all"})
+    p = Producer(clients.kafka_config(box.s.kafka_bootstrap, **{"linger.ms": 0, "acks": "all"}))
     template = json.loads(tweet_payloads(1, 33)[0][1])
     pending: dict[int, float] = {}
     seen: dict[int, float] = {}

@@ -31,7 +31,7 @@ from ingestion import producer, records, topics
 from ingestion.mqtt_bridge import status
 from ingestion.sources import mqtt
 from ingestion.sources.replay import DEFAULT_MAX_LINE_BYTES, items_from_json
-from lake.settings import MQTT_BRIDGE_CLIENT_ID, MQTT_TOPIC_ROOT
+from lake.settings import KAFKA_BRIDGE, MQTT_BRIDGE_CLIENT_ID, MQTT_TOPIC_ROOT
 
 log = logging.getLogger("mqtt-bridge")
 
@@ -142,8 +142,15 @@ class Bridge:
         if self.producer is None:
             from confluent_kafka import Producer
 
-            topics.ensure(self.cfg.bootstrap, prefix=self.cfg.kafka_prefix)
-            self.producer = Producer({"bootstrap.servers": self.cfg.bootstrap, **producer.PRODUCER_CONFIG})
+            from lake.runtime import clients
+
+            raw_topic = topics.names(self.cfg.kafka_prefix)[0]
+            if self.cfg.kafka_prefix:
+                # a sandbox's topics (tests): made here, as the admin; the lake's own are made by `make up`
+                topics.ensure(self.cfg.bootstrap, prefix=self.cfg.kafka_prefix)
+            who = clients.kafka_principal(KAFKA_BRIDGE, raw_topic)
+            self.producer = Producer(clients.kafka_config(self.cfg.bootstrap, principal=who,
+                                                          **producer.PRODUCER_CONFIG))
         self.client, connect_kw = mqtt.new_client(self.cfg.client_id, persistent=True, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect

@@ -44,7 +44,7 @@ from ingestion.sink import proc_cpu
 from ingestion.sink.check import check_payload, is_plain_object
 from ingestion.sink.inflight import InFlight
 from ingestion.sink.roll import Landed, Layout, OpenRoll, RollStore, Segment, SinkError, file_name, parse_file_name
-from lake.settings import RAW_ROOT, RAW_SINK_GROUP, REJECTED_ROOT, SINK_STATE_ROOT
+from lake.settings import KAFKA_SINK, RAW_ROOT, RAW_SINK_GROUP, REJECTED_ROOT, SINK_STATE_ROOT
 
 __all__ = ["SinkConfig", "SinkError", "RawSink", "check_payload", "file_name", "parse_file_name", "ingest_slot",
            "roll_reason", "hive_partition_registrar", "main"]
@@ -386,11 +386,14 @@ class RawSink:
     def run(self) -> None:
         from confluent_kafka import Consumer
 
-        self._consumer = Consumer({
-            "bootstrap.servers": self.cfg.bootstrap, "group.id": self.cfg.group_id,
+        from lake.runtime import clients
+
+        who = clients.kafka_principal(KAFKA_SINK, self.cfg.topic)
+        self._consumer = Consumer(clients.kafka_config(self.cfg.bootstrap, principal=who, **{
+            "group.id": self.cfg.group_id,
             "enable.auto.commit": False, "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest", **FETCH_SETTINGS,
-        })
+        }))
         self._consumer.subscribe([self.cfg.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
         last_status = 0.0
         try:

@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass
 
 from lake.errors import LakeError
+from lake.runtime import clients
+from lake.settings import KAFKA_BROWSER, TOPIC_BROWSER_GROUP
 
 TIMEOUT_S = 10.0
 MAX_MESSAGES = 200
@@ -29,15 +31,15 @@ class Browser:
     def _admin(self):
         from confluent_kafka.admin import AdminClient
 
-        return AdminClient({"bootstrap.servers": self.bootstrap})
+        return AdminClient(clients.kafka_config(self.bootstrap, principal=KAFKA_BROWSER))
 
     def _consumer(self):
         from confluent_kafka import Consumer
 
         # group.id is only a label here: the consumer is assigned partitions and never commits.
-        return Consumer({"bootstrap.servers": self.bootstrap, "group.id": "lake-topic-browser",
-                         "enable.auto.commit": False, "enable.auto.offset.store": False,
-                         "enable.partition.eof": True, "auto.offset.reset": "earliest"})
+        return Consumer(clients.kafka_config(self.bootstrap, principal=KAFKA_BROWSER, **{
+            "group.id": TOPIC_BROWSER_GROUP, "enable.auto.commit": False, "enable.auto.offset.store": False,
+            "enable.partition.eof": True, "auto.offset.reset": "earliest"}))
 
     def _metadata(self, topic: str | None = None):
         try:

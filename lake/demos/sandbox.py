@@ -192,7 +192,7 @@ class SpeedSandbox:
         try:  # the group `lake comply` used on the sandbox's compliance topic, if it ran
             from confluent_kafka.admin import AdminClient
 
-            admin = AdminClient({"bootstrap.servers": self.s.kafka_bootstrap})
+            admin = AdminClient(clients.kafka_config(self.s.kafka_bootstrap))
             for fut in admin.delete_consumer_groups([self.comply_group], request_timeout=30).values():
                 fut.result(30)
         except Exception:  # noqa: BLE001 - never made
@@ -208,7 +208,7 @@ class SpeedSandbox:
         records in that ingest date (the sink and the speed layer both read it)."""
         from confluent_kafka import Producer
 
-        p = Producer({"bootstrap.servers": self.s.kafka_bootstrap, "enable.idempotence": True, "acks": "all"})
+        p = Producer(clients.kafka_config(self.s.kafka_bootstrap, **{"enable.idempotence": True, "acks": "all"}))
         failed = []
         for key, value in payloads:
             kw = {"timestamp": timestamp_ms} if timestamp_ms else {}

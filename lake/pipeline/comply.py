@@ -44,7 +44,7 @@ from lake.errors import LakeError
 from lake.pipeline import ddl, dlq_purge, lock
 from lake.pipeline.layers import LAYERS, Databases, sql_file
 from lake.runtime import clients, hdfs_client
-from lake.settings import COMPLY_GROUP, RAW_ROOT, REJECTED_ROOT, TOPIC_COMPLIANCE, TOPIC_DLQ, Settings
+from lake.settings import COMPLY_GROUP, KAFKA_COMPLY, RAW_ROOT, REJECTED_ROOT, TOPIC_COMPLIANCE, TOPIC_DLQ, Settings
 
 LEDGER_OVERWRITE = {"hive.insert_existing_partitions_behavior": "OVERWRITE"}
 # Ledger rows per INSERT ... VALUES statement (Trino's statement size stays small).
@@ -129,8 +129,9 @@ def consume(s: Settings, dbs: Databases, pii, topic: str = TOPIC_COMPLIANCE, gro
     from ingestion import records as r
     from ingestion.sources import compliance as c
 
-    cons = Consumer({"bootstrap.servers": s.kafka_bootstrap, "group.id": group, "enable.auto.commit": False,
-                     "auto.offset.reset": "earliest"})
+    who = clients.kafka_principal(KAFKA_COMPLY, topic)
+    cons = Consumer(clients.kafka_config(s, principal=who, **{"group.id": group, "enable.auto.commit": False,
+                                                               "auto.offset.reset": "earliest"}))
     try:
         meta = cons.list_topics(topic, timeout=30).topics.get(topic)
         if meta is None or meta.error is not None:
@@ -173,7 +174,7 @@ def consume(s: Settings, dbs: Databases, pii, topic: str = TOPIC_COMPLIANCE, gro
                                       {**params, "ROWS": ",\n".join(rows[i:i + VALUES_PER_STATEMENT])}))
         if bad:
             prefix = topic[: -len(TOPIC_COMPLIANCE)] if topic.endswith(TOPIC_COMPLIANCE) else ""
-            producer.produce(bad, s.kafka_bootstrap, source="comply", prefix=prefix)
+            producer.produce(bad, s.kafka_bootstrap, source="comply", prefix=prefix, principal=who)
         # the ledger holds them: only now is the group moved past them
         cons.commit(offsets=[TopicPartition(topic, p, b) for p, (_, b) in todo.items()], asynchronous=False)
         return consumed, len(rows), len(bad)

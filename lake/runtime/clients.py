@@ -14,10 +14,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from lake import secrets, versions
+from lake import secrets, settings, versions
 from lake.errors import LakeError
 from lake.runtime import faults, jvm, spark
-from lake.settings import Settings
+from lake.settings import KAFKA_ADMIN, KAFKA_SASL_MECHANISM, TOPIC_COMPLIANCE, TOPIC_DLQ, TOPIC_RAW, Settings
+
+# The lake's own topics: the only ones a role's ACLs name (kafka_principal).
+LAKE_TOPICS = frozenset({TOPIC_RAW, TOPIC_DLQ, TOPIC_COMPLIANCE})
 
 # How long a statement waits for a service that does not answer yet (down, restarting, starting up).
 SERVICE_WAIT_S = 60.0
@@ -63,12 +66,54 @@ def kafka_transient(e: BaseException) -> bool:
     return isinstance(err, KafkaError) and (err.name() in KAFKA_TRANSIENT or err.retriable())
 
 
-def kafka_config(s_or_bootstrap: Settings | str, window: float = SERVICE_WAIT_S, **extra) -> dict:
-    """A confluent-kafka client's configuration. Inside a command (faults.command_log), librdkafka's log
-    lines go to the command's log instead of stderr, and a broker that does not answer is one throttled
-    terminal line instead of a line every 50 ms."""
-    bootstrap = s_or_bootstrap if isinstance(s_or_bootstrap, str) else s_or_bootstrap.kafka_bootstrap
-    conf = {"bootstrap.servers": bootstrap}
+def kafka_principal(role: str, topic: str) -> str:
+    """Who a client logs in as: its role's principal on the lake's own topics; the admin on a sandbox's
+    prefixed topics (tests, benchmarks), which the admin creates and deletes and no role's ACL names."""
+    return role if topic in LAKE_TOPICS else KAFKA_ADMIN
+
+
+def kafka_sasl(s: Settings, principal: str) -> dict[str, str]:
+    """librdkafka's SASL/SCRAM login as one principal (lake.settings.KAFKA_PRINCIPALS)."""
+    return {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": KAFKA_SASL_MECHANISM,
+            "sasl.username": principal, "sasl.password": secrets.kafka_password(s, principal)}
+
+
+def spark_kafka_options(s: Settings, principal: str) -> dict[str, str]:
+    """The same login for Spark's Kafka source (`kafka.`-prefixed Java client options). The password is read
+    here, in the driver, from var/secrets or the environment: it is never on a command line."""
+    password = secrets.kafka_password(s, principal)
+    jaas = (f'org.apache.kafka.common.security.scram.ScramLoginModule required '
+            f'username="{principal}" password="{password}";')
+    return {"kafka.security.protocol": "SASL_PLAINTEXT", "kafka.sasl.mechanism": KAFKA_SASL_MECHANISM,
+            "kafka.sasl.jaas.config": jaas}
+
+
+def kafka_python_sasl(s: Settings, principal: str = KAFKA_ADMIN) -> dict[str, str]:
+    """The same login as kafka-python's keyword arguments (the ingest benchmark's comparison clients)."""
+    return {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": KAFKA_SASL_MECHANISM,
+            "sasl_plain_username": principal, "sasl_plain_password": secrets.kafka_password(s, principal)}
+
+
+def write_java_client_config(s: Settings, path: Path, principal: str = KAFKA_ADMIN, extra: str = "") -> Path:
+    """A Java client's properties file (Kafka's perf tools: --producer.config, --consumer.config) with the
+    login, mode 0600: the password is in a private file, never on the tool's command line."""
+    opts = spark_kafka_options(s, principal)
+    text = "".join(f"{k.removeprefix('kafka.')}={v}\n" for k, v in opts.items()) + extra
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    return path
+
+
+def kafka_config(s_or_bootstrap: Settings | str, window: float = SERVICE_WAIT_S, principal: str = KAFKA_ADMIN,
+                 **extra) -> dict:
+    """A confluent-kafka client's configuration, logged in as `principal` (the admin unless the caller names
+    its role). Inside a command (faults.command_log), librdkafka's log lines go to the command's log instead
+    of stderr, and a broker that does not answer is one throttled terminal line instead of a line every 50 ms."""
+    s = settings.get() if isinstance(s_or_bootstrap, str) else s_or_bootstrap
+    bootstrap = s_or_bootstrap if isinstance(s_or_bootstrap, str) else s.kafka_bootstrap
+    conf = {"bootstrap.servers": bootstrap, **kafka_sasl(s, principal)}
     if faults.log_path() is not None:
         ep = faults.Endpoint("Kafka", "kafka", bootstrap, Path(faults.log_path()))
 

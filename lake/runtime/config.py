@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lake.errors import LakeError
-from lake.settings import Settings
+from lake.settings import KAFKA_SUPER_USERS, Settings
 
 PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 
@@ -71,6 +71,7 @@ def template_vars(s: Settings) -> dict[str, str]:
         "TRINO_HEAP_MB": str(s.heaps_mb["trino"]),
         "PG_HOST": s.host,
         "PG_PORT": str(p["postgres"]),
+        "KAFKA_SUPER_USERS": ";".join(f"User:{u}" for u in KAFKA_SUPER_USERS),
     }
     for name, port in p.items():
         values[f"{name.upper()}_PORT"] = str(port)

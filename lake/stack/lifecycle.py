@@ -32,6 +32,13 @@ def hdfs_layout(s: Settings) -> str:
     return "HDFS layout ready"
 
 
+def kafka_security(s: Settings) -> str:
+    """Every Kafka principal's SCRAM credential and the ACLs (lake/stack/kafka_acls.py), idempotently."""
+    from lake.stack import kafka_acls
+
+    return kafka_acls.apply(s)
+
+
 def kafka_topics(s: Settings) -> str:
     from ingestion import topics
 
@@ -49,7 +56,7 @@ def raw_table(s: Settings) -> str:
 POST_STEPS = {
     "datanode": [hdfs_layout],
     "nodemanager": [spark.ensure_archive_on_hdfs],
-    "kafka": [kafka_topics],
+    "kafka": [kafka_security, kafka_topics],
     "thriftserver": [raw_table],
 }
 

@@ -41,7 +41,9 @@ from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 from lake.runtime import spark as lake_spark  # noqa: E402
-from lake.settings import SPEED_TRIGGER_SECONDS, TOPIC_RAW  # noqa: E402
+from lake import settings  # noqa: E402
+from lake.runtime import clients  # noqa: E402
+from lake.settings import KAFKA_SPEED, SPEED_GROUP_PREFIX, SPEED_TRIGGER_SECONDS, TOPIC_RAW  # noqa: E402
 from spark.jobs.common import code_zip  # noqa: E402
 from spark.jobs.ledger import Removed, scrubbed  # noqa: E402
 from spark.transforms import parse, silver  # noqa: E402
@@ -438,6 +440,10 @@ def session(app: str) -> SparkSession:
 def run_query(spark: SparkSession, args: argparse.Namespace, body: SpeedBatch):
     reader = (spark.readStream.format("kafka")
               .option("kafka.bootstrap.servers", args.bootstrap)
+              # SASL/SCRAM as the speed principal (the admin on a sandbox's topic); the ACLs allow its
+              # reads under the group prefix only (docs/security.md "Kafka")
+              .options(**clients.spark_kafka_options(settings.get(), clients.kafka_principal(KAFKA_SPEED, args.topic)))
+              .option("groupIdPrefix", SPEED_GROUP_PREFIX)
               .option("subscribe", args.topic)
               .option("startingOffsets", args.starting_offsets)
               .option("maxOffsetsPerTrigger", str(args.max_offsets_per_trigger))

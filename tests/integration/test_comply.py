@@ -231,7 +231,7 @@ def applied(lake, shared_data, tmp_path_factory):
         from confluent_kafka.admin import AdminClient
 
         try:
-            admin = AdminClient({"bootstrap.servers": lake.kafka_bootstrap})
+            admin = AdminClient(clients.kafka_config(lake.kafka_bootstrap))
             for fut in admin.delete_consumer_groups([f"it-{tag}-comply"], request_timeout=30).values():
                 fut.result(30)
         except Exception:  # noqa: BLE001 - best-effort cleanup

@@ -121,7 +121,7 @@ def applied(lake, tmp_path_factory):
         try:
             from confluent_kafka.admin import AdminClient
 
-            admin = AdminClient({"bootstrap.servers": lake.kafka_bootstrap})
+            admin = AdminClient(clients.kafka_config(lake.kafka_bootstrap))
             for fut in admin.delete_consumer_groups([f"it-{tag}-comply"], request_timeout=30).values():
                 fut.result(30)
         except Exception:  # noqa: BLE001 - best-effort cleanup

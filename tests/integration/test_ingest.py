@@ -129,8 +129,8 @@ def topic_values(lake, topic: str, target: dict[int, int], timeout: float = 60) 
     """Every record value of the topic, read back from Kafka up to the given end offsets."""
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-    c = Consumer({"bootstrap.servers": lake.kafka_bootstrap, "group.id": f"it-read-{uuid.uuid4().hex[:8]}",
-                  "enable.auto.commit": False})
+    c = Consumer(clients.kafka_config(lake.kafka_bootstrap, **{"group.id": f"it-read-{uuid.uuid4().hex[:8]}",
+                  "enable.auto.commit": False}))
     c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in target])
     values, want, deadline = [], sum(target.values()), time.monotonic() + timeout
     try:
@@ -185,8 +185,8 @@ def test_replay_of_every_shared_file_lands_what_the_files_hold(lake, box, sink, 
     # The DLQ got every reject with its reason and origin.
     from confluent_kafka import Consumer
 
-    c = Consumer({"bootstrap.servers": lake.kafka_bootstrap, "group.id": f"it-{uuid.uuid4()}",
-                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    c = Consumer(clients.kafka_config(lake.kafka_bootstrap, **{"group.id": f"it-{uuid.uuid4()}",
+                  "auto.offset.reset": "earliest", "enable.auto.commit": False}))
     c.subscribe([box.prefix + topics.DLQ])
     reasons, deadline = [], time.monotonic() + 60
     while len(reasons) < len(KNOWN_BAD) and time.monotonic() < deadline:
@@ -212,7 +212,7 @@ def test_sink_rejects_non_json_to_the_rejected_zone(lake, box, sink):
     from confluent_kafka import Producer
 
     sink.start()
-    p = Producer({"bootstrap.servers": lake.kafka_bootstrap, "enable.idempotence": True, "acks": "all"})
+    p = Producer(clients.kafka_config(lake.kafka_bootstrap, **{"enable.idempotence": True, "acks": "all"}))
     for value in (b'{"id": "1", "text": "ok"}', b"not json", b"\xff\xfe", b'{"id": "2",\n "text": "two lines"}'):
         p.produce(box.raw_topic, value=value, key=b"k")
     assert p.flush(30) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 from confluent_kafka.admin import AdminClient
 
 from lake.demos import smoke
+from lake.runtime import clients
 
 
 def test_produce_consume_round_trip(lake, sandbox):
@@ -12,6 +13,6 @@ def test_produce_consume_round_trip(lake, sandbox):
 
 
 def test_broker_advertises_loopback(lake):
-    md = AdminClient({"bootstrap.servers": lake.kafka_bootstrap}).list_topics(timeout=10)
+    md = AdminClient(clients.kafka_config(lake.kafka_bootstrap)).list_topics(timeout=10)
     hosts = {(b.host, b.port) for b in md.brokers.values()}
     assert hosts == {(lake.host, lake.ports["kafka"])}

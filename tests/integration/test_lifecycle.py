@@ -21,9 +21,9 @@ def stored(lake, sandbox):
 
     token = uuid.uuid4().hex
     hdfs_client.client(lake).write(f"{sandbox.hdfs_dir}/keep.txt", data=token.encode())
-    admin = AdminClient({"bootstrap.servers": lake.kafka_bootstrap})  # must outlive the future
+    admin = AdminClient(clients.kafka_config(lake.kafka_bootstrap))  # must outlive the future
     admin.create_topics([NewTopic(sandbox.topic, 2, 1)])[sandbox.topic].result(30)
-    p = Producer({"bootstrap.servers": lake.kafka_bootstrap, "acks": "all", "enable.idempotence": True})
+    p = Producer(clients.kafka_config(lake.kafka_bootstrap, **{"acks": "all", "enable.idempotence": True}))
     for i in range(50):
         p.produce(sandbox.topic, f"{token}-{i}".encode(), key=str(i).encode())
     assert p.flush(30) == 0
@@ -38,8 +38,8 @@ def assert_still_there(lake, sandbox, token):
 
     with hdfs_client.client(lake).read(f"{sandbox.hdfs_dir}/keep.txt") as r:
         assert r.read().decode() == token
-    c = Consumer({"bootstrap.servers": lake.kafka_bootstrap, "group.id": f"it-{uuid.uuid4()}",
-                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    c = Consumer(clients.kafka_config(lake.kafka_bootstrap, **{"group.id": f"it-{uuid.uuid4()}",
+                  "auto.offset.reset": "earliest", "enable.auto.commit": False}))
     c.subscribe([sandbox.topic])
     got, deadline = set(), time.monotonic() + 60
     while len(got) < 50 and time.monotonic() < deadline:

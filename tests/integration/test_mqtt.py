@@ -101,8 +101,8 @@ def read_topic(s, topic: str, until, timeout: float, what: str) -> list:
     """Every message of `topic` from the start, read until `until(messages)` holds."""
     from confluent_kafka import Consumer
 
-    c = Consumer({"bootstrap.servers": s.kafka_bootstrap, "group.id": f"it-read-{uuid.uuid4().hex[:8]}",
-                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    c = Consumer(clients.kafka_config(s.kafka_bootstrap, **{"group.id": f"it-read-{uuid.uuid4().hex[:8]}",
+                  "auto.offset.reset": "earliest", "enable.auto.commit": False}))
     c.subscribe([topic])
     out = []
     deadline = time.monotonic() + timeout

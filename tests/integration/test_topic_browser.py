@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from lake.demos import smoke
+from lake.runtime import clients
 
 PARTITIONS = 3
 PARTITION = 1
@@ -44,16 +45,16 @@ def topic(ui_stack):
     s = ui_stack
     tag = uuid.uuid4().hex[:10]
     name, group = f"it.{tag}.browser", f"it-browser-{tag}"
-    admin = AdminClient({"bootstrap.servers": s.kafka_bootstrap})
+    admin = AdminClient(clients.kafka_config(s.kafka_bootstrap))
     admin.create_topics([NewTopic(name, PARTITIONS, 1)])[name].result(30)
-    p = Producer({"bootstrap.servers": s.kafka_bootstrap, "acks": "all"})
+    p = Producer(clients.kafka_config(s.kafka_bootstrap, **{"acks": "all"}))
     for i in range(MESSAGES):
         value = {"n": i, "text": "olá " * (2000 if i == MESSAGES - 1 else 3)}
         p.produce(name, key=f"key-{i}".encode(), value=json.dumps(value).encode(), partition=PARTITION,
                   headers=[("source", b"it"), ("seq", str(i).encode())])
     p.produce(name, key=b"other", value=b"not json", partition=0)
     assert p.flush(30) == 0, "Kafka did not acknowledge the test messages within 30 s"
-    c = Consumer({"bootstrap.servers": s.kafka_bootstrap, "group.id": group, "enable.auto.commit": False})
+    c = Consumer(clients.kafka_config(s.kafka_bootstrap, **{"group.id": group, "enable.auto.commit": False}))
     c.commit(offsets=[TopicPartition(name, PARTITION, 2)], asynchronous=False)
     c.close()
     yield {"name": name, "group": group, "admin": admin}
@@ -66,7 +67,7 @@ def test_partitions_and_offsets_match_kafka(ui_stack, topic):
 
     s, name = ui_stack, topic["name"]
     md = topic["admin"].list_topics(topic=name, timeout=30).topics[name]
-    c = Consumer({"bootstrap.servers": s.kafka_bootstrap, "group.id": "it-browser-check"})
+    c = Consumer(clients.kafka_config(s.kafka_bootstrap, **{"group.id": "it-browser-check"}))
     want = {p: c.get_watermark_offsets(TopicPartition(name, p), timeout=30, cached=False) for p in md.partitions}
     c.close()
     assert want[PARTITION] == (0, MESSAGES) and want[0] == (0, 1)
@@ -123,7 +124,7 @@ def test_browsing_writes_nothing(ui_stack, topic):
 
     s = ui_stack
     _get(s, f"/topics/{topic['name']}/partitions/{PARTITION}")
-    groups = AdminClient({"bootstrap.servers": s.kafka_bootstrap}).list_consumer_groups(request_timeout=30).result()
+    groups = AdminClient(clients.kafka_config(s.kafka_bootstrap)).list_consumer_groups(request_timeout=30).result()
     assert "lake-topic-browser" not in {g.group_id for g in groups.valid}
     shown = _json(s, f"/topics/{topic['name']}")["topic"]["partitions"]
     assert [(r["earliest"], r["latest"]) for r in shown] == [(0, 1), (0, MESSAGES), (0, 0)]

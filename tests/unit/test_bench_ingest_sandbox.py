@@ -64,6 +64,7 @@ def fakes(monkeypatch):
     import confluent_kafka.admin
 
     monkeypatch.setattr(confluent_kafka.admin, "AdminClient", lambda conf: admin)
+    monkeypatch.setenv("LAKE_KAFKA_ADMIN_PASSWORD", "pw")  # the login needs no secret file
     return admin, hdfs
 
 

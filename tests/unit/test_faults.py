@@ -51,11 +51,14 @@ def test_notice_is_throttled_per_condition(command, capsys):
 
 
 def test_kafka_config_routes_librdkafka_logs_inside_a_command_only(command, monkeypatch):
+    monkeypatch.setenv("LAKE_KAFKA_ADMIN_PASSWORD", "pw")  # no secret file is written
+    login = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "admin",
+             "sasl.password": "pw"}
     conf = clients.kafka_config("127.0.0.1:1", **{"acks": "all"})
     assert conf["bootstrap.servers"] == "127.0.0.1:1" and conf["acks"] == "all"
     assert conf["logger"] is faults.log and callable(conf["error_cb"])
     monkeypatch.setattr(faults, "_state", {"path": None, "prog": "lake", "last": {}})
-    assert clients.kafka_config("127.0.0.1:1") == {"bootstrap.servers": "127.0.0.1:1"}  # services: unchanged
+    assert clients.kafka_config("127.0.0.1:1") == {"bootstrap.servers": "127.0.0.1:1", **login}  # services
 
 
 def test_retry_recovers_from_a_transient_error(command, capsys, monkeypatch):

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from lake.bench import stats
 from lake.bench.ingest import kafka_tools
+from lake import settings as lake_settings
+from lake.runtime import clients
 
 KAFKA_TOOL = "Kafka ConsumerPerformance (Java)"
 CONFLUENT = "confluent-kafka consumer (no HDFS)"
@@ -27,7 +29,8 @@ def consumer_performance_args(topic: str, count: int, group: str, bootstrap: str
 def run_consumer_performance(java: Path, kafka_lib: Path, heap: str, topic: str, count: int, value_bytes: int,
                              group: str, bootstrap: str, settings: dict, workdir: Path, log: Path) -> dict:
     config_file = workdir / "consumer-performance.properties"
-    config_file.write_text(f"fetch.max.bytes={settings['fetch_max_bytes']}\n")
+    clients.write_java_client_config(lake_settings.get(), config_file,
+                                     extra=f"fetch.max.bytes={settings['fetch_max_bytes']}\n")
     out = kafka_tools.run(java, kafka_lib, heap, kafka_tools.CONSUMER_CLASS,
                           consumer_performance_args(topic, count, group, bootstrap, settings, config_file), log,
                           timeout=max(120, count / 500))
@@ -48,8 +51,8 @@ def drain_confluent(bootstrap: str, topic: str, count: int, value_bytes: int, gr
                     timeout: float) -> dict:
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
-                  **librdkafka_settings(settings)})
+    c = Consumer(clients.kafka_config(bootstrap, **{"group.id": group, "enable.auto.commit": False,
+                  **librdkafka_settings(settings)}))
     try:
         parts = c.list_topics(topic, timeout=30).topics[topic].partitions
         c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
@@ -73,6 +76,7 @@ def drain_kafka_python(bootstrap: str, topic: str, count: int, value_bytes: int,
     from kafka import KafkaConsumer, TopicPartition
 
     c = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                      **clients.kafka_python_sasl(lake_settings.get()),
                       fetch_max_bytes=settings["fetch_max_bytes"],
                       max_partition_fetch_bytes=settings["max_partition_fetch_bytes"])
     try:

@@ -21,6 +21,7 @@ from lake.bench import stats
 from ingestion import producer as lake_producer
 from ingestion.sink import raw_sink as sink_mod
 from ingestion.records import Record
+from lake.runtime import clients
 
 NAME = "produce -> visible in HDFS"
 
@@ -136,7 +137,7 @@ def produce_paced(records: list[Record], bootstrap: str, topic: str, rate: float
     """Send at `rate` records/s with the lake producer's settings and headers; one Sent per record."""
     from confluent_kafka import Producer
 
-    p = Producer({"bootstrap.servers": bootstrap, **lake_producer.PRODUCER_CONFIG})
+    p = Producer(clients.kafka_config(bootstrap, **{**lake_producer.PRODUCER_CONFIG}))
     sent: list[Sent] = []
 
     def report(entry: Sent):

@@ -25,6 +25,7 @@ from lake.bench import stats
 from lake.bench.ingest.latency import Sent
 from lake.runtime import probes
 from lake.settings import ROOT
+from lake.runtime import clients
 
 BRIDGE = "mqtt bridge (MQTT -> Kafka, ack after delivery)"
 SUB = "mosquitto_sub (broker fan-out, ceiling)"
@@ -193,8 +194,8 @@ class KafkaPositions:
     def _run(self) -> None:
         from confluent_kafka import Consumer
 
-        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": self.group,
-                      "auto.offset.reset": "earliest", "enable.auto.commit": False})
+        c = Consumer(clients.kafka_config(self.bootstrap, **{"group.id": self.group,
+                      "auto.offset.reset": "earliest", "enable.auto.commit": False}))
         c.subscribe([self.topic])
         try:
             while not self._stop.is_set():

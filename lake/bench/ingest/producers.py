@@ -15,6 +15,8 @@ from lake.bench import stats
 from lake.bench.ingest import kafka_tools
 from ingestion import producer as lake_producer
 from ingestion.records import Record
+from lake import settings as lake_settings
+from lake.runtime import clients
 
 OURS = "ours: ingestion.producer (confluent-kafka)"
 KAFKA_PYTHON = "kafka-python"
@@ -32,7 +34,7 @@ def run_ours(records: list[Record], bootstrap: str, prefix: str) -> dict:
 def run_kafka_python(records: list[Record], bootstrap: str, topic: str, settings: dict) -> dict:
     from kafka import KafkaProducer
 
-    p = KafkaProducer(bootstrap_servers=bootstrap, acks=settings["acks"],
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks=settings["acks"], **clients.kafka_python_sasl(lake_settings.get()),
                       enable_idempotence=settings["enable_idempotence"], compression_type=settings["compression"],
                       linger_ms=settings["linger_ms"], batch_size=settings["batch_size"],
                       max_request_size=settings["max_request_size"])
@@ -55,9 +57,11 @@ def run_kafka_python(records: list[Record], bootstrap: str, topic: str, settings
             "mib_per_s": stats.mib_per_second(nbytes, seconds)}
 
 
-def producer_performance_args(topic: str, count: int, payload_file: Path, bootstrap: str, settings: dict) -> list[str]:
+def producer_performance_args(topic: str, count: int, payload_file: Path, bootstrap: str, settings: dict,
+                              config_file: Path | None = None) -> list[str]:
+    login = ["--producer.config", str(config_file)] if config_file else []
     return ["--topic", topic, "--num-records", str(count), "--throughput", "-1",
-            "--payload-file", str(payload_file),
+            "--payload-file", str(payload_file), *login,
             "--producer-props", f"bootstrap.servers={bootstrap}", f"acks={settings['acks']}",
             f"enable.idempotence={str(settings['enable_idempotence']).lower()}",
             f"compression.type={settings['compression']}", f"linger.ms={settings['linger_ms']}",
@@ -66,8 +70,10 @@ def producer_performance_args(topic: str, count: int, payload_file: Path, bootst
 
 def run_producer_performance(java: Path, kafka_lib: Path, heap: str, topic: str, count: int, payload_file: Path,
                              bootstrap: str, settings: dict, log: Path) -> dict:
+    config_file = clients.write_java_client_config(lake_settings.get(),
+                                                   payload_file.parent / "producer-performance.properties")
     out = kafka_tools.run(java, kafka_lib, heap, kafka_tools.PRODUCER_CLASS,
-                          producer_performance_args(topic, count, payload_file, bootstrap, settings), log,
+                          producer_performance_args(topic, count, payload_file, bootstrap, settings, config_file), log,
                           timeout=max(120, count / 500))
     s = kafka_tools.parse_producer_summary(out)
     return {"records": s["records"], "failed": count - s["records"], "seconds": s["records"] / s["records_per_s"],

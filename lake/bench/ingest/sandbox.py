@@ -13,12 +13,13 @@ import time
 from dataclasses import dataclass
 
 from ingestion import topics
+from lake.runtime import clients
 
 
 def kafka_cluster_id(bootstrap: str, timeout: float = 15) -> str:
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})   # kept alive until the answer is in
+    admin = AdminClient(clients.kafka_config(bootstrap))   # kept alive until the answer is in
     return admin.describe_cluster(request_timeout=timeout).result(timeout).cluster_id
 
 
@@ -67,7 +68,7 @@ class Sandbox:
                                  f"{self.cluster_id}); nothing removed there or on HDFS")
             return out
         if now is not None:
-            admin = AdminClient({"bootstrap.servers": self.bootstrap})
+            admin = AdminClient(clients.kafka_config(self.bootstrap))
             found_topics, found_groups = self._mine(admin)
             if found_topics:
                 for name, fut in admin.delete_topics(found_topics, operation_timeout=30).items():

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from lake.settings import ROOT
+from lake.runtime import clients
 
 # The sink logs one line per finished roll, after committing its offsets; "in S s" is the roll's HDFS time.
 _ROLLED = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO raw-sink: partition (\d+): rolled offsets "
@@ -144,7 +145,7 @@ class CommittedOffsets:
         from confluent_kafka import Consumer, TopicPartition
 
         self._tps = [TopicPartition(topic, p) for p in partitions]
-        self._c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+        self._c = Consumer(clients.kafka_config(bootstrap, **{"group.id": group, "enable.auto.commit": False}))
 
     def read(self) -> dict[int, int]:
         return {tp.partition: max(tp.offset, 0) for tp in self._c.committed(self._tps, timeout=30)}
@@ -156,7 +157,7 @@ class CommittedOffsets:
 def high_watermarks(bootstrap: str, topic: str) -> dict[int, int]:
     from confluent_kafka import Consumer, TopicPartition
 
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-ingest-watermarks", "enable.auto.commit": False})
+    c = Consumer(clients.kafka_config(bootstrap, **{"group.id": "bench-ingest-watermarks", "enable.auto.commit": False}))
     try:
         parts = c.list_topics(topic, timeout=30).topics[topic].partitions
         return {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in sorted(parts)}
