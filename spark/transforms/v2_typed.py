@@ -1,22 +1,27 @@
-"""A typed fast path for the commonest payload: a v2 tweet in twarc's flat shape (expansions inlined:
-`author`, `in_reply_to_user`, `referenced_tweets[]` with their text and author, `geo` with the place).
+"""Bronze's typed parse of v2 tweets, both shapes ingestion lands: twarc's flat tweet (expansions
+inlined: `author`, `in_reply_to_user`, `referenced_tweets[]` with their text and author, `geo` with
+the place) and the v2 message `{"data": tweet, "includes": {users, tweets, places}}` (the filtered
+stream, and pages split by ingestion).
 
-Why: parse.extract decodes into dicts and then walks and type-checks them field by field in Python
-(~43 µs a synthetic tweet). Here one msgspec decode into typed Structs does the type checks in C, and
-the row is read off attributes (docs/build-engine.md has the figures).
+Why: parse.extract decodes into dicts and then walks and type-checks them field by field in Python.
+Here one msgspec decode into typed Structs does the type checks in C, and the row's values are read
+off attributes into a tuple (typed_row.ROW_FIELDS; docs/build-engine.md has the figures).
 
-Why it cannot change a row: `row(payload)` returns extract's row or None, never anything else.
+Why it cannot change a row: `flat(payload)` / `message(payload)` give extract's row (as a tuple) or
+None, never anything else.
 * The Structs are NARROWER than extract: a value of another JSON type than the one declared, an object
-  where extract would skip a non-object, a v1.1 marker, a v2 message (`data`/`includes`), an Activity
-  Streams payload, anything parse.Bad would refuse: all give None, and the caller runs parse.extract,
-  which then gives exactly today's row or reject (reason, detail, id).
+  where extract would skip a non-object, a v1.1 marker on a flat tweet, an Activity Streams payload,
+  anything parse.Bad would refuse: all give None, and the caller runs parse.extract, which then gives
+  exactly its row or reject (reason, detail, id).
 * Where extract asks whether a key is PRESENT (not only non-null), the field defaults to UNSET, so
   presence survives the decode (`_V2Index` registers a place only if `full_name` or `country_code` is
   present, a mention as a user only if `id` and `username` are, a referenced tweet only with `text`).
-* The row is built by the same helpers parse uses (_id, _time, _tags, _merge_entities, _place,
-  _links_and_place, _edit_chain, _tweet_type), in the same order, so its keys and values are extract's.
-tests/unit/test_v2_flat.py checks row(p) == extract(p) on every payload it accepts: the synthetic
-firehose (every kind of tweet it makes) and every shared v1.1/v2 file, broken payloads included.
+* `_Index` is parse._V2Index over Structs, in its order (includes first, last one wins there; then
+  what twarc inlined, first one wins), and the values come from parse's own helpers or typed_row's
+  equivalents of them, in extract's order.
+tests/unit/test_typed_parse.py checks the row against extract's on every payload of the parity
+corpus (every shared v1.1/v2 file, broken payloads, the synthetic firehose) and that every v2 tweet
+extract reads is taken here.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from spark.transforms import parse
+from spark.transforms.typed_row import OtherShape, edit_chain, ident, tags
 
 Maybe = Union  # readability only: Maybe[str, None, UnsetType] is "a string, null, or absent"
 
@@ -147,26 +153,52 @@ class Tweet(_S):
     objectType: Any = UNSET  # noqa: N815 - the JSON key
 
 
+
+class Includes(_S):
+    users: Optional[list[User]] = None
+    tweets: Optional[list[Ref]] = None
+    places: Optional[list[Geo]] = None
+
+
+class Message(_S):
+    data: Tweet
+    includes: Optional[Includes] = None
+    # an Activity Streams payload (extract refuses it before it looks at `data`)
+    actor: Any = UNSET
+    verb: Any = UNSET
+    objectType: Any = UNSET  # noqa: N815 - the JSON key
+
+
 _OTHER_SHAPES = ("data", "includes", "full_text", "id_str", "user", "in_reply_to_status_id", "favorited",
                  "retweeted", "is_quote_status", "truncated", "actor", "objectType")
-_decode = msgspec.json.Decoder(Tweet).decode
+_decode_flat = msgspec.json.Decoder(Tweet).decode
+_decode_message = msgspec.json.Decoder(Message).decode
 _EMPTY_METRICS, _EMPTY_USER_METRICS = Metrics(), UserMetrics()
 _NO_USER = User()
 
 
-def row(payload: str | bytes) -> dict[str, Any] | None:
-    """parse.extract's row of a flat v2 tweet, or None when the payload is anything else (or bad)."""
-    try:
-        t = _decode(payload)
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        return None
+def flat(payload: str | bytes) -> tuple | None:
+    """extract's row of a flat v2 tweet, or None when extract must judge it. A payload of another
+    shape raises msgspec.ValidationError or OtherShape: typed_parse then tries the next shape."""
+    t = _decode_flat(payload)
     for key in _OTHER_SHAPES:
         if getattr(t, key) is not UNSET:
-            return None
+            raise OtherShape(key)
     try:
-        return _row(t)
+        return _values(t, None)
     except parse.Bad:
         return None  # extract says which reject, with its detail
+
+
+def message(payload: str | bytes) -> tuple | None:
+    """extract's row of a v2 message {data, includes}, or None (as flat)."""
+    m = _decode_message(payload)
+    if (m.actor is not UNSET and m.verb is not UNSET) or m.objectType == "activity":
+        return None
+    try:
+        return _values(m.data, m.includes)
+    except parse.Bad:
+        return None
 
 
 def _present(v: Any) -> Any:
@@ -174,14 +206,23 @@ def _present(v: Any) -> Any:
 
 
 class _Index:
-    """parse._V2Index over Structs: users, tweets and places the flat tweet inlines, first one wins."""
+    """parse._V2Index over Structs: users, tweets and places the tweet references."""
     __slots__ = ("users", "users_by_name", "tweets", "places")
 
-    def __init__(self, t: Tweet):
+    def __init__(self, t: Tweet, includes: Includes | None):
         self.users: dict[str, User] = {}
         self.users_by_name: dict[str, User] = {}
         self.tweets: dict[str, Ref] = {}
         self.places: dict[str, Geo] = {}
+        if includes is not None:
+            for u in includes.users or ():
+                self._user(u)
+            for r in includes.tweets or ():
+                if isinstance(r.id, str):
+                    self.tweets[r.id] = r
+            for p in includes.places or ():
+                if isinstance(p.id, str):
+                    self.places[p.id] = p
         for u in (t.author, t.in_reply_to_user):
             if u is not None:
                 self._user(u)
@@ -218,9 +259,9 @@ def _entities(ent: Entities | None, idx: _Index) -> dict[str, list]:
     mentions = []
     for m in ent.mentions or ():
         name = _present(m.username)
-        uid = parse._id(_present(m.id), "entities.mentions[].id", required=False)
+        uid = ident(_present(m.id))
         if uid is None and name and name.lower() in idx.users_by_name:
-            uid = parse._id(_present(idx.users_by_name[name.lower()].id), "includes.users[].id", required=False)
+            uid = ident(_present(idx.users_by_name[name.lower()].id))
         mentions.append({"user_id": uid, "username": name})
     return {"hashtags": [h.tag for h in ent.hashtags or ()],
             "cashtags": [h.tag for h in ent.cashtags or ()],
@@ -228,99 +269,81 @@ def _entities(ent: Entities | None, idx: _Index) -> dict[str, list]:
             "urls": [{"url": u.url, "expanded_url": u.expanded_url} for u in ent.urls or ()]}
 
 
-def _row(t: Tweet) -> dict[str, Any]:
-    tid = parse._id(t.id, "id", required=True)
-    author_id = parse._id(t.author_id, "author_id", required=True, missing_reason=parse.MISSING_USER)
+def _values(t: Tweet, includes: Includes | None) -> tuple:
+    tid = ident(t.id)
+    if tid is None:
+        raise parse.Bad(parse.MISSING_ID, "id is missing")
+    author_id = ident(t.author_id)
     created_at = parse._time(t.created_at, "created_at", None)
-    idx = _Index(t)
+    idx = _Index(t, includes)
     text, ent = _full(t)
     if text is None:
         raise parse.Bad(parse.NOT_A_TWEET, "no text")
     entities = _entities(ent, idx)
 
-    refs: dict[str, str] = {}
-    for ref in t.referenced_tweets or ():
-        rid = parse._id(_present(ref.id), "referenced_tweets[].id", required=False)
-        if ref.type and rid:
-            refs.setdefault(ref.type, rid)
-    rt_id, qt_id, reply_id = refs.get("retweeted"), refs.get("quoted"), refs.get("replied_to")
+    rt_id = qt_id = reply_id = None
+    if t.referenced_tweets:
+        refs: dict[str, str] = {}
+        for ref in t.referenced_tweets:
+            rid = ident(_present(ref.id))
+            if ref.type and rid:
+                refs.setdefault(ref.type, rid)
+        rt_id, qt_id, reply_id = refs.get("retweeted"), refs.get("quoted"), refs.get("replied_to")
     rt_author = qt_author = None
     if rt_id:
         rt = idx.tweets.get(rt_id)
-        rt_author = parse._id(rt.author_id if rt else None, "includes.tweets[].author_id", required=False)
+        rt_author = ident(rt.author_id if rt else None)
         rt_name = _present(idx.users.get(rt_author or "", _NO_USER).username)
         rt_text, rt_ent = _full(rt) if rt else (None, None)
         if rt_text is not None and rt_name:
+            # a retweet's own text is cut to 140 characters: parse rebuilds it from the original
             text = f"RT @{rt_name}: {rt_text}"
             full = _entities(rt_ent, idx)
             full["mentions"] = [{"user_id": rt_author, "username": rt_name}] + full["mentions"]
             entities = parse._merge_entities(entities, full)
     if qt_id:
         qt = idx.tweets.get(qt_id)
-        qt_author = parse._id(qt.author_id if qt else None, "includes.tweets[].author_id", required=False)
-    reply_user = parse._id(t.in_reply_to_user_id, "in_reply_to_user_id", required=False)
+        qt_author = ident(qt.author_id if qt else None)
+    reply_user = ident(t.in_reply_to_user_id)
 
     user = idx.users.get(author_id, _NO_USER)
     metrics = user.public_metrics or _EMPTY_USER_METRICS
     tm = t.public_metrics or _EMPTY_METRICS
     geo = t.geo
-    place_id = geo.place_id if geo is not None else None
-    place: dict[str, Any] = {}
-    bbox = None
-    if place_id:
-        p = idx.places.get(place_id)
-        if p is not None:
-            place = {"id": place_id if p.id is UNSET else p.id, "name": p.name,
-                     "full_name": _present(p.full_name), "place_type": p.place_type,
-                     "country_code": _present(p.country_code), "country": p.country}
-            bbox = p.geo.bbox if p.geo is not None else None
-        else:
-            place = {"id": place_id}
-    if bbox is not None and len(bbox) != 4:
-        raise parse.Bad(parse.BAD_TYPE, "place.geo.bbox is not [west, south, east, north]")
-    lat = lon = None
-    point = geo.coordinates if geo is not None else None
-    if point is not None and point.coordinates is not None:
-        c = point.coordinates
-        if len(c) != 2:
-            raise parse.Bad(parse.BAD_TYPE, "geo.coordinates.coordinates is not a [lon, lat] pair")
-        lat, lon = float(c[1]), float(c[0])
-    cc = place.get("country_code")
-    return {
-        "tweet_id": int(tid),
-        "created_at": created_at,
-        "text": text,
-        "lang": t.lang,
-        "source_client": t.source,
-        "possibly_sensitive": t.possibly_sensitive,
-        "tweet_type": parse._tweet_type(rt_id, reply_id or reply_user, qt_id),
-        "conversation_id": parse._int_id(parse._id(t.conversation_id, "conversation_id", required=False)),
-        "reply_to_tweet_id": parse._int_id(reply_id),
-        "retweeted_tweet_id": parse._int_id(rt_id),
-        "quoted_tweet_id": parse._int_id(qt_id),
-        "retweet_count": tm.retweet_count,
-        "reply_count": tm.reply_count,
-        "like_count": tm.like_count,
-        "quote_count": tm.quote_count,
-        "impression_count": tm.impression_count,
-        **parse._tags(entities),
-        "author_id": author_id,
-        "author_username": _present(user.username),
-        "author_name": user.name,
-        "author_description": user.description,
-        "author_url": user.url,
-        "author_profile_image_url": user.profile_image_url,
-        "author_created_at": user.created_at,
-        "author_location": user.location,
-        "author_verified": user.verified,
-        "author_followers_count": metrics.followers_count,
-        "author_following_count": metrics.following_count,
-        "author_tweet_count": metrics.tweet_count,
-        "author_listed_count": metrics.listed_count,
-        **parse._links_and_place(entities, reply_user, rt_author, qt_author, {
-            "place_id": place.get("id"), "place_name": place.get("name"),
-            "place_full_name": place.get("full_name"), "place_type": place.get("place_type"),
-            "country": cc.upper() if cc else None, "country_name": place.get("country"),
-            "place_bbox": [float(x) for x in bbox] if bbox else None}, lat, lon, parse.V2),
-        **parse._edit_chain(tid, t.edit_history_tweet_ids),
-    }
+    place_id = name = full_name = place_type = cc = country = bbox = lat = lon = None
+    if geo is not None:
+        if geo.place_id:  # an empty id is no place (extract's `if place_id`)
+            place_id = geo.place_id
+            p = idx.places.get(place_id)
+            if p is not None:
+                if p.id is not UNSET:
+                    place_id = p.id
+                name, full_name, place_type = p.name, _present(p.full_name), p.place_type
+                cc, country = _present(p.country_code), p.country
+                bbox = p.geo.bbox if p.geo is not None else None
+                if bbox is not None and len(bbox) != 4:
+                    raise parse.Bad(parse.BAD_TYPE, "place.geo.bbox is not [west, south, east, north]")
+        point = geo.coordinates
+        if point is not None and point.coordinates is not None:
+            c = point.coordinates
+            if len(c) != 2:
+                raise parse.Bad(parse.BAD_TYPE, "geo.coordinates.coordinates is not a [lon, lat] pair")
+            lat, lon = float(c[1]), float(c[0])
+    hashtags, cashtags = tags(entities["hashtags"], entities["cashtags"])
+    conversation = ident(t.conversation_id)
+    return (
+        int(tid), created_at, text, t.lang, t.source, t.possibly_sensitive,
+        parse._tweet_type(rt_id, reply_id or reply_user, qt_id),
+        int(conversation) if conversation is not None else None,
+        int(reply_id) if reply_id is not None else None,
+        int(rt_id) if rt_id is not None else None,
+        int(qt_id) if qt_id is not None else None,
+        tm.retweet_count, tm.reply_count, tm.like_count, tm.quote_count, tm.impression_count,
+        hashtags, cashtags, author_id, _present(user.username), user.name, user.description, user.url,
+        user.profile_image_url, user.created_at, user.location, user.verified, metrics.followers_count,
+        metrics.following_count, metrics.tweet_count, metrics.listed_count,
+        entities["mentions"], reply_user, rt_author, qt_author, entities["urls"],
+        place_id, name, full_name, place_type, cc.upper() if cc else None, country,
+        [float(x) for x in bbox] if bbox else None, lat, lon, parse.V2,
+        *edit_chain(tid, t.edit_history_tweet_ids),
+    )
