@@ -206,10 +206,20 @@ def _present(v: Any) -> Any:
 
 
 class _Index:
-    """parse._V2Index over Structs: users, tweets and places the tweet references."""
-    __slots__ = ("users", "users_by_name", "tweets", "places")
+    """parse._V2Index over Structs: users, tweets and places the tweet references, built on the first
+    call (most flat tweets need none of it: their author is `author`, their mentions carry ids)."""
+    __slots__ = ("_t", "_includes", "_built", "users", "users_by_name", "tweets", "places")
 
     def __init__(self, t: Tweet, includes: Includes | None):
+        self._t, self._includes, self._built = t, includes, False
+
+    def __call__(self) -> _Index:
+        if not self._built:
+            self._build(self._t, self._includes)
+            self._built = True
+        return self
+
+    def _build(self, t: Tweet, includes: Includes | None) -> None:
         self.users: dict[str, User] = {}
         self.users_by_name: dict[str, User] = {}
         self.tweets: dict[str, Ref] = {}
@@ -260,13 +270,21 @@ def _entities(ent: Entities | None, idx: _Index) -> dict[str, list]:
     for m in ent.mentions or ():
         name = _present(m.username)
         uid = ident(_present(m.id))
-        if uid is None and name and name.lower() in idx.users_by_name:
-            uid = ident(_present(idx.users_by_name[name.lower()].id))
+        if uid is None and name and name.lower() in idx().users_by_name:
+            uid = ident(_present(idx().users_by_name[name.lower()].id))
         mentions.append({"user_id": uid, "username": name})
     return {"hashtags": [h.tag for h in ent.hashtags or ()],
             "cashtags": [h.tag for h in ent.cashtags or ()],
             "mentions": mentions,
             "urls": [{"url": u.url, "expanded_url": u.expanded_url} for u in ent.urls or ()]}
+
+
+def _flat_ref(t: Tweet, rid: str) -> Ref | None:
+    """The index's tweet `rid` when there are no includes: the first inlined one with a text."""
+    for ref in t.referenced_tweets:
+        if ref.text is not UNSET and ref.id == rid:
+            return ref
+    return None
 
 
 def _values(t: Tweet, includes: Includes | None) -> tuple:
@@ -291,9 +309,9 @@ def _values(t: Tweet, includes: Includes | None) -> tuple:
         rt_id, qt_id, reply_id = refs.get("retweeted"), refs.get("quoted"), refs.get("replied_to")
     rt_author = qt_author = None
     if rt_id:
-        rt = idx.tweets.get(rt_id)
+        rt = idx().tweets.get(rt_id)
         rt_author = ident(rt.author_id if rt else None)
-        rt_name = _present(idx.users.get(rt_author or "", _NO_USER).username)
+        rt_name = _present(idx().users.get(rt_author or "", _NO_USER).username)
         rt_text, rt_ent = _full(rt) if rt else (None, None)
         if rt_text is not None and rt_name:
             # a retweet's own text is cut to 140 characters: parse rebuilds it from the original
@@ -302,11 +320,15 @@ def _values(t: Tweet, includes: Includes | None) -> tuple:
             full["mentions"] = [{"user_id": rt_author, "username": rt_name}] + full["mentions"]
             entities = parse._merge_entities(entities, full)
     if qt_id:
-        qt = idx.tweets.get(qt_id)
+        qt = _flat_ref(t, qt_id) if includes is None else idx().tweets.get(qt_id)
         qt_author = ident(qt.author_id if qt else None)
     reply_user = ident(t.in_reply_to_user_id)
 
-    user = idx.users.get(author_id, _NO_USER)
+    a = t.author
+    if includes is None and a is not None and a.id == author_id:
+        user = a  # the index's first user is `author` (no includes): the same look-up, without the index
+    else:
+        user = idx().users.get(author_id, _NO_USER)
     metrics = user.public_metrics or _EMPTY_USER_METRICS
     tm = t.public_metrics or _EMPTY_METRICS
     geo = t.geo
@@ -314,7 +336,10 @@ def _values(t: Tweet, includes: Includes | None) -> tuple:
     if geo is not None:
         if geo.place_id:  # an empty id is no place (extract's `if place_id`)
             place_id = geo.place_id
-            p = idx.places.get(place_id)
+            if includes is None:  # the index's only place is `geo` itself, when it holds one
+                p = geo if geo.full_name is not UNSET or geo.country_code is not UNSET else None
+            else:
+                p = idx().places.get(place_id)
             if p is not None:
                 if p.id is not UNSET:
                     place_id = p.id
