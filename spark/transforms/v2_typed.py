@@ -68,6 +68,15 @@ class User(_S):
     public_metrics: Optional[UserMetrics] = None
 
 
+class Mention(_S):
+    """A user object of which the row reads only `id` and `username`: entities.mentions[], a
+    referenced tweet's author, in_reply_to_user. parse's index may still make one of them the
+    author's user (when `author` is missing or another id); then _values steps aside, as its other
+    fields were skipped. Half a synthetic tweet's decode was these objects' skipped fields."""
+    id: Maybe[str, None, UnsetType] = UNSET
+    username: Maybe[str, None, UnsetType] = UNSET
+
+
 class Tag(_S):
     tag: Optional[str] = None
 
@@ -80,7 +89,7 @@ class Url(_S):
 class Entities(_S):
     hashtags: Optional[list[Tag]] = None
     cashtags: Optional[list[Tag]] = None
-    mentions: Optional[list[User]] = None
+    mentions: Optional[list[Mention]] = None
     urls: Optional[list[Url]] = None
 
 
@@ -94,7 +103,7 @@ class Ref(_S):
     id: Maybe[str, None, UnsetType] = UNSET
     text: Maybe[str, None, UnsetType] = UNSET
     author_id: Optional[str] = None
-    author: Optional[User] = None
+    author: Optional[Mention] = None
     note_tweet: Optional[Note] = None
     entities: Optional[Entities] = None
 
@@ -137,7 +146,7 @@ class Tweet(_S):
     geo: Optional[Geo] = None
     edit_history_tweet_ids: Optional[list[Any]] = None
     author: Optional[User] = None
-    in_reply_to_user: Optional[User] = None
+    in_reply_to_user: Optional[Mention] = None
     # Present in other shapes only: any of them sends the payload to parse.extract.
     data: Any = UNSET
     includes: Any = UNSET
@@ -220,8 +229,8 @@ class _Index:
         return self
 
     def _build(self, t: Tweet, includes: Includes | None) -> None:
-        self.users: dict[str, User] = {}
-        self.users_by_name: dict[str, User] = {}
+        self.users: dict[str, User | Mention] = {}
+        self.users_by_name: dict[str, User | Mention] = {}
         self.tweets: dict[str, Ref] = {}
         self.places: dict[str, Geo] = {}
         if includes is not None:
@@ -249,7 +258,7 @@ class _Index:
         if g is not None and isinstance(g.place_id, str) and (g.full_name is not UNSET or g.country_code is not UNSET):
             self.places.setdefault(g.place_id, g)
 
-    def _user(self, u: User) -> None:
+    def _user(self, u: User | Mention) -> None:
         if isinstance(u.id, str):
             self.users.setdefault(u.id, u)
         if isinstance(u.username, str):
@@ -329,6 +338,8 @@ def _values(t: Tweet, includes: Includes | None) -> tuple:
         user = a  # the index's first user is `author` (no includes): the same look-up, without the index
     else:
         user = idx().users.get(author_id, _NO_USER)
+        if type(user) is Mention:  # its other fields were not decoded: extract reads them
+            raise parse.Bad(parse.BAD_TYPE, "the author's user is a mention's")
     metrics = user.public_metrics or _EMPTY_USER_METRICS
     tm = t.public_metrics or _EMPTY_METRICS
     geo = t.geo
