@@ -8,8 +8,8 @@ tweets as ingestion lands them (v1.1 statuses, v2 messages `{data, includes}`, v
 apart and all together. Stages, each the minimum of --repeat runs (a small set is run again until a
 run holds at least --tweets tweets, so every figure averages about as many):
 * parse: the per-record loop of columnar.bronze_batch alone (typed paths, else parse.extract);
-* bronze: columnar.bronze_batch (parse, classification, Arrow columns), a new Pii each run (its token
-  cache cold, as a fresh key's first batch is);
+* bronze: columnar.bronze_batch (parse, classification, Arrow columns), a new Pii each run (its
+  pseudonym cache is the key's, per process: warm after the first run, as on a reused Spark worker);
 * silver: columnar.silver_batch over that bronze table.
 The collector is frozen over the inputs first and paused in the timed calls as the batch code pauses it.
 It imports only what every version of the batch code has, so the same file measures a checkout
