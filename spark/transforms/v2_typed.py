@@ -147,7 +147,9 @@ class Tweet(_S):
     edit_history_tweet_ids: Optional[list[Any]] = None
     author: Optional[User] = None
     in_reply_to_user: Optional[Mention] = None
-    # Present in other shapes only: any of them sends the payload to parse.extract.
+    # Present in other shapes only: any of them makes flat() raise OtherShape (typed_parse then tries
+    # the v1.1 Structs, and parse.extract after them). Inside a message's `data` they are ignored, as
+    # extract ignores them there.
     data: Any = UNSET
     includes: Any = UNSET
     full_text: Any = UNSET
@@ -160,7 +162,6 @@ class Tweet(_S):
     truncated: Any = UNSET
     actor: Any = UNSET
     objectType: Any = UNSET  # noqa: N815 - the JSON key
-
 
 
 class Includes(_S):
