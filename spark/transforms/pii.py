@@ -387,7 +387,7 @@ def _may_hold_email(text: str) -> bool:
     return False
 
 
-_ASCII_DIGITS = "0123456789"
+_ASCII_DIGITS = b"0123456789"
 _DIGIT = re.compile(r"\d")
 
 
@@ -395,8 +395,9 @@ def _may_hold_phone(text: str) -> bool:
     """False when mask_phones cannot change the text: a masked match holds at least
     PHONE_DIGITS[0] characters that \\d matched (the only isdigit() ones in a match)."""
     lo = PHONE_DIGITS[0]
-    if text.isascii():
-        return sum(map(text.count, _ASCII_DIGITS)) >= lo
+    if text.isascii():  # \d is [0-9] there: the bytes without them, counted in C (10 str.count cost 3x)
+        b = text.encode("ascii")
+        return len(b) - len(b.translate(None, _ASCII_DIGITS)) >= lo
     return len(_DIGIT.findall(text)) >= lo
 
 

@@ -149,6 +149,15 @@ def test_an_email_is_not_read_as_a_handle(p):
     assert p.mask_text("a@b.com") == pii.EMAIL_MASK
 
 
+def test_the_phone_pre_check_counts_what_the_digit_pattern_finds():
+    texts = ["", "123456789", "12345678", "a1b2c3d4e5f6g7h8i9", "+55 11 91234-5678", "tel 1234 5678 x",
+             "١٢٣٤٥٦٧٨٩", "12345678٩", "१२३४५६७८ a1", "é123456789", "²³¹⁴⁵⁶⁷⁸⁹ 1", "𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗"]
+    texts += [r.payload.decode() for r in synthetic.generate(300, seed=4)]
+    for text in texts:
+        assert pii._may_hold_phone(text) == (len(re.findall(r"\d", text)) >= pii.PHONE_DIGITS[0]), text
+    assert any(pii._may_hold_phone(t) for t in texts) and not all(pii._may_hold_phone(t) for t in texts)
+
+
 def test_the_email_pre_check_says_no_only_where_the_email_pattern_finds_nothing():
     """_may_hold_email skips _EMAIL_AT's search; it may say yes wrongly, never no wrongly: tried with
     every kind of character right before an '@' (ASCII, Unicode letters and digits, marks, symbols)."""
