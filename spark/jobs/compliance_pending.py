@@ -64,15 +64,20 @@ class Pending:
     def __init__(self):
         self.ids: frozenset[int] = frozenset()
         self.keys: frozenset[str] = frozenset()
-        self.events = 0
+        self._events: set[str] = set()
         self._lock = threading.Lock()
 
+    @property
+    def events(self) -> int:
+        return len(self._events)
+
     def add(self, rows) -> None:
+        """PENDING_SCHEMA tuples (event_id, kind, tweet_id, author_key, ...); a replayed batch adds nothing new."""
         rows = list(rows)
         with self._lock:
             self.ids = self.ids | {r[2] for r in rows if r[2] is not None}
             self.keys = self.keys | {r[3] for r in rows if r[3] is not None}
-            self.events += len(rows)
+            self._events |= {r[0] for r in rows}
 
     def load(self, spark, table: str) -> None:
         """The table's rows (the job restarted while events are pending)."""

@@ -82,7 +82,7 @@ def test_pending_accumulates_ids_and_keys():
     p = cp.Pending()
     p.add([("a", "delete", 5, None), ("b", "user_delete", None, "u_k")])
     p.add([])
-    p.add([("c", "delete", 5, None)])
+    p.add([("c", "delete", 5, None), ("a", "delete", 5, None)])  # "a" again: a replayed micro-batch
     assert (p.ids, p.keys, p.events) == ({5}, {"u_k"}, 3)
 
 
