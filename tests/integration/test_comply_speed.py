@@ -201,7 +201,10 @@ def test_removals_leave_serving_within_two_triggers_without_comply(box, tmp_path
     probes.wait_for(hidden, 2 * trigger, f"serving view {box.dbs['SERVING_DB']}.tweets hiding removals the private "
                                          f"speed layer read (log {box.run_dir / 'speed.out'})", interval=0.25)
     took = time.monotonic() - t0
-    print(f"removals gone from serving.tweets {took:.1f}s after the events were acknowledged (trigger {trigger:g}s)")
+    st = json.loads(box.speed_status.read_text())
+    print(f"removals gone from serving.tweets {took:.1f}s after the events were acknowledged (trigger {trigger:g}s); "
+          f"last compliance micro-batch {st.get('last_compliance_batch_seconds')}s, "
+          f"last tweets micro-batch {st.get('last_batch_seconds')}s")
     assert took <= 2 * trigger
     assert ids_of(controls) <= box.serving_ids()  # every other tweet stays, batch and speed
     key = pii.from_env().user_key(removed_user)
