@@ -64,7 +64,7 @@ KAFKA_BROKER = "broker"      # the broker's own inter-broker login (super user)
 KAFKA_ADMIN = "admin"        # `make up`, topics, ACLs, test and benchmark sandboxes (super user)
 KAFKA_PRODUCER = "producer"  # `make ingest`, the demos' producers: write tweets.raw, tweets.dlq, tweets.compliance
 KAFKA_SINK = "sink"          # the raw sink: read tweets.raw as lake-raw-sink
-KAFKA_SPEED = "speed"        # the speed layer (Spark): read tweets.raw with group ids lake-speed*
+KAFKA_SPEED = "speed"        # the speed layer (Spark): read tweets.raw and tweets.compliance with group ids lake-speed*
 KAFKA_BROWSER = "browser"    # the topic browser (lake/console): describe and read only
 KAFKA_BRIDGE = "bridge"      # the MQTT bridge: writes like the producer
 KAFKA_COMPLY = "comply"      # `make comply`: read tweets.compliance as lake-comply, write tweets.dlq
@@ -94,6 +94,9 @@ HDFS_MODES = {"/lake": "755", "/lake/raw": "700", "/lake/checkpoints": "700", "/
 
 # The speed layer's micro-batch trigger (LAKE_SPEED_TRIGGER_SECONDS moves it).
 SPEED_TRIGGER_SECONDS = 10.0
+# The speed-side table of removals the stream read from tweets.compliance (<speed db>.compliance_pending):
+# serving.tweets hides their tweets and authors within one trigger, before `make comply` applies them.
+SPEED_PENDING_TABLE = "compliance_pending"
 
 # Options every SparkSession of the lake gets (lake/runtime/spark.py builder; spark-defaults.conf
 # sets the pruning one for the Thrift Server and spark-submit too). Hive Metastore 3.1 on PostgreSQL

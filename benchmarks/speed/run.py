@@ -1,10 +1,14 @@
 """`make bench-speed`: freshness and micro-batch durations of the speed layer, on the real stack.
 
     python -m benchmarks.speed.run [--trigger 10] [--cases benchmarks/speed/cases.yaml]
+                                   [--only freshness,compliance,throughput,floor]
 
 1. Freshness: with a steady background load, single tweets are produced one by one and timed
    until serving.tweets answers them through Trino (a poller asks every poll_seconds for all
    pending ids at once). Goal: p95 <= 2 x trigger.
+   Compliance (issue #22): with the same load, tweets the stream serves are deleted one at a time by an
+   event produced to the sandbox's tweets.compliance (no `make comply`), each timed until serving.tweets
+   no longer answers it. Goal: p95 <= 2 x trigger.
 2. Throughput: input sustained at a fraction of the producer's measured maximum rate; Spark's
    own per-batch durations (durationMs.triggerExecution, from the job's progress listener).
    Goal: p95 micro-batch duration <= 50 % of the trigger at >= 20 % of the producer's max.
@@ -30,12 +34,14 @@ from lake.bench import stats
 from lake.bench.report import point_latest, write_report, write_results
 from lake.bench.speed.load import fresh_payloads, transforms_alone
 from lake.bench.speed.report import render
-from lake.demos.sandbox import SpeedSandbox, tweet_payloads
+from lake.demos.sandbox import SpeedSandbox, ids_of, tweet_payloads
 from lake.demos import smoke
-from lake.runtime import clients
+from lake.pipeline import speed
+from lake.runtime import clients, probes
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS_ROOT = ROOT / "benchmarks" / "results"
+SECTIONS = ("freshness", "compliance", "throughput", "floor")
 FLOOR_JOB = ROOT / "lake" / "bench" / "speed" / "floor_stream.py"   # the stream without its transforms (its docstring)
 
 
@@ -153,6 +159,72 @@ def freshness(box: SpeedSandbox, cfg: dict) -> dict:
             "background_rate": cfg["background_rate"], "poll_seconds": cfg["poll_seconds"]}
 
 
+def compliance_latency(box: SpeedSandbox, cfg: dict) -> dict:
+    """Each of `events` tweets, already served, deleted by a v2 delete event on the sandbox's tweets.compliance;
+    timed from the event's acknowledgement until serving.tweets stops answering the tweet (a poller asks every
+    poll_seconds for all pending ids at once), under a background load."""
+    from confluent_kafka import Producer
+
+    targets = tweet_payloads(cfg["events"], seed=71, days=1)
+    ids = sorted(ids_of(targets))
+    box.produce(targets)
+    probes.wait_for(lambda: probes.ProbeResult(set(ids) <= box.serving_ids(), "targets not all served yet"), 300,
+                    f"private speed layer (log {box.run_dir / 'speed.out'})", interval=1)
+    # the compliance query's first micro-batch pays JIT and Python start-up: one untimed event first
+    start = (speed.read_status(box.speed_status) or {}).get("pending_events", 0)
+    p = Producer(clients.kafka_config(box.s.kafka_bootstrap, **{"linger.ms": 0, "acks": "all"}))
+
+    def delete(tid: int) -> None:
+        event = {"data": {"delete": {"tweet": {"id": str(tid)}, "event_at": "2026-12-07T00:00:00.000Z"}}}
+        p.produce(box.compliance_topic, value=json.dumps(event).encode(), key=str(tid).encode())
+        if p.flush(10):
+            raise RuntimeError(f"bench-speed: the event deleting {tid} was not acknowledged in 10 s")
+
+    delete(1)
+    probes.wait_for(lambda: probes.ProbeResult((speed.read_status(box.speed_status) or {}).get("pending_events", 0)
+                                               > start, "warm-up event not read yet"), 120,
+                    f"private speed layer's compliance query (log {box.run_dir / 'speed.out'})", interval=0.5)
+    bg = Paced(box, cfg["background_rate"], cfg["events"] * cfg["event_every"] + 15, seed=23)
+    bg.thread.start()
+    pending: dict[int, float] = {}
+    gone: dict[int, float] = {}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def poll():
+        while not done.is_set() or pending:
+            with lock:
+                asked = list(pending)
+            if asked:
+                rows = {r[0] for r in clients.trino(box.s, f"SELECT tweet_id FROM hive.{box.dbs['SERVING_DB']}.tweets "
+                                                           f"WHERE tweet_id IN ({', '.join(map(str, asked))})")}
+                now = time.monotonic()
+                with lock:
+                    for tid in asked:
+                        if tid not in rows and tid in pending:
+                            gone[tid] = now - pending.pop(tid)
+            if done.is_set() and time.monotonic() - t_end > 120:
+                break
+            time.sleep(cfg["poll_seconds"])  # polling interval, not a readiness wait
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    for tid in ids:
+        delete(tid)
+        with lock:
+            pending[tid] = time.monotonic()
+        time.sleep(cfg["event_every"])  # spacing between events
+    t_end = time.monotonic()
+    done.set()
+    poller.join(timeout=180)
+    bg.thread.join(timeout=120)
+    lat = list(gone.values())
+    return {"events": len(ids), "gone": len(lat), "missing": len(ids) - len(lat),
+            "p50_s": stats.percentile_or_none(lat, 50), "p95_s": stats.percentile_or_none(lat, 95),
+            "max_s": max(lat) if lat else None, "goal_ratio": cfg["goal_ratio"],
+            "background_rate": cfg["background_rate"], "poll_seconds": cfg["poll_seconds"]}
+
+
 def warm_up(box: SpeedSandbox, tweets: int) -> None:
     """A freshly started stream's first batch pays Python worker start-up and lexicon loading:
     keep it out of the timed cases."""
@@ -212,7 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trigger", type=float, help="trigger interval, seconds (default from cases.yaml)")
     ap.add_argument("--results-root", type=Path, default=RESULTS_ROOT)
     ap.add_argument("--keep", action="store_true", help="keep the sandbox (topic, schemas, HDFS) afterwards")
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all)")
     args = ap.parse_args(argv)
+    only = [x.strip() for x in args.only.split(",") if x.strip()]
+    if not only or set(only) - set(SECTIONS):
+        ap.error(f"--only takes sections of {', '.join(SECTIONS)}; got {args.only!r}")
     cfg = yaml.safe_load(args.cases.read_text())
     T = args.trigger or cfg["trigger_seconds"]
     from lake import settings
@@ -225,25 +302,33 @@ def main(argv: list[str] | None = None) -> int:
     import os
     import platform
 
-    res = {"stamp": stamp, "command": "make bench-speed" + (f" BENCH_SPEED_ARGS='--trigger {T:g}'" if args.trigger else ""),
+    flags = (f" --trigger {T:g}" if args.trigger else "") + (f" --only {','.join(only)}" if only != list(SECTIONS) else "")
+    res = {"stamp": stamp, "command": "make bench-speed" + (f" BENCH_SPEED_ARGS='{flags.strip()}'" if flags else ""),
            "trigger_seconds": T, "master": os.environ.get("LAKE_SPEED_MASTER", "local[2]"),
            "machine": f"{os.cpu_count()} cores, {platform.machine()}, load avg {os.getloadavg()[0]:.1f} at start",
            "throughput": [], "goal_ratio": cfg["throughput"]["goal_ratio"], "cores": os.cpu_count()}
     try:
         print(f"bench-speed: sandbox {box.prefix}*, topic {box.topic}; results {out_dir}", flush=True)
         box.create()
-        print("bench-speed: producer maximum ...", flush=True)
-        pm = producer_max(box, cfg["throughput"]["producer_max"])
-        res.update(producer_max_rps=pm["records_per_s"], producer_max_source=pm["source"], producer_max=pm)
-        print(f"  {pm['records_per_s']:,.0f} records/s {pm['runs_records_per_s']}", flush=True)
-        max_rps = pm["records_per_s"]
-        res["transforms_alone"] = transforms_alone(cfg["throughput"]["transforms_alone"]["records"], seed=41)
-        print(f"  transforms alone: {res['transforms_alone']}", flush=True)
+        max_rps = None
+        if "throughput" in only or "floor" in only:
+            print("bench-speed: producer maximum ...", flush=True)
+            pm = producer_max(box, cfg["throughput"]["producer_max"])
+            res.update(producer_max_rps=pm["records_per_s"], producer_max_source=pm["source"], producer_max=pm)
+            print(f"  {pm['records_per_s']:,.0f} records/s {pm['runs_records_per_s']}", flush=True)
+            max_rps = pm["records_per_s"]
+            res["transforms_alone"] = transforms_alone(cfg["throughput"]["transforms_alone"]["records"], seed=41)
+            print(f"  transforms alone: {res['transforms_alone']}", flush=True)
         box.start_speed(T)
         warm_up(box, cfg["warmup_tweets"])
-        print("bench-speed: freshness ...", flush=True)
-        res["freshness"] = freshness(box, cfg["freshness"])
-        print(f"  {res['freshness']}", flush=True)
+        if "freshness" in only:
+            print("bench-speed: freshness ...", flush=True)
+            res["freshness"] = freshness(box, cfg["freshness"])
+            print(f"  {res['freshness']}", flush=True)
+        if "compliance" in only:
+            print("bench-speed: compliance event -> gone from serving.tweets ...", flush=True)
+            res["compliance"] = compliance_latency(box, cfg["compliance"])
+            print(f"  {res['compliance']}", flush=True)
         def timed(case: dict, floor: bool = False) -> None:
             rate = case.get("rate") or case["fraction"] * max_rps
             print(f"bench-speed: {'floor' if floor else 'throughput'} {case['name']} at {rate:,.0f} tweets/s "
@@ -254,9 +339,9 @@ def main(argv: list[str] | None = None) -> int:
             res["throughput"].append(r)
             print(f"  {r}", flush=True)
 
-        for case in cfg["throughput"]["cases"]:
+        for case in (cfg["throughput"]["cases"] if "throughput" in only else []):
             timed(case)
-        floor_cases = cfg["throughput"].get("floor_cases") or []
+        floor_cases = (cfg["throughput"].get("floor_cases") or []) if "floor" in only else []
         if floor_cases:
             print("bench-speed: restarting the stream without its transforms (floor_stream.py) ...", flush=True)
             box.stop(("speed",))
@@ -267,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         res["load_avg_end"] = os.getloadavg()[0]
         write_results(out_dir, res)
-        if "freshness" in res:
+        if "freshness" in res or "compliance" in res:
             write_report(out_dir, render(res))
         if not args.keep:
             box.destroy()

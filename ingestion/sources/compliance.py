@@ -134,6 +134,17 @@ def parse(obj) -> Event:
     raise BadEvent(r.UNKNOWN_EVENT, f"unknown compliance event kind {str(kind)[:60]!r}")
 
 
+def event_time(text: str | None) -> datetime | None:
+    """An event's `event_at` as a naive UTC datetime (the ledger's TIMESTAMP); None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
+
+
 def parse_bytes(data: bytes) -> Event:
     try:
         obj = json.loads(data)

@@ -44,7 +44,8 @@ from lake.errors import LakeError
 from lake.pipeline import ddl, dlq_purge, lock
 from lake.pipeline.layers import LAYERS, Databases, sql_file
 from lake.runtime import clients, hdfs_client
-from lake.settings import COMPLY_GROUP, KAFKA_COMPLY, RAW_ROOT, REJECTED_ROOT, TOPIC_COMPLIANCE, TOPIC_DLQ, Settings
+from lake.settings import (COMPLY_GROUP, KAFKA_COMPLY, RAW_ROOT, REJECTED_ROOT, SPEED_PENDING_TABLE, TOPIC_COMPLIANCE,
+                           TOPIC_DLQ, Settings)
 
 LEDGER_OVERWRITE = {"hive.insert_existing_partitions_behavior": "OVERWRITE"}
 # Ledger rows per INSERT ... VALUES statement (Trino's statement size stays small).
@@ -63,6 +64,7 @@ class Report:
     speed_files_rewritten: int = 0
     rejected_zone_files_rewritten: int = 0
     removed: dict[str, int] = field(default_factory=dict)   # layer -> rows removed
+    pending_days_dropped: list[str] = field(default_factory=list)  # speed.compliance_pending days pruned
     stages: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -96,16 +98,6 @@ def _in_list(values, literal) -> str:
     return ", ".join(literal(v) for v in vals) if vals else "NULL"
 
 
-def _event_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
-
-
 def ledger_row(event_id: str, ev, pii, received_at: datetime) -> str:
     """One typed VALUES tuple of ledger_record.sql. A user id becomes bronze's author_key here and
     goes no further (the tweet delete's author id is not kept: the tweet id names the rows)."""
@@ -113,7 +105,7 @@ def ledger_row(event_id: str, ev, pii, received_at: datetime) -> str:
 
     key = pii.user_key(ev.user_id) if ev.kind != c.DELETE and ev.user_id else None
     return (f"({_str(event_id)}, {_str(ev.kind)}, {_big(ev.tweet_id)}, {_str(key)}, {_big(ev.up_to_tweet_id)}, "
-            f"{_ts(_event_time(ev.event_at))}, {_str(ev.format)}, {_ts(received_at)}, "
+            f"{_ts(c.event_time(ev.event_at))}, {_str(ev.format)}, {_ts(received_at)}, "
             f"DATE '{received_at.date().isoformat()}')")
 
 
@@ -527,6 +519,7 @@ def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: s
         "OPS_DB": dbs.ops, "APPLIED_KINDS": _in_list(APPLIED, _str)}))]
     if not pending:
         echo("== comply: no pending event to apply")
+        rep.pending_days_dropped = prune_pending(s, dbs, echo)
         rep.seconds = time.monotonic() - t0
         return rep
     ids = {int(tid) for _, kind, tid, _, _, _ in pending if kind == DELETE and tid is not None}
@@ -604,6 +597,24 @@ def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: s
             "OPS_DB": dbs.ops, "APPLIED": ",\n".join(values[i:i + VALUES_PER_STATEMENT]),
             "RECEIVED_DATES": ", ".join(f"DATE '{d}'" for d in received)}), session=LEDGER_OVERWRITE)
     rep.applied = len(pending)
+    rep.pending_days_dropped = prune_pending(s, dbs, echo)
     rep.seconds = time.monotonic() - t0
     echo(rep.summary())
     return rep
+
+
+def prune_pending(s: Settings, dbs: Databases, echo=print) -> list[str]:
+    """Drop the closed days of the speed layer's compliance_pending whose every event the ledger records as
+    applied (hive/dml/comply/pending_prunable.sql): the serving view no longer needs them, and the table stays
+    as small as the events not yet applied."""
+    speed_db = f"{dbs.prefix}speed"
+    if f"{speed_db}.{SPEED_PENDING_TABLE}" not in _existing_tables(s, [speed_db]):
+        return []
+    params = {"SPEED_DB": speed_db, "OPS_DB": dbs.ops, "PENDING_TABLE": SPEED_PENDING_TABLE}
+    days = [str(r[0]) for r in clients.trino(s, sql_file(s, "dml/comply/pending_prunable.sql", params))]
+    for day in days:
+        clients.trino(s, sql_file(s, "dml/comply/pending_drop.sql", {**params, "RECEIVED_DATE": day}))
+    if days:
+        echo(f"== comply: {speed_db}.{SPEED_PENDING_TABLE}: dropped {len(days)} day(s) whose events are applied "
+             f"({', '.join(days)})")
+    return days

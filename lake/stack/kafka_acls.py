@@ -42,8 +42,10 @@ GRANTS: tuple[Grant, ...] = (
     # The raw sink reads tweets.raw and commits as its own group.
     Grant(KAFKA_SINK, "TOPIC", TOPIC_RAW, ("READ",)),
     Grant(KAFKA_SINK, "GROUP", RAW_SINK_GROUP, ("READ",)),
-    # The speed layer (Spark's Kafka source) reads tweets.raw; its group ids start with SPEED_GROUP_PREFIX.
+    # The speed layer (Spark's Kafka source) reads tweets.raw, and tweets.compliance for the removals serving.tweets
+    # hides within a trigger; its group ids start with SPEED_GROUP_PREFIX.
     Grant(KAFKA_SPEED, "TOPIC", TOPIC_RAW, ("READ",)),
+    Grant(KAFKA_SPEED, "TOPIC", TOPIC_COMPLIANCE, ("READ",)),
     Grant(KAFKA_SPEED, "GROUP", SPEED_GROUP_PREFIX, ("READ",), "PREFIXED"),
     # `make comply` reads tweets.compliance as its group and sends a bad line to tweets.dlq.
     Grant(KAFKA_COMPLY, "TOPIC", TOPIC_COMPLIANCE, ("READ",)),

@@ -21,6 +21,13 @@ changed (one listing of its files, spark/jobs/ledger.py Removed) and reloads it 
 tweet or author an acting event names are dropped before they are written, rejects lose such a tweet
 id, and scrub_geo events empty the location of the rows they cover: a deleted tweet re-ingested while
 the stream runs never reaches speed.tweets, hence never serving.tweets.
+
+Removals within one trigger (docs/compliance.md "Within one trigger"): a second query of the same driver
+reads tweets.compliance (--compliance-topic; its own offsets under <checkpoint>/compliance) and appends
+each micro-batch's acting events to <speed db>.compliance_pending (spark/jobs/compliance_pending.py),
+published like the tweets' files. serving.tweets leaves out every batch and speed row whose tweet id or
+author key is pending there, and the tweets query drops them before writing, until `make comply` applies
+the event physically.
 """
 from __future__ import annotations
 
@@ -31,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +51,9 @@ from pyspark.sql import functions as F  # noqa: E402
 from lake.runtime import spark as lake_spark  # noqa: E402
 from lake import settings  # noqa: E402
 from lake.runtime import clients  # noqa: E402
-from lake.settings import KAFKA_SPEED, SPEED_GROUP_PREFIX, SPEED_TRIGGER_SECONDS, TOPIC_RAW  # noqa: E402
+from lake.settings import (KAFKA_SPEED, SPEED_GROUP_PREFIX, SPEED_PENDING_TABLE, SPEED_TRIGGER_SECONDS,  # noqa: E402
+                           TOPIC_COMPLIANCE, TOPIC_RAW)
+from spark.jobs import compliance_pending  # noqa: E402
 from spark.jobs.common import code_zip  # noqa: E402
 from spark.jobs.ledger import Removed, scrubbed  # noqa: E402
 from spark.transforms import parse, silver  # noqa: E402
@@ -68,6 +78,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="where a new checkpoint starts; a checkpoint always resumes where it stopped")
     ap.add_argument("--ledger", help="the compliance ledger whose removed tweets and authors are dropped "
                                      "(default: <prefix>ops.compliance_events beside <prefix>speed; '' for none)")
+    ap.add_argument("--compliance-topic",
+                    help="the compliance events whose removals go to <speed db>.compliance_pending within a trigger "
+                         "(default: tweets.compliance beside a topic named tweets.raw, with its prefix; '' for none)")
     ap.add_argument("--status-file", help="JSON the driver rewrites every few seconds (readiness probe, benchmark)")
     ap.add_argument("--progress-file", help="append each micro-batch's progress (Spark's durations) as JSON lines "
                                            "(the speed benchmark reads it)")
@@ -77,7 +90,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if args.ledger is None:
         args.ledger = default_ledger(args.speed_db)
+    if args.compliance_topic is None:
+        args.compliance_topic = default_compliance_topic(args.topic)
     return args
+
+
+def default_compliance_topic(topic: str) -> str:
+    """tweets.raw -> tweets.compliance, a sandbox's it.<tag>.tweets.raw -> it.<tag>.tweets.compliance;
+    another topic has none."""
+    return topic[:-len(TOPIC_RAW)] + TOPIC_COMPLIANCE if topic.endswith(TOPIC_RAW) else ""
 
 
 def default_ledger(speed_db: str) -> str:
@@ -185,15 +206,18 @@ def arrow_rows(pii: pii_mod.Pii, rejects_acc, rows_acc):
     return run
 
 
-def without_removed(df, removed: Removed):
-    """Speed rows without those of a tweet or author the ledger removed, and without the location of
-    those a scrub_geo event covers (the columns comply.rewrite_speed empties). Spark expressions, so the
-    executors need nothing beyond the shipped transforms."""
+def without_removed(df, removed: Removed, pending: compliance_pending.Pending | None = None):
+    """Speed rows without those of a tweet or author the ledger removed or the stream read a removal of
+    (pending), and without the location of those a scrub_geo event covers (the columns comply.rewrite_speed
+    empties). Spark expressions, so the executors need nothing beyond the shipped transforms."""
+    ids, keys = removed.ids, removed.keys
+    if pending is not None:
+        ids, keys = ids | pending.ids, keys | pending.keys
     gone = None
-    if removed.ids:
-        gone = F.col("tweet_id").isin(sorted(removed.ids))
-    if removed.keys:
-        by_author = F.col("author_key").isin(sorted(removed.keys))
+    if ids:
+        gone = F.col("tweet_id").isin(sorted(ids))
+    if keys:
+        by_author = F.col("author_key").isin(sorted(keys))
         gone = by_author if gone is None else gone | by_author
     if gone is not None:
         df = df.where(~F.coalesce(gone, F.lit(False)))
@@ -233,8 +257,8 @@ class _ListParam:
 class Publisher:
     """Moves a batch's staged Parquet files into the table's partition folders, idempotently."""
 
-    def __init__(self, spark: SparkSession, staging_root: str):
-        self.spark = spark
+    def __init__(self, spark: SparkSession, staging_root: str, partition: str = "ingest_date"):
+        self.spark, self.partition = spark, partition
         jvm = spark.sparkContext._jvm
         self.Path = jvm.org.apache.hadoop.fs.Path
         self.fs = self.Path(staging_root).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
@@ -249,7 +273,7 @@ class Publisher:
 
     def unpublish(self, table: str, batch_id: int) -> int:
         """Delete files an earlier attempt of this batch published (a replay after a crash)."""
-        pattern = self.Path(f"{self.location(table)}/ingest_date=*/{batch_name(batch_id)}-*")
+        pattern = self.Path(f"{self.location(table)}/{self.partition}=*/{batch_name(batch_id)}-*")
         found = self.fs.globStatus(pattern) or []
         for st in found:
             self.fs.delete(st.getPath(), False)
@@ -257,13 +281,13 @@ class Publisher:
 
     def publish(self, table: str, staged: str, batch_id: int) -> dict[str, int]:
         """Rename staged/ingest_date=D/part-*.parquet to <table>/ingest_date=D/b<id>-<n>.parquet."""
-        files = sorted((st.getPath() for st in (self.fs.globStatus(self.Path(f"{staged}/ingest_date=*/*.parquet"))
+        files = sorted((st.getPath() for st in (self.fs.globStatus(self.Path(f"{staged}/{self.partition}=*/*.parquet"))
                                                 or [])), key=lambda p: p.toString())
         per_day: dict[str, int] = {}
         for n, src in enumerate(files):
             day = src.getParent().getName().split("=", 1)[1]
             self.ensure_partition(table, day, batch_id)
-            dst_dir = self.Path(f"{self.location(table)}/ingest_date={day}")
+            dst_dir = self.Path(f"{self.location(table)}/{self.partition}={day}")
             self.fs.mkdirs(dst_dir)
             dst = self.Path(dst_dir, f"{batch_name(batch_id)}-{n:05d}.parquet")
             if not self.fs.rename(src, dst):
@@ -280,7 +304,7 @@ class Publisher:
         if key in self.known_partitions:
             return
         with_metastore_retry(lambda: self.spark.sql(
-            f"ALTER TABLE {table} ADD IF NOT EXISTS PARTITION (ingest_date='{day}')"), table)
+            f"ALTER TABLE {table} ADD IF NOT EXISTS PARTITION ({self.partition}='{day}')"), table)
         self.known_partitions.add(key)
 
 
@@ -314,12 +338,14 @@ def with_metastore_retry(fn, what: str, timeout: float = 900.0):
 class SpeedBatch:
     """foreachBatch body: convert, stage, publish, keyed by batch id."""
 
-    def __init__(self, spark: SparkSession, args: argparse.Namespace, pii: pii_mod.Pii, stats: dict):
+    def __init__(self, spark: SparkSession, args: argparse.Namespace, pii: pii_mod.Pii, stats: dict,
+                 pending: compliance_pending.Pending | None = None):
         self.spark, self.args, self.pii, self.stats = spark, args, pii, stats
         self.staging = f"{args.checkpoint.rstrip('/')}/_staging"
         self.publisher = Publisher(spark, self.staging)
         self.tweets, self.rejected = f"{args.speed_db}.tweets", f"{args.speed_db}.tweets_rejected"
         self.removed = Removed(spark, args.ledger or None)
+        self.pending = pending or compliance_pending.Pending()
 
     def __call__(self, df, batch_id: int) -> None:
         """One Spark job per batch: Kafka records -> Python (parse + enrich, Arrow in and out) -> Parquet in staging.
@@ -346,14 +372,14 @@ class SpeedBatch:
         # (coalesce never raises the count.)
         tweets = records.coalesce(sc.defaultParallelism).mapInArrow(
             arrow_rows(self.pii, rejects_acc, rows_acc), SPEED_SCHEMA)
-        tweets = without_removed(tweets, self.removed)
+        tweets = without_removed(tweets, self.removed, self.pending)
         replaced = self.publisher.unpublish(self.tweets, batch_id) + self.publisher.unpublish(self.rejected, batch_id)
         base = f"{self.staging}/{batch_name(batch_id)}"
         tweets.write.mode("overwrite").option("compression", "zstd").partitionBy("ingest_date").parquet(f"{base}/tweets")
         t_convert = time.monotonic()
         rejects = sorted({(r[REJ_PARTITION], r[REJ_OFFSET]): r for r in rejects_acc.value}.values(),
                          key=lambda r: (r[REJ_PARTITION], r[REJ_OFFSET]))
-        rejects = rejects_without_removed(rejects, self.removed.ids)
+        rejects = rejects_without_removed(rejects, self.removed.ids | self.pending.ids)
         if rejects:
             self.spark.createDataFrame(rejects, REJECTED_SCHEMA).coalesce(1).write.mode("overwrite") \
                 .option("compression", "zstd").partitionBy("ingest_date").parquet(f"{base}/tweets_rejected")
@@ -372,6 +398,43 @@ class SpeedBatch:
               f"{len(rejects)} rejects, "
               f"{t_end - t0:.2f}s (convert+write {t_convert - t0:.2f}s, publish {t_end - t_convert:.2f}s)"
               + (f", replaced {replaced} files of an earlier attempt" if replaced else ""), flush=True)
+
+
+class PendingBatch:
+    """foreachBatch body of the compliance query: the micro-batch's tweets.compliance records -> rows of
+    <speed db>.compliance_pending, staged and published by rename like the tweets' files (a replayed batch
+    id first removes what an earlier attempt published). The tweets query's filter learns them at once.
+    Events are few (a firehose's deletes are 1-3% of its tweets): they are parsed on the driver."""
+
+    def __init__(self, spark: SparkSession, args: argparse.Namespace, pii: pii_mod.Pii, stats: dict,
+                 pending: compliance_pending.Pending):
+        self.spark, self.pii, self.stats, self.pending = spark, pii, stats, pending
+        self.staging = f"{args.checkpoint.rstrip('/')}/_staging_compliance"
+        self.publisher = Publisher(spark, self.staging, partition=compliance_pending.PARTITION)
+        self.table = f"{args.speed_db}.{SPEED_PENDING_TABLE}"
+
+    def __call__(self, df, batch_id: int) -> None:
+        t0 = time.monotonic()
+        received = datetime.now(timezone.utc)
+        records = df.select("topic", "partition", "offset", "value").collect()
+        rows = [r for r in (compliance_pending.pending_row(compliance_pending.event_id(t, p, o), v, self.pii,
+                                                           received) for t, p, o, v in records) if r is not None]
+        replaced = self.publisher.unpublish(self.table, batch_id)
+        if rows:
+            base = f"{self.staging}/{batch_name(batch_id)}"
+            self.spark.createDataFrame(rows, compliance_pending.PENDING_SCHEMA).coalesce(1).write.mode("overwrite") \
+                .option("compression", "zstd").partitionBy(compliance_pending.PARTITION).parquet(base)
+            self.publisher.publish(self.table, base, batch_id)
+            self.publisher.fs.delete(self.publisher.Path(base), True)
+        self.pending.add(rows)
+        seconds = time.monotonic() - t0
+        self.stats.update(compliance_events=self.stats.get("compliance_events", 0) + len(records),
+                          pending_events=self.pending.events, pending_tweets=len(self.pending.ids),
+                          pending_authors=len(self.pending.keys), last_compliance_batch_id=batch_id,
+                          last_compliance_batch_seconds=round(seconds, 3), last_compliance_batch_at=time.time())
+        print(f"stream_speed: compliance batch {batch_id}: {len(records)} event(s), {len(rows)} removal(s) pending "
+              f"in {self.table}, {seconds:.2f}s" + (f", replaced {replaced} file(s) of an earlier attempt"
+                                                     if replaced else ""), flush=True)
 
 
 def write_status(path: str | None, state: str, stats: dict, query=None) -> None:
@@ -437,28 +500,43 @@ def session(app: str) -> SparkSession:
     return lake_spark.session(app, STREAM_CONF)
 
 
+def kafka_reader(spark: SparkSession, args: argparse.Namespace, topic: str):
+    """A Kafka source on one topic, logged in as the speed principal."""
+    return (spark.readStream.format("kafka")
+            .option("kafka.bootstrap.servers", args.bootstrap)
+            # SASL/SCRAM as the speed principal (the admin on a sandbox's topic); the ACLs allow its
+            # reads under the group prefix only (docs/security.md "Kafka")
+            .options(**clients.spark_kafka_options(settings.get(), clients.kafka_principal(KAFKA_SPEED, topic)))
+            .option("groupIdPrefix", SPEED_GROUP_PREFIX)
+            .option("subscribe", topic)
+            .option("startingOffsets", args.starting_offsets)
+            .option("maxOffsetsPerTrigger", str(args.max_offsets_per_trigger))
+            # a broker that is down must not hang a batch forever: fail it, and restart below
+            .option("kafka.request.timeout.ms", "20000")
+            .option("kafka.default.api.timeout.ms", "30000")
+            # A micro-batch reads offset ranges that already exist, yet each partition's read waited
+            # out the broker's fetch.max.wait.ms (default 500 ms) at least once: 20 records from 4
+            # partitions took 1.4 s to count with the default, 0.6 s with 10 ms (2026-11-23).
+            .option("kafka.fetch.max.wait.ms", "10")
+            .load())
+
+
 def run_query(spark: SparkSession, args: argparse.Namespace, body: SpeedBatch):
-    reader = (spark.readStream.format("kafka")
-              .option("kafka.bootstrap.servers", args.bootstrap)
-              # SASL/SCRAM as the speed principal (the admin on a sandbox's topic); the ACLs allow its
-              # reads under the group prefix only (docs/security.md "Kafka")
-              .options(**clients.spark_kafka_options(settings.get(), clients.kafka_principal(KAFKA_SPEED, args.topic)))
-              .option("groupIdPrefix", SPEED_GROUP_PREFIX)
-              .option("subscribe", args.topic)
-              .option("startingOffsets", args.starting_offsets)
-              .option("maxOffsetsPerTrigger", str(args.max_offsets_per_trigger))
-              # a broker that is down must not hang a batch forever: fail it, and restart below
-              .option("kafka.request.timeout.ms", "20000")
-              .option("kafka.default.api.timeout.ms", "30000")
-              # A micro-batch reads offset ranges that already exist, yet each partition's read waited
-              # out the broker's fetch.max.wait.ms (default 500 ms) at least once: 20 records from 4
-              # partitions took 1.4 s to count with the default, 0.6 s with 10 ms (2026-11-23).
-              .option("kafka.fetch.max.wait.ms", "10")
-              .load())
+    reader = kafka_reader(spark, args, args.topic)
     return (reader.writeStream.foreachBatch(body)
             .option("checkpointLocation", f"{args.checkpoint.rstrip('/')}/query")
             .trigger(processingTime=f"{args.trigger_seconds} seconds")
             .queryName(f"speed-{args.speed_db}")
+            .start())
+
+
+def run_pending_query(spark: SparkSession, args: argparse.Namespace, body: PendingBatch):
+    """The compliance query: same trigger, its own checkpoint (so the tweets query's is unchanged)."""
+    reader = kafka_reader(spark, args, args.compliance_topic)
+    return (reader.writeStream.foreachBatch(body)
+            .option("checkpointLocation", f"{args.checkpoint.rstrip('/')}/compliance")
+            .trigger(processingTime=f"{args.trigger_seconds} seconds")
+            .queryName(f"speed-compliance-{args.speed_db}")
             .start())
 
 
@@ -467,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     pii = pii_mod.from_env()  # the key is read on the driver and shipped with the closures
     spark = session(f"lake-speed-{args.speed_db}")
     stats: dict = {"topic": args.topic, "speed_db": args.speed_db, "trigger_seconds": args.trigger_seconds,
-                   "restarts": 0, "started_at": time.time()}
+                   "compliance_topic": args.compliance_topic, "restarts": 0, "started_at": time.time()}
     stop = threading.Event()
     query = None
 
@@ -480,19 +558,37 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             spark.sparkContext.addPyFile(str(code_zip(Path(tmp))))
-            for t in (f"{args.speed_db}.tweets", f"{args.speed_db}.tweets_rejected"):
+            tables = [f"{args.speed_db}.tweets", f"{args.speed_db}.tweets_rejected"]
+            if args.compliance_topic:
+                tables.append(f"{args.speed_db}.{SPEED_PENDING_TABLE}")
+            for t in tables:
                 if not with_metastore_retry(lambda: spark.catalog.tableExists(t), t):
                     raise SystemExit(f"stream_speed: table {t} does not exist; apply the DDL first "
                                      f"(lake.ddl.apply_layer(settings, 'speed'))")
-            body = SpeedBatch(spark, args, pii, stats)
+            pending = compliance_pending.Pending()
+            if args.compliance_topic:  # removals read before a restart stay filtered
+                with_metastore_retry(lambda: pending.load(spark, tables[-1]), tables[-1])
+                stats.update(pending_events=pending.events, pending_tweets=len(pending.ids),
+                             pending_authors=len(pending.keys))
+            body = SpeedBatch(spark, args, pii, stats, pending)
+            pending_body = PendingBatch(spark, args, pii, stats, pending) if args.compliance_topic else None
             if args.progress_file:
                 spark.streams.addListener(progress_listener(args.progress_file))
             while True:
-                query = run_query(spark, args, body)
+                queries = [run_query(spark, args, body)]
+                if pending_body is not None:
+                    queries.append(run_pending_query(spark, args, pending_body))
+                query = queries[0]
                 try:
-                    query.awaitTermination()
-                    return 0  # stopped on purpose (SIGTERM: stopGracefullyOnShutdown)
+                    spark.streams.awaitAnyTermination()
+                    return 0  # stopped on purpose (SIGTERM: stopGracefullyOnShutdown stops both)
                 except Exception as e:  # noqa: BLE001 - StreamingQueryException: Kafka/metastore/HDFS down
+                    for q in queries:  # both restart together from their checkpoints
+                        try:
+                            q.stop()
+                        except Exception:  # noqa: BLE001 - the failed one is already stopped
+                            pass
+                    spark.streams.resetTerminated()
                     stats["restarts"] += 1
                     stats["last_error"] = str(e).splitlines()[0][:300]
                     write_status(args.status_file, "restarting", stats)

@@ -1,5 +1,7 @@
 """The speed layer filters against the compliance ledger (issue #22): a deleted tweet, or a tweet of a
-removed user, produced while the stream runs never reaches speed.tweets nor serving.tweets.
+removed user, produced while the stream runs never reaches speed.tweets nor serving.tweets. And without
+`make comply`: a delete or user_delete read by the stream from tweets.compliance hides the tweets from
+serving.tweets (batch and speed rows) within two trigger intervals.
 
 A private pipeline (lake/demos/sandbox.py: own topics, stream, checkpoint and schemas, no raw sink).
 The stream runs first with an empty ledger; then `make comply`'s code (lake.pipeline.comply.run)
@@ -22,7 +24,7 @@ from lake.demos.sandbox import SpeedSandbox, ids_of, tweet_payloads
 from lake.pipeline import comply
 from lake.pipeline.layers import Databases
 from lake.runtime import clients, probes
-from lake.settings import TOPIC_COMPLIANCE
+from lake.settings import SPEED_PENDING_TABLE, TOPIC_COMPLIANCE
 from spark.transforms import pii
 
 pytestmark = pytest.mark.integration
@@ -128,3 +130,96 @@ def test_a_removed_tweet_or_author_produced_while_the_stream_runs_never_shows(bo
     print(f"speed status: ledger reloads {status['ledger_reloads']} (last {status['last_ledger_reload_seconds']}s), "
           f"ledger check without change {status['last_ledger_check_seconds']}s, "
           f"last batch {status['last_batch_seconds']}s")
+
+
+def produce_events(box: SpeedSandbox, events: list[dict], tmp_path) -> None:
+    path = tmp_path / f"events-{uuid.uuid4().hex[:6]}.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    sent = producer.produce(compliance.events([path]), box.s.kafka_bootstrap, source="compliance",
+                            prefix=f"it.{box.tag}.", topic=TOPIC_COMPLIANCE)
+    assert (sent.produced, sent.rejected, sent.failed) == (len(events), 0, 0)
+
+
+def status_at_least(box: SpeedSandbox, field: str, n: int) -> probes.ProbeResult:
+    st = json.loads(box.speed_status.read_text())
+    return probes.ProbeResult(st.get(field, 0) >= n, f"{field}={st.get(field)}")
+
+
+def copy_to_silver(box: SpeedSandbox, ids: set[int]) -> None:
+    """The batch side without a build: the speed rows of `ids` copied into the sandbox's silver (Trino writes
+    its buckets), so serving.tweets serves them from silver ('batch')."""
+    cols = lambda db: [r[0] for r in clients.trino(box.s, f"SELECT column_name FROM hive.information_schema.columns "
+                                                           f"WHERE table_schema = '{db}' AND table_name = 'tweets'")]
+    shared = [c for c in cols(box.dbs["SILVER_DB"]) if c in set(cols(box.dbs["SPEED_DB"]))]
+    listed = ", ".join(shared)
+    clients.trino(box.s, f"INSERT INTO hive.{box.dbs['SILVER_DB']}.tweets ({listed}) SELECT {listed} FROM "
+                         f"hive.{box.dbs['SPEED_DB']}.tweets WHERE tweet_id IN ({', '.join(map(str, sorted(ids)))})")
+
+
+def test_removals_leave_serving_within_two_triggers_without_comply(box, tmp_path):
+    """The stream reads tweets.compliance itself: no `make comply` runs in this test."""
+    trigger = box.trigger_seconds
+    tweets = tweet_payloads(300, seed=2211, days=1)
+    by_author: dict[str, list] = {}
+    for p in tweets:
+        by_author.setdefault(author(p[1]), []).append(p)
+    removed_user = next(u for u, ps in by_author.items() if len(ps) >= 3)
+    others = [p for p in tweets if author(p[1]) != removed_user]
+    user_tweets, deleted_batch, deleted_speed, controls = by_author[removed_user], others[0], others[1], others[2:8]
+    later_user_tweet, later_controls = user_tweets[-1], others[8:11]
+    user_tweets = user_tweets[:-1]
+    box.produce([*user_tweets, deleted_batch, deleted_speed, *controls])
+    wait_served(box, ids_of([*user_tweets, deleted_batch, deleted_speed, *controls]))
+    # one deleted tweet and one of the user's served by the batch layer, a control too
+    in_batch = ids_of([deleted_batch, user_tweets[0], controls[0]])
+    copy_to_silver(box, in_batch)
+    served = {r[0]: r[1] for r in clients.trino(box.s, f"SELECT tweet_id, served_from FROM "
+                                                       f"hive.{box.dbs['SERVING_DB']}.tweets")}
+    assert {served[i] for i in in_batch} == {"batch"}
+
+    # warm the compliance query (its first batch pays JIT and Python start-up): a delete of no tweet we hold
+    start = json.loads(box.speed_status.read_text()).get("pending_events", 0)
+    produce_events(box, [{"data": {"delete": {"tweet": {"id": "1"}, "event_at": "2026-12-07T06:00:00Z"}}}], tmp_path)
+    probes.wait_for(lambda: status_at_least(box, "pending_events", start + 1), 120,
+                    f"private speed layer's compliance query (log {box.run_dir / 'speed.out'})", interval=0.5)
+
+    at = "2026-12-07T09:00:00.000Z"
+    gone = ids_of([deleted_batch, deleted_speed, *user_tweets])
+    produce_events(box, [
+        {"data": {"delete": {"tweet": {"id": json.loads(deleted_batch[1])["id"], "author_id": author(deleted_batch[1])},
+                             "event_at": at}}},
+        {"delete": {"status": {"id_str": json.loads(deleted_speed[1])["id"], "user_id_str": author(deleted_speed[1])},
+                    "timestamp_ms": "1796634000000"}},
+        {"data": {"user_delete": {"user": {"id": removed_user}, "event_at": at}}},
+    ], tmp_path)
+    t0 = time.monotonic()
+
+    def hidden():
+        left = box.serving_ids() & gone
+        return probes.ProbeResult(not left, f"{len(left)} of {len(gone)} removed tweets still in serving.tweets")
+
+    probes.wait_for(hidden, 2 * trigger, f"serving view {box.dbs['SERVING_DB']}.tweets hiding removals the private "
+                                         f"speed layer read (log {box.run_dir / 'speed.out'})", interval=0.25)
+    took = time.monotonic() - t0
+    st = json.loads(box.speed_status.read_text())
+    print(f"removals gone from serving.tweets {took:.1f}s after the events were acknowledged (trigger {trigger:g}s); "
+          f"last compliance micro-batch {st.get('last_compliance_batch_seconds')}s, "
+          f"last tweets micro-batch {st.get('last_batch_seconds')}s")
+    assert took <= 2 * trigger
+    assert ids_of(controls) <= box.serving_ids()  # every other tweet stays, batch and speed
+    key = pii.from_env().user_key(removed_user)
+    pending = clients.trino(box.s, f"SELECT kind, tweet_id, author_key FROM hive.{box.dbs['SPEED_DB']}."
+                                   f"{SPEED_PENDING_TABLE} WHERE tweet_id IN ({', '.join(map(str, gone))}) "
+                                   f"OR author_key = '{key}'")
+    assert sorted(pending, key=str) == sorted([("delete", int(json.loads(deleted_batch[1])["id"]), None),
+                                               ("delete", int(json.loads(deleted_speed[1])["id"]), None),
+                                               ("user_delete", None, key)], key=str)
+    assert not clients.trino(box.s, f"SELECT count(*) FROM hive.{box.dbs['SPEED_DB']}.{SPEED_PENDING_TABLE} "
+                                    f"WHERE author_key = '{removed_user}'")[0][0]  # never the raw user id
+
+    # a tweet of the removed user arriving now is dropped by the stream itself (not only hidden)
+    box.produce([later_user_tweet])
+    box.produce(later_controls)
+    wait_served(box, ids_of(later_controls))
+    assert speed_rows(box, ids_of([later_user_tweet]), set()) == 0
+    assert not box.serving_ids() & ids_of([later_user_tweet])

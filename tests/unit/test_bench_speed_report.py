@@ -202,3 +202,28 @@ def test_the_floor_patch_reaches_the_function_the_stream_ships_to_its_workers(mo
     acc = SimpleNamespace(add=added.append)
     rows = list(stream_speed.rows_only(None, acc, acc)(["a", "b", "c"]))
     assert rows == [("row", "a")] * 3 and calls == ["a"] and added == [3]
+
+
+def compliance(p95: float | None, gone: int = 12) -> dict:
+    return {"events": 12, "gone": gone, "p50_s": 6.0 if gone else None, "p95_s": p95, "max_s": p95,
+            "goal_ratio": 2.0, "background_rate": 50, "poll_seconds": 0.25}
+
+
+def compliance_verdict(report: str) -> str:
+    (row,) = [ln for ln in report.splitlines() if ln.startswith("| 12 |")]
+    return row.rstrip(" |").rsplit("|", 1)[1].strip()
+
+
+def test_compliance_goal_is_two_triggers_and_every_event_must_be_seen():
+    assert compliance_verdict(speed_report.render({**result(10.0, 1.0), "compliance": compliance(20.0)})) == "yes"
+    assert compliance_verdict(speed_report.render({**result(10.0, 1.0), "compliance": compliance(20.1)})) == "**missed**"
+    assert compliance_verdict(speed_report.render({**result(10.0, 1.0), "compliance": compliance(9.0, gone=11)})) \
+        == "**missed**"
+    assert compliance_verdict(speed_report.render({**result(10.0, 1.0), "compliance": compliance(None, gone=0)})) \
+        == "**missed**"
+
+
+def test_a_compliance_only_run_reports_without_freshness_or_throughput():
+    res = {k: v for k, v in result(10.0, 1.0).items() if k not in ("freshness", "producer_max_rps", "throughput")}
+    text = speed_report.render({**res, "compliance": compliance(12.0)})
+    assert "## Compliance" in text and "## Freshness" not in text and "## Throughput" not in text

@@ -210,6 +210,9 @@ def can(user: str, groups: set[str], privilege: str, table: str, catalog: str = 
     ("ana", {"analysts"}, "SELECT", "speed.tweets", True),
     ("ana", {"analysts"}, "SELECT", "ops.batch_watermarks", True),
     ("ana", {"analysts"}, "SELECT", "speed.tweets_rejected", False),
+    ("ana", {"analysts"}, "SELECT", "speed.compliance_pending", True),
+    ("ana", {"analysts"}, "SELECT", "speed.compliance_pendings", False),
+    ("superset", set(), "SELECT", "speed.compliance_pending", True),
     ("superset", set(), "SELECT", "speed.tweets", True),
     ("superset", set(), "SELECT", "ops.quality_checks", False),
     # the dashboard reads the served layers only

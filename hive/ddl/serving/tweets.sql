@@ -7,6 +7,9 @@
 --     for their (ingest_date, ingest_hour, topic, Kafka partition), whose tweet_id is not in silver
 --     (a tweet ingested again after the batch covered its first copy), one per tweet_id (latest
 --     Kafka record wins, as in bronze).
+-- Neither branch shows a tweet, or a tweet of an author, whose removal the speed layer has read from
+-- tweets.compliance (speed.compliance_pending): gone within one trigger of the event, before `make comply`
+-- rewrites the files (docs/compliance.md "Within one trigger").
 -- served_from says which layer answered ('batch' | 'speed').
 -- Both branches name every column on purpose (a verbatim pair `duplicates` lists): a SELECT * union
 -- binds by position, so a column added to one layer would silently shift the other's values.
@@ -16,7 +19,10 @@ CREATE SCHEMA IF NOT EXISTS hive.${SERVING_DB};
 CREATE OR REPLACE VIEW hive.${SERVING_DB}.tweets
 COMMENT 'Batch (silver) and speed layers merged; each tweet once. Contract: docs/serving.md'
 SECURITY INVOKER AS
-WITH watermark AS (
+WITH pending AS (
+  SELECT tweet_id, author_key FROM hive.${SPEED_DB}.compliance_pending
+),
+watermark AS (
   SELECT ingest_date, ingest_hour, topic, kafka_partition, max(max_offset) AS max_offset
   FROM hive.${OPS_DB}.batch_watermarks
   GROUP BY ingest_date, ingest_hour, topic, kafka_partition
@@ -80,7 +86,9 @@ SELECT
   kafka_offset,
   created_date,
   'batch' AS served_from
-FROM hive.${SILVER_DB}.tweets
+FROM hive.${SILVER_DB}.tweets t
+WHERE NOT EXISTS (SELECT 1 FROM pending p WHERE p.tweet_id = t.tweet_id)
+  AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.author_key = t.author_key)
 UNION ALL
 SELECT
   tweet_id,
@@ -133,4 +141,6 @@ SELECT
   'speed' AS served_from
 FROM uncovered u
 WHERE u.latest = 1
-  AND NOT EXISTS (SELECT 1 FROM hive.${SILVER_DB}.tweets b WHERE b.tweet_id = u.tweet_id);
+  AND NOT EXISTS (SELECT 1 FROM hive.${SILVER_DB}.tweets b WHERE b.tweet_id = u.tweet_id)
+  AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.tweet_id = u.tweet_id)
+  AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.author_key = u.author_key);
