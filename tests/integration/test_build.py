@@ -239,6 +239,9 @@ def test_one_spark_application_builds_every_layer(built):
         assert starts == ["start: Spark application"], rep.stages
         assert {name.split(":")[0] for name in rep.stages} == {"start", "bronze", "silver", "gold"}
         assert rep.timings.get("silver.enrich", 0) > 0 and rep.timings.get("bronze.parse", 0) > 0
+    # for the report (pytest -rP), not a benchmark: the same build on YARN and where the rerun ran
+    for where, rep in (("yarn", built.first), (spark_master(), built.second)):
+        print(f"build on {where}: {rep.seconds:.1f} s;", ", ".join(f"{k} {v:.1f}" for k, v in rep.stages.items()))
 
 
 # The transforms' columns, compared as text (Trino's client and Python print a value alike once
