@@ -84,6 +84,13 @@ REJECTED_ROOT = "/lake/raw/_rejected/tweets"
 SINK_STATE_ROOT = "/lake/raw/_sink"
 SPEED_CHECKPOINTS = "/lake/checkpoints/speed"
 HDFS_FOLDERS = (RAW_ROOT, REJECTED_ROOT, "/lake/warehouse", "/lake/system", "/lake/checkpoints", "/tmp")
+# Who may read what (docs/security.md), set by `lake up` on every start. HDFS runs with simple
+# authentication: these modes stop another local user (who reaches HDFS under their own name), not one
+# who claims the lake's. The raw zone (tweets, rejects, the sink's state) holds unmasked PII: only its
+# owner, the lake's user that runs the sink, may enter it. The speed layer's checkpoints hold Kafka
+# offsets and state of raw records: the same. The warehouse holds masked tables the query engines read.
+HDFS_MODES = {"/lake": "755", "/lake/raw": "700", "/lake/checkpoints": "700", "/lake/warehouse": "755",
+              "/lake/system": "755", "/tmp": "1777"}
 
 # The speed layer's micro-batch trigger (LAKE_SPEED_TRIGGER_SECONDS moves it).
 SPEED_TRIGGER_SECONDS = 10.0

@@ -91,10 +91,17 @@ def db_uri(s: Settings) -> str:
 TRINO_USER = "superset"
 
 
+# superset.constants.PASSWORD_MASK (Superset 6.1): "keep the stored password" in a database's URI
+SUPERSET_PASSWORD_MASK = "X" * 10
+
+
 def trino_uri(s: Settings) -> str:
     """The connection the dashboards use: Trino's hive catalog as the `superset` login (its password is
-    handed to the import separately; https and the certificate are in the database's connect_args)."""
-    return f"trino://{TRINO_USER}@{s.host}:{s.ports['trino']}/hive"
+    handed to the import separately; https and the certificate are in the database's connect_args).
+    The password place holds Superset's mask, as in its own exports: the import's `set_sqlalchemy_uri`
+    takes the URI's password unless it is the mask, so a URI without one would erase the password the
+    import was just given (Trino then answers 401)."""
+    return f"trino://{TRINO_USER}:{SUPERSET_PASSWORD_MASK}@{s.host}:{s.ports['trino']}/hive"
 
 
 def environment(s: Settings, base: dict[str, str] | None = None) -> dict[str, str]:

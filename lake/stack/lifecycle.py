@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lake.runtime import config, probes, process, spark
 from lake.errors import LakeError
 from lake.stack.services import Service, all_services, by_name
-from lake.settings import HDFS_FOLDERS, Settings
+from lake.settings import HDFS_FOLDERS, HDFS_MODES, Settings
 
 
 def _say(msg: str) -> None:
@@ -28,8 +28,10 @@ def hdfs_layout(s: Settings) -> str:
     c = hdfs_client.client(s)
     for path in HDFS_FOLDERS:
         c.makedirs(path)
-    c.set_permission("/tmp", "1777")
-    return "HDFS layout ready"
+    for path, mode in HDFS_MODES.items():
+        c.set_owner(path, owner=s.user)
+        c.set_permission(path, mode)
+    return "HDFS layout ready (raw zone 700, owner " + s.user + ")"
 
 
 def kafka_security(s: Settings) -> str:

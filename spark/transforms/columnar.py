@@ -13,17 +13,18 @@ as on the transforms. Here:
   batch's flat token arrays (the same scores, docs/sentiment-batch.md);
 * hashtags and geo are computed once per DISTINCT value in the batch (authors repeat a location,
   tags repeat) and spread back;
-* bronze's JSON parse still runs per record: flat v2 tweets through typed msgspec Structs
-  (v2_flat.row), every other shape through parse.extract (on a decode pruned to the fields it
-  reads); the classification (pseudonyms, masking) runs per column, once per distinct value
-  (Pii.protect_columns). That parse is the remaining per-record Python (docs/build-engine.md has its
-  profile and the next step).
+* bronze's JSON parse still runs per record: v1.1 statuses and both v2 shapes through typed msgspec
+  Structs (typed_parse: a tuple a tweet, turned into columns by one transposition), anything they do
+  not take through parse.extract (on a decode pruned to the fields it reads); the classification
+  (pseudonyms, masking) runs per column, once per distinct value (Pii.protect_columns). That parse is
+  the remaining per-record Python (docs/build-engine.md has its profile).
 The results are the one-record reference functions' (parse.to_bronze, silver.enrich), column for
 column (tests/unit/test_columnar.py).
 """
 from __future__ import annotations
 
 import gc
+import operator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Iterable
@@ -33,8 +34,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spark.enrich import geo, sentiment_batch, textnorm
-from spark.transforms import parse, silver, v2_flat
+from spark.transforms import parse, silver, typed_parse
 from spark.transforms import pii as pii_mod
+from spark.transforms.typed_row import ROW_FIELDS
 
 @lru_cache(maxsize=None)
 def arrow_schema(name: str) -> pa.Schema:
@@ -71,23 +73,38 @@ def bronze_batch(lines: Iterable[str | bytes], metas: Iterable[dict[str, Any]],
         return _bronze_batch(lines, metas, pii)
 
 
-def _bronze_batch(lines, metas, pii: pii_mod.Pii) -> tuple[pa.Table, pa.Table]:
-    raws, kept, rejects = [], [], []
-    fast = v2_flat.row
+def parsed_rows(lines: Iterable[str | bytes], metas: Iterable[dict[str, Any]]) -> tuple[list, list, list]:
+    """(rows, their metas, rejected rows): each record's row as a tuple in typed_row.ROW_FIELDS order,
+    from the typed Structs (typed_parse) or, for every other payload and every reject, parse.extract."""
+    rows, kept, rejects = [], [], []
+    typed = typed_parse.values
     for line, meta in zip(lines, metas):
-        try:
-            # the typed fast path for flat v2 tweets, else extract (every other shape, and every reject)
-            raw = fast(line)
-            raws.append(raw if raw is not None else parse.extract(line))
-            kept.append(meta)
-        except parse.Bad as e:
-            rejects.append(parse.reject_row(e.reject(), line, meta))
+        values = typed(line)
+        if values is None:
+            try:
+                row = parse.extract(line)
+            except parse.Bad as e:
+                rejects.append(parse.reject_row(e.reject(), line, meta))
+                continue
+            if len(row) != len(ROW_FIELDS):  # a field extract gained would otherwise be dropped here
+                raise RuntimeError(f"parse.extract's row has fields typed_row.ROW_FIELDS lacks: {sorted(row)}")
+            values = _in_row_order(row)
+        rows.append(values)
+        kept.append(meta)
+    return rows, kept, rejects
+
+
+_in_row_order = operator.itemgetter(*ROW_FIELDS)
+
+
+def _bronze_batch(lines, metas, pii: pii_mod.Pii) -> tuple[pa.Table, pa.Table]:
+    rows, kept, rejects = parsed_rows(lines, metas)
     schema = arrow_schema("BRONZE_SCHEMA")
     rejected = pa.Table.from_pylist(rejects, schema=arrow_schema("REJECTED_SCHEMA"))
-    if not raws:
+    if not rows:
         return schema.empty_table(), rejected
-    fields = list(raws[0])  # extract gives every row the same fields, in one order
-    columns = pii.protect_columns({f: [r[f] for r in raws] for f in fields})
+    # rows to columns in one transposition (C), not a look-up per row and column
+    columns = pii.protect_columns(dict(zip(ROW_FIELDS, map(list, zip(*rows)))))
     columns["created_date"] = [t.date() for t in columns["created_at"]]
     for k in parse.META_COLUMNS:
         columns[k] = [m.get(k) for m in kept]

@@ -1,7 +1,9 @@
 """One raw payload -> one bronze row, or a reject with its reason.
 
-Pure Python, no Spark: columnar.bronze_batch runs `extract` over each batch of raw records, for the
-batch build and the speed layer alike; `to_bronze` is the same for one record.
+Pure Python, no Spark: columnar.bronze_batch reads each batch of raw records, for the batch build and
+the speed layer alike, through the typed Structs of typed_parse, which give `extract`'s row for every
+tweet they take, and through `extract` for the rest and for every reject; `to_bronze` is the same for
+one record. `extract` is the reference the typed paths are tested against (tests/unit/test_typed_parse.py).
 
 Inputs are the payloads the raw sink lands (docs/ingestion.md):
 - v1.1 tweets (streaming/REST: `extended_tweet`, `retweeted_status`, `quoted_status`, `place`),

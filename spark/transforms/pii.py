@@ -198,7 +198,7 @@ class Pii:
         # Each pattern runs only when the text holds what every match of it must contain: most
         # tweets have no '@' e-mail, no 9 digits, no profile link, so most of these scans (each a
         # regex attempt at every position, behind a lookbehind) are skipped. Same output.
-        if "@" in text and _EMAIL_AT.search(text):
+        if "@" in text and _may_hold_email(text) and _EMAIL_AT.search(text):
             text = EMAIL.sub(EMAIL_MASK, text)
         if _may_hold_phone(text):
             text = mask_phones(text)
@@ -373,7 +373,21 @@ def _per_distinct(values: list, fn) -> list:
     return out
 
 
-_ASCII_DIGITS = "0123456789"
+def _may_hold_email(text: str) -> bool:
+    """False when _EMAIL_AT cannot match: each of its matches starts with a [\\w.+%-] character right
+    before an '@' (\\w is what str.isalnum() or '_' is, as re defines it). Most '@'s in tweets start
+    a handle after a space: found by str.find at C speed, where _EMAIL_AT's search tried its
+    character class at every position of the text (1.4 against 0.3 µs a synthetic tweet)."""
+    i = text.find("@", 1)
+    while i > 0:
+        c = text[i - 1]
+        if c.isalnum() or c in "_.+%-":
+            return True
+        i = text.find("@", i + 1)
+    return False
+
+
+_ASCII_DIGITS = b"0123456789"
 _DIGIT = re.compile(r"\d")
 
 
@@ -381,8 +395,9 @@ def _may_hold_phone(text: str) -> bool:
     """False when mask_phones cannot change the text: a masked match holds at least
     PHONE_DIGITS[0] characters that \\d matched (the only isdigit() ones in a match)."""
     lo = PHONE_DIGITS[0]
-    if text.isascii():
-        return sum(map(text.count, _ASCII_DIGITS)) >= lo
+    if text.isascii():  # \d is [0-9] there: the bytes without them, counted in C (10 str.count cost 3x)
+        b = text.encode("ascii")
+        return len(b) - len(b.translate(None, _ASCII_DIGITS)) >= lo
     return len(_DIGIT.findall(text)) >= lo
 
 

@@ -1,8 +1,10 @@
 """`make up` is idempotent and crash-safe: running it twice keeps the data, and
-after `kill -9` of the DataNode, the metastore and Kafka it brings them back
-with everything written before still there."""
+after `kill -9` of the DataNode, the metastore, Kafka and Trino it brings them back
+with everything written before still there, and the same certificate, logins and
+credentials (issue #21): the stored data is read back through them."""
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 
@@ -52,6 +54,12 @@ def assert_still_there(lake, sandbox, token):
     assert rows == [(40, token, token)]
 
 
+def _secrets(lake) -> dict[str, str]:
+    """Every generated secret, certificate and password file under var/secrets, by content hash."""
+    return {str(p.relative_to(lake.secrets_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(lake.secrets_dir.rglob("*")) if p.is_file()}
+
+
 def test_up_twice_keeps_data(lake, sandbox, stored):
     for _ in range(2):
         out = lake_up()
@@ -61,11 +69,14 @@ def test_up_twice_keeps_data(lake, sandbox, stored):
 
 
 def test_kill9_then_up_recovers_with_data(lake, sandbox, stored):
-    names = ("datanode", "metastore", "kafka")
+    names = ("datanode", "metastore", "kafka", "trino")
+    before = _secrets(lake)
+    assert any(k.startswith("kafka-") for k in before) and any("trino" in k for k in before), before
     pids = kill9(lake, *names)
 
     out = lake_up()
     assert_started(out, *names)
     for name in names:
         assert services.by_name(lake, name).daemon.pid() not in pids
-    assert_still_there(lake, sandbox, stored)
+    assert _secrets(lake) == before  # same certificate, keystore, logins and Kafka credentials
+    assert_still_there(lake, sandbox, stored)  # read back through those logins

@@ -60,7 +60,8 @@ def test_bundle_zip_renders_the_trino_uri_and_the_datasets_sql(tmp_path):
         db = yaml.safe_load(zf.read("brand_monitor/databases/lake_trino.yaml"))
         terms = yaml.safe_load(zf.read("brand_monitor/datasets/lake_trino/terms_daily.yaml"))
         serving = yaml.safe_load(zf.read("brand_monitor/datasets/lake_trino/serving_tweets.yaml"))
-    assert db["sqlalchemy_uri"] == f"trino://superset@127.0.0.1:{s.ports['trino']}/hive"
+    # the mask, never the password: the import keeps the password it is given (superset_env.trino_uri)
+    assert db["sqlalchemy_uri"] == f"trino://superset:XXXXXXXXXX@127.0.0.1:{s.ports['trino']}/hive"
     assert db["extra"]["engine_params"]["connect_args"] == {"http_scheme": "https", "verify": str(s.trino_ca_file)}
     assert "sql_file" not in terms and terms["sql"] == (ROOT / "superset/sql/terms_daily.sql").read_text()
     assert serving["sql"] is None and serving["schema"] == "serving"

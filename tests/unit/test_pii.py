@@ -149,6 +149,27 @@ def test_an_email_is_not_read_as_a_handle(p):
     assert p.mask_text("a@b.com") == pii.EMAIL_MASK
 
 
+def test_the_phone_pre_check_counts_what_the_digit_pattern_finds():
+    texts = ["", "123456789", "12345678", "a1b2c3d4e5f6g7h8i9", "+55 11 91234-5678", "tel 1234 5678 x",
+             "١٢٣٤٥٦٧٨٩", "12345678٩", "१२३४५६७८ a1", "é123456789", "²³¹⁴⁵⁶⁷⁸⁹ 1", "𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗"]
+    texts += [r.payload.decode() for r in synthetic.generate(300, seed=4)]
+    for text in texts:
+        assert pii._may_hold_phone(text) == (len(re.findall(r"\d", text)) >= pii.PHONE_DIGITS[0]), text
+    assert any(pii._may_hold_phone(t) for t in texts) and not all(pii._may_hold_phone(t) for t in texts)
+
+
+def test_the_email_pre_check_says_no_only_where_the_email_pattern_finds_nothing():
+    """_may_hold_email skips _EMAIL_AT's search; it may say yes wrongly, never no wrongly: tried with
+    every kind of character right before an '@' (ASCII, Unicode letters and digits, marks, symbols)."""
+    before = "aZ09_.+%-é\u00b2\u0663\u4e2d\u0301\u200b ,;:!?/@\uff20#()[]\t\n"
+    texts = [f"x{c}@{domain}" for c in before for domain in ("b.com", "b", "b-c.co.uk", "é.fr")]
+    texts += [f"@{c}@b.com" for c in before] + ["@b.com", "@", "", "a @b.com c@d.org", "@@b.com", "RT @x: y@z.io"]
+    for text in texts:
+        found = pii._EMAIL_AT.search(text) is not None
+        assert pii._may_hold_email(text) or not found, text
+    assert sum(pii._EMAIL_AT.search(t) is not None for t in texts) > 20  # the pattern did match, often
+
+
 # ---- applying the treatments -------------------------------------------------------------------
 def test_protect_applies_every_treatment(p):
     raw = {"tweet_id": 1, "author_id": "42", "author_username": "Alice", "author_name": "Alice Real",

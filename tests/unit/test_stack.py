@@ -107,3 +107,22 @@ def test_a_daemon_that_dies_once_while_starting_gets_one_more_start(s, tmp_path)
         assert svc_log_starts(s) == 2
     finally:
         svc.daemon.stop(timeout=5)
+
+
+def test_clean_data_removes_secrets_only_with_the_data(s, monkeypatch):
+    """Certificates, logins and credentials live under var/secrets and go with the data (issue #21);
+    the downloaded artifacts stay."""
+    stopped = []
+    monkeypatch.setattr(stack, "down", lambda st: stopped.append(st))
+    for d in (s.data_dir, s.secrets_dir / "trino", s.lib_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    (s.secrets_dir / "kafka-admin-password").write_text("x")
+    (s.secrets_dir / "trino" / "keystore.p12").write_bytes(b"x")
+    (s.lib_dir / "artifact.tgz").write_bytes(b"x")
+    with pytest.raises(LakeError, match="cancelled"):
+        monkeypatch.setattr("builtins.input", lambda prompt: "no")
+        stack.clean_data(s, confirmed=False)
+    assert (s.secrets_dir / "kafka-admin-password").exists() and not stopped  # kept without a yes
+    stack.clean_data(s, confirmed=True)
+    assert stopped == [s] and not s.secrets_dir.exists() and not s.data_dir.exists()
+    assert (s.lib_dir / "artifact.tgz").exists()
