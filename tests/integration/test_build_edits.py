@@ -1,7 +1,7 @@
 """Edited tweets on the real stack (issue #22, edits): bronze keeps every version, silver and gold one row
 per edit chain -- the newest id, its text, its edit count -- across ingest dates and created dates.
 
-A sandbox (HDFS dir + schemas it_<tag>_raw/bronze/silver/gold/ops) gets, as raw-sink files:
+A sandbox (tests/integration/build_sandbox.py) gets, as raw-sink files:
 * ingest date 1: X's real edit chain's original (twarc's edited_before.jsonl, its history already naming
   the edit), a tweet quoting it (quoted_edit.jsonl), synthetic v2 tweets, and the original of a
   hand-made chain posted at 23:50 UTC;
@@ -10,13 +10,13 @@ A sandbox (HDFS dir + schemas it_<tag>_raw/bronze/silver/gold/ops) gets, as raw-
   in another created_date partition.
 The lake's bronze and silver tables are first made as the release before edits made them (no edit
 columns): `make build`'s DDL step adds them (Hive for bronze, Trino for the bucketed silver.tweets).
-Built date 1, then date 2, then both again; each build through lake.pipeline.build.run on YARN.
+Built date 1, then date 2, then both again; each build through lake.pipeline.build.run, with Spark where
+the build tests run it (build_sandbox.spark_master(): local unless LAKE_TEST_SPARK_MASTER says).
 """
 from __future__ import annotations
 
 import json
 import re
-import uuid
 from pathlib import Path
 
 import pytest
@@ -25,8 +25,8 @@ from ingestion.records import Record
 from ingestion.sources import synthetic
 from ingestion.sources.replay import replay
 from lake.pipeline import build, ddl
-from lake.runtime import clients, hdfs_client
-from spark.transforms import pii
+from lake.runtime import clients
+from tests.integration.build_sandbox import build_sandbox, spark_master
 from tests.raw_landing import Landed
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]
@@ -76,13 +76,8 @@ def one_per_chain(lake, dbs, table: str, columns: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def sandbox(lake, shared_data):
-    tag = uuid.uuid4().hex[:10]
-    dbs = build.Databases(f"it_{tag}_")
-    base = f"/tmp/it-{tag}"
-    root = f"{base}/raw/tweets"
-    mp = pytest.MonkeyPatch()
-    mp.setenv(pii.KEY_ENV, KEY)  # spark-submit passes the environment to the jobs
-    try:
+    with build_sandbox(lake, KEY) as box:
+        dbs, root = box.dbs, box.root
         old_release_ddl(lake, dbs)
         synth = [r.payload.decode() for r in synthetic.generate(30, seed=22, days=1, fmt="v2")]
         landed = Landed()
@@ -92,20 +87,12 @@ def sandbox(lake, shared_data):
         landed.add(root, DAY2, "09", 0, 35, [payload(shared_data, "edited_after.jsonl")])
         landed.write(lake, dbs.raw, root)
         yield dbs, synth
-    finally:
-        mp.undo()
-        hdfs_client.client(lake).delete(base, recursive=True)
-        for layer in ("gold", "silver", "ops", "bronze", "raw"):
-            try:
-                clients.hive(lake, f"DROP DATABASE IF EXISTS {getattr(dbs, layer)} CASCADE")
-            except Exception:  # noqa: BLE001 - best-effort cleanup
-                pass
 
 
 @pytest.fixture(scope="module")
 def first(lake, sandbox):
     dbs, _ = sandbox
-    return build.run(lake, dates=[DAY1], dbs=dbs, master="yarn")
+    return build.run(lake, dates=[DAY1], dbs=dbs, master=spark_master())
 
 
 def test_the_build_adds_the_edit_columns_to_tables_an_older_release_made(lake, sandbox, first):
@@ -131,7 +118,7 @@ def second(lake, sandbox, first):
     """Date 2 built as lake_batch builds it: one application per layer, so gold finds the extra
     created date (the older version's) by itself, as silver does."""
     dbs, _ = sandbox
-    reps = {layer: build.run(lake, dates=[DAY2], layers=(layer,), dbs=dbs, master="yarn")
+    reps = {layer: build.run(lake, dates=[DAY2], layers=(layer,), dbs=dbs, master=spark_master())
             for layer in ("bronze", "silver", "gold")}
     return reps, snapshot(lake, dbs)
 
@@ -182,11 +169,11 @@ def test_silver_and_gold_keep_the_latest_version_of_each_chain(lake, sandbox, se
 def test_building_every_date_again_changes_nothing(lake, sandbox, second):
     dbs, _ = sandbox
     _, before = second
-    rep = build.run(lake, dates=[DAY1, DAY2], dbs=dbs, master="yarn")
+    rep = build.run(lake, dates=[DAY1, DAY2], dbs=dbs, master=spark_master())
     assert all(g.passed for g in rep.gates), [g.line() for g in rep.gates if not g.passed]
     after = snapshot(lake, dbs)
     for table, rows in before.items():
         assert after[table] == rows, f"{table} changed on rebuild"
     # and the first date alone (the originals' ingest date) brings no older version back
-    build.run(lake, dates=[DAY1], dbs=dbs, master="yarn")
+    build.run(lake, dates=[DAY1], dbs=dbs, master=spark_master())
     assert one_per_chain(lake, dbs, f"{dbs.silver}.tweets", "tweet_id") == [(EDIT,), (LATE_EDIT,)]

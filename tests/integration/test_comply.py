@@ -10,7 +10,8 @@ behind `make comply` -- applies them. Checked: no line or row of an affected twe
 the HDFS files), bronze, its rejects, silver, gold facts, marts recomputed, speed, serving; every
 other row untouched (counts and checksums per partition); the raw files keep their names and line
 counts and are not pending; the ledger; a re-ingested deleted tweet stays out after a build; a comply
-killed with SIGKILL during its rebuild is finished by a rerun.
+killed with SIGKILL during its rebuild is finished by a rerun. Spark runs where the build tests run it
+(tests/integration/build_sandbox.py: local unless LAKE_TEST_SPARK_MASTER says).
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -33,6 +33,7 @@ from lake.pipeline import build, comply, ddl, pending
 from lake.runtime import clients, hdfs_client
 from lake.settings import TOPIC_COMPLIANCE, TOPIC_DLQ
 from spark.transforms import parse, pii
+from tests.integration.build_sandbox import build_sandbox, spark_master
 from tests.integration.test_build import snowflake_day
 from tests.raw_landing import Landed
 
@@ -120,13 +121,12 @@ def table_name(dbs: build.Databases, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def applied(lake, shared_data, tmp_path_factory):
-    tag = uuid.uuid4().hex[:10]
-    dbs = build.Databases(f"it_{tag}_")
-    base = f"/tmp/it-{tag}"
-    root = f"{base}/raw/tweets"
-    prefix = f"it.{tag}."
-    mp = pytest.MonkeyPatch()
-    mp.setenv(pii.KEY_ENV, KEY)  # spark-submit passes the environment to the jobs
+    with build_sandbox(lake, KEY, extra_layers=("speed", "serving")) as box:
+        yield from apply_events(lake, shared_data, tmp_path_factory, box)
+
+
+def apply_events(lake, shared_data, tmp_path_factory, box):
+    tag, dbs, base, root, prefix = box.tag, box.dbs, box.base, box.root, box.topic_prefix
     p = pii.Pii(KEY)
     try:
         shared = [r.payload.decode() for r in replay([shared_data / "tweets"])
@@ -139,7 +139,7 @@ def applied(lake, shared_data, tmp_path_factory):
         landed.add(root, D2, "10", 0, len(shared), v1 + [REJECT_LINE])
         landed.add(root, D2, "11", 1, len(v2), [v2[0], v2[1]])  # v2[0] and v2[1] ingested again on D2
         landed.write(lake, dbs.raw, root)
-        build.run(lake, dates=[D1, D2], dbs=dbs, master="yarn")
+        build.run(lake, dates=[D1, D2], dbs=dbs, master=spark_master())
 
         # a speed layer holding some of the same tweets (as after a stream), and the serving view over both
         ddl.apply_layer(lake, "speed", SPEED_DB=f"{dbs.prefix}speed")
@@ -211,22 +211,16 @@ def applied(lake, shared_data, tmp_path_factory):
         assert dict(sent.by_reason) == {"unknown_event": 1, "missing_id": 1}
 
         rep = comply.run(lake, dbs=dbs, topic=prefix + TOPIC_COMPLIANCE, group=f"it-{tag}-comply", raw_root=root,
-                         master="yarn", rejected_root=f"{base}/raw/_rejected/tweets", dlq_topic=prefix + TOPIC_DLQ)
+                         master=spark_master(), rejected_root=f"{base}/raw/_rejected/tweets",
+                         dlq_topic=prefix + TOPIC_DLQ)
         untouched = {u: lns for u, lns in by_user.items() if u not in removed_users and len(lns) >= 2}
         yield Setup(dbs, root, prefix, landed.files, removed_ids, removed_users, untouched, scrub_user, scrub_up_to,
                     scrub_ids, before, rep, sent.rejected)
-    finally:
-        mp.undo()
-        hdfs_client.client(lake).delete(base, recursive=True)
+    finally:  # the view before its schema; the sandbox drops the schemas and the HDFS folder
         try:
             clients.trino(lake, f"DROP VIEW IF EXISTS hive.{dbs.prefix}serving.tweets")
         except Exception:  # noqa: BLE001 - best-effort cleanup
             pass
-        for layer in ("gold", "silver", "ops", "bronze", "raw", "speed", "serving"):
-            try:
-                clients.hive(lake, f"DROP DATABASE IF EXISTS {dbs.prefix}{layer} CASCADE")
-            except Exception:  # noqa: BLE001
-                pass
         topics.delete(lake.kafka_bootstrap, prefix)
         from confluent_kafka.admin import AdminClient
 
@@ -347,7 +341,7 @@ def test_a_reingested_deleted_tweet_does_not_come_back(applied, lake):
     landed = Landed()
     landed.add(applied.root, D3, "00", 2, 0, again)
     landed.write(lake, dbs.raw, applied.root)
-    build.run(lake, dates=[D3], dbs=dbs, master="yarn")
+    build.run(lake, dates=[D3], dbs=dbs, master=spark_master())
     keys = {pii.Pii(KEY).user_key(u) for u in applied.removed_users}
     for name in ("bronze.tweets", "silver.tweets", "gold.fact_tweets", "bronze.tweets_rejected"):
         assert affected_rows(lake, table_name(dbs, name), applied.removed_ids, keys) == 0, name
@@ -369,7 +363,7 @@ def test_kill9_during_comply_then_a_rerun_finishes_the_job(applied, lake):
                             prefix=prefix, topic=TOPIC_COMPLIANCE)
     assert sent.produced == 1
     group = f"it-{prefix.split('.')[1]}-comply"  # the fixture's comply group: its offsets are committed
-    args = dict(topic=prefix + TOPIC_COMPLIANCE, group=group, raw_root=applied.root, master="yarn",
+    args = dict(topic=prefix + TOPIC_COMPLIANCE, group=group, raw_root=applied.root, master=spark_master(),
                 rejected_root=applied.root.replace("/raw/tweets", "/raw/_rejected/tweets"), dlq_topic=prefix + TOPIC_DLQ)
     code = ("from lake import settings; from lake.pipeline import comply; from lake.pipeline.layers import Databases; "
             f"comply.run(settings.get(), dbs=Databases({dbs.prefix!r}), **{args!r})")
