@@ -25,9 +25,10 @@ import pytest
 from ingestion.mqtt_bridge import status as bridge_status
 from ingestion.records import Record
 from ingestion.sources import mqtt
-from lake import settings
+from lake import secrets, settings
 from lake.demos.sandbox import SpeedSandbox
 from lake.runtime import clients, probes, process, spark
+from lake.settings import KAFKA_ADMIN, KAFKA_BRIDGE
 from lake.stack import lifecycle
 from lake.stack.mosquitto import MqttBridge
 from spark.transforms import pii
@@ -59,7 +60,12 @@ class Path_:
         self.kafka_prefix = f"it.{self.tag}."
         self.topic = f"tweets/it-{self.tag}"
         self.env = {"LAKE_VAR_DIR": str(tmp / "bridge"), "LAKE_PORT_MQTT": str(self.broker.port),
-                    "LAKE_MQTT_KAFKA_PREFIX": self.kafka_prefix}
+                    "LAKE_MQTT_KAFKA_PREFIX": self.kafka_prefix,
+                    # the private var dir holds no Kafka credentials (a client would make up a new, wrong
+                    # one): the bridge logs in to the stack's broker with the stack's, handed over in the
+                    # environment as any deployment may; on a sandbox's topics it is the admin
+                    **{f"LAKE_KAFKA_{who.upper()}_PASSWORD": secrets.kafka_password(s, who)
+                       for who in (KAFKA_ADMIN, KAFKA_BRIDGE)}}
         self.bs = settings.load({**os.environ, **self.env})
         self.bridge = MqttBridge(self.bs)
 
