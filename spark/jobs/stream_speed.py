@@ -521,23 +521,22 @@ def kafka_reader(spark: SparkSession, args: argparse.Namespace, topic: str):
             .load())
 
 
-def run_query(spark: SparkSession, args: argparse.Namespace, body: SpeedBatch):
-    reader = kafka_reader(spark, args, args.topic)
-    return (reader.writeStream.foreachBatch(body)
-            .option("checkpointLocation", f"{args.checkpoint.rstrip('/')}/query")
+def _start(spark: SparkSession, args: argparse.Namespace, topic: str, body, checkpoint: str, name: str):
+    """One query on `topic` at the speed layer's trigger, with its own checkpoint folder."""
+    return (kafka_reader(spark, args, topic).writeStream.foreachBatch(body)
+            .option("checkpointLocation", f"{args.checkpoint.rstrip('/')}/{checkpoint}")
             .trigger(processingTime=f"{args.trigger_seconds} seconds")
-            .queryName(f"speed-{args.speed_db}")
+            .queryName(name)
             .start())
+
+
+def run_query(spark: SparkSession, args: argparse.Namespace, body: SpeedBatch):
+    return _start(spark, args, args.topic, body, "query", f"speed-{args.speed_db}")
 
 
 def run_pending_query(spark: SparkSession, args: argparse.Namespace, body: PendingBatch):
     """The compliance query: same trigger, its own checkpoint (so the tweets query's is unchanged)."""
-    reader = kafka_reader(spark, args, args.compliance_topic)
-    return (reader.writeStream.foreachBatch(body)
-            .option("checkpointLocation", f"{args.checkpoint.rstrip('/')}/compliance")
-            .trigger(processingTime=f"{args.trigger_seconds} seconds")
-            .queryName(f"speed-compliance-{args.speed_db}")
-            .start())
+    return _start(spark, args, args.compliance_topic, body, "compliance", f"speed-compliance-{args.speed_db}")
 
 
 def main(argv: list[str] | None = None) -> int:

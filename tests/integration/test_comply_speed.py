@@ -60,13 +60,18 @@ def speed_rows(box: SpeedSandbox, ids: set[int], keys: set[str]) -> int:
                                 f"WHERE tweet_id IN ({in_ids}) OR author_key IN ({in_keys})")[0][0]
 
 
-def test_a_removed_tweet_or_author_produced_while_the_stream_runs_never_shows(box, tmp_path):
-    tweets = tweet_payloads(200, seed=2207, days=1)
+def one_author_apart(n: int, seed: int, min_tweets: int):
+    """(tweets by author, an author with at least `min_tweets` of them, everyone else's tweets)."""
+    tweets = tweet_payloads(n, seed=seed, days=1)
     by_author: dict[str, list] = {}
     for p in tweets:
         by_author.setdefault(author(p[1]), []).append(p)
-    removed_user = next(u for u, ps in by_author.items() if len(ps) >= 2)
-    others = [p for p in tweets if author(p[1]) != removed_user]
+    removed_user = next(u for u, ps in by_author.items() if len(ps) >= min_tweets)
+    return by_author, removed_user, [p for p in tweets if author(p[1]) != removed_user]
+
+
+def test_a_removed_tweet_or_author_produced_while_the_stream_runs_never_shows(box, tmp_path):
+    by_author, removed_user, others = one_author_apart(200, 2207, 2)
     served_first, deleted, controls = others[:3], others[3], others[4:8]
     user_tweets = by_author[removed_user]
     assert author(deleted[1]) != removed_user
@@ -159,12 +164,7 @@ def copy_to_silver(box: SpeedSandbox, ids: set[int]) -> None:
 def test_removals_leave_serving_within_two_triggers_without_comply(box, tmp_path):
     """The stream reads tweets.compliance itself: no `make comply` runs in this test."""
     trigger = box.trigger_seconds
-    tweets = tweet_payloads(300, seed=2211, days=1)
-    by_author: dict[str, list] = {}
-    for p in tweets:
-        by_author.setdefault(author(p[1]), []).append(p)
-    removed_user = next(u for u, ps in by_author.items() if len(ps) >= 3)
-    others = [p for p in tweets if author(p[1]) != removed_user]
+    by_author, removed_user, others = one_author_apart(300, 2211, 3)
     user_tweets, deleted_batch, deleted_speed, controls = by_author[removed_user], others[0], others[1], others[2:8]
     later_user_tweet, later_controls = user_tweets[-1], others[8:11]
     user_tweets = user_tweets[:-1]
