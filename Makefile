@@ -31,7 +31,7 @@ SCHEDULE   ?= on
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
-.PHONY: help install venv up down status logs clean-data smoke demo test test-lambda test-unit test-integration render ingest build comply bench-model bench-ingest airflow-install airflow airflow-batch bench-speed bench-build superset-install dashboards
+.PHONY: help install venv up down status logs clean-data smoke demo test test-lambda test-unit test-integration render ingest build comply bench-model bench-ingest airflow-install airflow airflow-batch bench-speed bench-build bench-comply superset-install dashboards
 
 help: ## Show the targets and their variables
 	@echo "Usage: make <target> [VAR=value]"
@@ -57,6 +57,7 @@ help: ## Show the targets and their variables
 	@echo "  compact         TABLE=schema.table (required) PARTITIONS='k=v[/k2=v2],...' (default all) TARGET_MB=128 GRACE=30 (s)"
 	@echo "  airflow-batch   DATE=YYYY-MM-DD (the ingest date; runs airflow dags test lake_batch DATE+1)"
 	@echo "  bench-build     SCALE=tiny|small|medium (default small: 0.1M tweets over 30 days; medium 1M); NO_MONTH=1: transforms and replay only"
+	@echo "  bench-comply    SCALE=tiny|small|medium (default small: 1,000 deletes + 10 users on 0.1M tweets; medium 1M); cases in benchmarks/comply/cases.yaml"
 	@echo "  bench-speed     BENCH_SPEED_ARGS='--trigger 10' (cases in benchmarks/speed/cases.yaml; results in benchmarks/results/speed-*)"
 	@echo "  test            PYTEST_ARGS='-k kafka'"
 	@echo "  sql, beeline    Q='SELECT ...' runs one statement and exits (default: an interactive prompt)"
@@ -178,6 +179,9 @@ airflow-batch: venv ## Run the lake_batch DAG once for DATE=YYYY-MM-DD (an inges
 
 bench-speed: venv ## Speed-layer benchmark: freshness through serving.tweets, micro-batch durations, and the stream's floor without transforms (docs/serving.md)
 	$(PY) -m benchmarks.speed.run $(BENCH_SPEED_ARGS)
+
+bench-comply: venv ## Compliance benchmark: 1,000 deletes + 10 user deletes applied to a built 30-day lake, per stage and in bytes (SCALE=tiny|small|medium)
+	$(PY) -m benchmarks.comply.run --scale $(SCALE)
 
 bench-build: venv ## Build-engine benchmark: make build per stage, transforms alone, one new hour on a built month, 500 dates vs one (SCALE=tiny|small|medium)
 	$(PY) -m benchmarks.build.run --scale $(SCALE) $(if $(NO_MONTH),--no-month,)

@@ -27,6 +27,7 @@ import yaml
 
 from lake.bench.build import CASES, MONTH_ANCHOR, chart, latest_speed, on_one_date, report
 from lake.bench.report import point_latest, write_report, write_results
+from lake.bench.sandbox import Sandbox
 from lake.settings import ROOT
 
 RESULTS_ROOT = ROOT / "benchmarks" / "results"
@@ -84,44 +85,6 @@ def transforms_alone(lines: list[bytes], key: str) -> dict:
                      "total": round(row_parse + row_enrich, 1)},
             "columnar": {"parse_mask": round(col_parse, 1), "enrich": round(col_enrich, 1),
                          "total": round(col_parse + col_enrich, 1)}}
-
-
-class Sandbox:
-    """A private raw root on HDFS and bench_build_<run>_<engine>_* schemas, removed by cleanup()."""
-
-    def __init__(self, s, run: str):
-        self.s, self.run = s, run
-        self.root = f"/lake/bench/build/{run}/raw"
-
-    def dbs(self, engine: str):
-        from lake.pipeline.layers import Databases
-
-        return Databases(f"bench_build_{self.run}_{engine}_")
-
-    def land(self, engine: str, day: str, lines: list[bytes], per_file: int) -> None:
-        """Raw-sink files (topic+partition+first+last.jsonl) under <root>/<engine>/ingest_date=day/."""
-        from ingestion.sink import raw_sink as sink
-        from lake.pipeline import ddl
-        from lake.runtime import hdfs_client
-
-        c = hdfs_client.client(self.s)
-        for n, i in enumerate(range(0, len(lines), per_file)):
-            chunk = lines[i:i + per_file]
-            name = sink.file_name("tweets.raw", n, 0, len(chunk) - 1)
-            c.write(f"{self.root}/{engine}/ingest_date={day}/ingest_hour=00/{name}",
-                    data=b"\n".join(chunk) + b"\n", overwrite=True)
-        ddl.apply_layer(self.s, "raw", RAW_DB=self.dbs(engine).raw, RAW_ROOT=f"{self.s.hdfs_uri}{self.root}/{engine}")
-
-    def cleanup(self, engines) -> None:
-        from lake.runtime import clients, hdfs_client
-
-        for engine in engines:
-            for layer in ("gold", "silver", "ops", "bronze", "raw"):
-                try:
-                    clients.hive(self.s, f"DROP DATABASE IF EXISTS {getattr(self.dbs(engine), layer)} CASCADE")
-                except Exception as e:  # noqa: BLE001 - report and go on: the other schemas still go
-                    print(f"bench-build: could not drop {getattr(self.dbs(engine), layer)}: {e}")
-        hdfs_client.client(self.s).delete(f"/lake/bench/build/{self.run}", recursive=True)
 
 
 def build_case(box: Sandbox, name: str, day: str, tweets: int) -> dict:
@@ -183,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     os.environ["LAKE_PII_KEY"] = key
-    box = Sandbox(s, stamp.lower())
+    box = Sandbox(s, "build", stamp.lower())
     try:
         for engine in engines:
             print(f"bench-build: month, {engine}", flush=True)

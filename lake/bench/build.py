@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from lake.bench.report import pyplot, save_chart
+from lake.bench.report import stacked_stages
 from lake.settings import ROOT
 
 CASES = ROOT / "benchmarks" / "build" / "cases.yaml"
@@ -26,28 +26,10 @@ def on_one_date(payload: bytes, day: datetime) -> bytes:
 
 
 def chart(res: dict, out: Path) -> str | None:
-    try:
-        plt = pyplot()
-    except ImportError:
-        return None
     months = [c for c in res["builds"] if not c.get("error")]
-    if not months:
-        return None
-    names = sorted({k for c in months for k in c["stages"]})  # stage names, in one colour each
-    fig, ax = plt.subplots(figsize=(9, 0.5 + 0.9 * len(months)))
-    for i, c in enumerate(months):
-        left = 0.0
-        for j, n in enumerate(names):
-            v = c["stages"].get(n, 0.0)
-            ax.barh(i, v, left=left, color=plt.cm.tab10(j % 10), label=n if i == 0 else None)
-            left += v
-    ax.set_yticks(range(len(months)), [f"{c['engine']}, {c['case']}" for c in months])
-    ax.set_xlabel("seconds (wall)")
-    ax.set_title(f"make build by stage: a month of {res['scale']['tweets']:,} tweets, then one new hour")
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
-    fig.tight_layout()
-    save_chart(fig, out / "stages.png", dpi=110)
-    return "stages.png"
+    return stacked_stages([(f"{c['engine']}, {c['case']}", c["stages"]) for c in months],
+                          f"make build by stage: a month of {res['scale']['tweets']:,} tweets, then one new hour",
+                          out / "stages.png")
 
 
 def report(res: dict) -> str:

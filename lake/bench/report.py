@@ -51,3 +51,30 @@ def point_latest(out_dir: Path, name: str) -> Path:
     tmp.symlink_to(out_dir.name)
     os.replace(tmp, link)
     return link
+
+
+def stacked_stages(rows: list[tuple[str, dict[str, float]]], title: str, path: Path) -> str | None:
+    """One horizontal bar per run, split into its named stages (seconds, one colour per stage name);
+    the file's name, or None without matplotlib or rows."""
+    try:
+        plt = pyplot()
+    except ImportError:
+        return None
+    if not rows:
+        return None
+    names = sorted({k for _, stages in rows for k in stages})
+    fig, ax = plt.subplots(figsize=(9, 0.5 + 0.9 * len(rows)))
+    for i, (_, stages) in enumerate(rows):
+        left = 0.0
+        for j, n in enumerate(names):
+            v = stages.get(n, 0.0)
+            ax.barh(i, v, left=left, color=plt.cm.tab10(j % 10) if len(names) <= 10 else plt.cm.tab20(j % 20),
+                    label=n if i == 0 else None)
+            left += v
+    ax.set_yticks(range(len(rows)), [label for label, _ in rows])
+    ax.set_xlabel("seconds (wall)")
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
+    fig.tight_layout()
+    save_chart(fig, path, dpi=110)
+    return path.name

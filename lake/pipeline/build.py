@@ -98,15 +98,18 @@ def run(s: Settings, dates: list[str] | None = None, pending: bool = False, laye
         return _run_locked(s, dates, pending, layers, dbs, master, echo)
 
 
-def _run_locked(s: Settings, dates, pending: bool, layers, dbs: Databases, master: str | None, echo) -> Report:
+def _run_locked(s: Settings, dates, pending: bool, layers, dbs: Databases, master: str | None, echo,
+                comply: str | None = None) -> Report:
+    """`comply`: a JSON file of `make comply`'s raw files: the build's comply mode (spark/jobs/comply_bronze.py)
+    instead of ingest dates; the caller holds the build lock."""
     t0 = time.monotonic()
     rep = Report(quality.new_run_id())
 
     echo("== DDL: bronze, silver, gold, ops tables (idempotent)")
     apply_ddl(s, dbs)
-    if "bronze" in layers:
+    if "bronze" in layers and not comply:
         sync_raw_partitions(s, dbs)
-    which = ["--pending"] if pending else ["--dates", ",".join(sorted(dates))]
+    which = ["--comply", comply] if comply else ["--pending"] if pending else ["--dates", ",".join(sorted(dates))]
     ordered = [x for x in LAYERS if x in layers]
     echo(f"== Spark: {', '.join(ordered)} in one application")
     rc, out = spark.submit(s, s.root / "spark" / "jobs" / "build.py",

@@ -3,32 +3,32 @@
     1. consume  tweets.compliance from the group's committed offsets up to the end seen at the start;
                 each event becomes a ledger row (user ids only as bronze's author_key, never in clear),
                 then the offsets are committed: an event is never lost, nor recorded twice (event_id).
-    2. raw      every raw file (HDFS) holding a record of a removed tweet or author is rewritten with a
-                redaction line in place of each such record (parse.REDACTED_LINE): written beside it as
-                a hidden file, then renamed over it (one NameNode call: a reader sees the old file or the
-                new one). The file keeps its name and line count, so the sink's offset ranges and each
-                line's Kafka offset (first offset + line) stay true.
+    2. raw      the raw files bronze locates the records in (hive/dml/comply/raw_files_to_read.sql), and
+                every file bronze has not loaded, are read; each record of a removed tweet or author becomes
+                a redaction line (parse.REDACTED_LINE): the file is written beside itself as a hidden file,
+                then renamed over (one NameNode call: a reader sees the old file or the new one). The file
+                keeps its name and line count, so the sink's offset ranges and each line's Kafka offset
+                (first offset + line) stay true.
     3. rejects  the raw sink's reject zone (the same rewrite as raw) and tweets.dlq (survivors produced
                 again, then DeleteRecords up to the old end: lake/pipeline/dlq_purge.py) lose every record
                 naming a removed tweet id or user id (Naming: any run of digits in the record).
     4. speed    each speed.tweets file holding such a row is rewritten the same way as raw (same name,
-                renamed over), so serving.tweets loses the row; before the build, so a tweet only the
+                renamed over), so serving.tweets loses the row; before the tables, so a tweet only the
                 speed layer holds goes seconds after the event is consumed.
-    5. build    the raw ingest dates of those files, and of the bronze rows and rejects that name a
-                removed tweet or author, are rebuilt by the build itself (lake/pipeline/build.py), which
-                leaves out what the ledger names (spark/jobs/build_bronze.py without_complied): bronze,
-                its rejects and loaded-files bookkeeping (the rewritten files' new sizes, so they are
-                not pending), then silver and gold for the created dates those ingest dates touch,
-                marts and author versions included, each layer with its quality gates.
+    5. tables   the build's application in its comply mode (spark/jobs/comply_bronze.py): bronze's
+                created_date partitions holding a removed row are rewritten from bronze itself without it,
+                its rejects and loaded-files bookkeeping follow the redacted raw (the rewritten files are
+                not pending; raw = rows + duplicates + rejects holds); then silver and gold rebuild those
+                created dates (marts and author versions included), each layer with its quality gates.
     6. verify   every layer is asked again (reject zone and DLQ too): a row left fails `make comply` (the
                 events stay pending, a rerun finishes them); else the ledger gets applied_at and the rows
                 removed per layer.
 
-Why a rebuild and not targeted DELETEs: the Hive tables are not transactional (Trino deletes only whole
-partitions), and the build already knows how to rewrite exactly the partitions an ingest date owns,
-recompute marts and SCD2 author versions, and check the result with its gates. What comply leaves is
-then, by construction, what a fresh build of the rewritten raw zone would give. The cost is whole
-ingest dates, not single rows (docs/compliance.md).
+Why partitions and not targeted DELETEs: the Hive tables are not transactional (Trino deletes only whole
+partitions). Bronze is rewritten from itself (not parsed again from raw): what it leaves equals a rebuild
+of the redacted raw, table for table (tests/integration/test_comply.py checks that), at the cost of the
+partitions touched. Silver and gold reuse the build for those dates, so marts and SCD2 author versions
+are recomputed by the code that made them (docs/compliance.md).
 """
 from __future__ import annotations
 
@@ -59,24 +59,29 @@ class Report:
     recorded: int = 0
     bad_events: int = 0
     applied: int = 0
-    ingest_dates: list[str] = field(default_factory=list)
+    ingest_dates: list[str] = field(default_factory=list)     # whose bronze bookkeeping changed
+    created_dates: list[str] = field(default_factory=list)    # rewritten in bronze, then silver and gold
+    raw_files_read: int = 0
     raw_files_rewritten: int = 0
     speed_files_rewritten: int = 0
     rejected_zone_files_rewritten: int = 0
     removed: dict[str, int] = field(default_factory=dict)   # layer -> rows removed
     pending_days_dropped: list[str] = field(default_factory=list)  # speed.compliance_pending days pruned
     stages: dict[str, float] = field(default_factory=dict)
+    build: object = None                                       # lake.pipeline.build.Report of the table step
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "build"}
+        d["build"] = self.build.as_dict() if self.build is not None else None
+        return d
 
     def summary(self) -> str:
         removed = ", ".join(f"{k} {v}" for k, v in self.removed.items()) or "nothing"
         return (f"== comply done in {self.seconds:.0f}s: {self.consumed} event(s) consumed ({self.recorded} new, "
                 f"{self.bad_events} bad), {self.applied} applied; removed: {removed}; "
                 f"{self.raw_files_rewritten} raw and {self.speed_files_rewritten} speed file(s) rewritten; "
-                f"ingest dates rebuilt: {', '.join(self.ingest_dates) or '-'}")
+                f"{len(self.created_dates)} created date(s) rewritten in bronze, silver and gold")
 
 
 # ---- SQL literals ---------------------------------------------------------------------------------
@@ -183,6 +188,7 @@ class RawRewrite:
     by_key: Counter = field(default_factory=Counter)         # author key -> raw lines
     authors: dict[int, str] = field(default_factory=dict)    # tweet id -> author key, of redacted lines
     scrubbed: Counter = field(default_factory=Counter)       # author key -> lines whose location went
+    read: dict[str, dict] = field(default_factory=dict)      # path -> {"bytes", "redacted": [offsets]} of files read
 
 
 def scrub_geo_line(line: bytes) -> bytes | None:
@@ -237,36 +243,84 @@ def _line_ids(line: bytes, pii, parse) -> tuple[int | None, str | None]:
     return row["tweet_id"], pii.user_key(row["author_id"]) if row.get("author_id") is not None else None
 
 
-def raw_files(s: Settings, raw_root: str) -> list[str]:
+def raw_listing(s: Settings, raw_root: str) -> dict[str, int]:
+    """path -> bytes of every raw-sink file under raw_root (hidden and underscore files left out)."""
     from hdfs.util import HdfsError
 
     c = hdfs_client.client(s)
     try:
-        walked = list(c.walk(raw_root))
+        walked = list(c.walk(raw_root, status=True))
     except HdfsError as e:
         if "does not exist" in str(e):
-            return []
+            return {}
         raise LakeError(f"comply: cannot list {raw_root}: {str(e).splitlines()[0]}") from None
-    return sorted(posixpath.join(d, f) for d, _, files in walked for f in files
-                  if f.endswith(".jsonl") and not f.startswith((".", "_")))
+    return {posixpath.join(d[0], name): st["length"] for d, _, files in walked for name, st in files
+            if name.endswith(".jsonl") and not name.startswith((".", "_"))}
 
 
-def rewrite_raw(s: Settings, raw_root: str, ids: set[int], keys: set[str], pii, echo=print,
+def raw_files(s: Settings, raw_root: str) -> list[str]:
+    return sorted(raw_listing(s, raw_root))
+
+
+def _file_key(path: str) -> tuple[str, str]:
+    """(ingest date, file name) of a raw path: how bronze names the file it loaded a row from."""
+    return path.split("ingest_date=")[1].split("/")[0], posixpath.basename(path)
+
+
+@dataclass
+class ToRead:
+    """The raw files comply reads, and the ids whose records it parses in them (RawRewrite)."""
+    indexed: dict[str, set[int]] = field(default_factory=dict)  # loaded file -> ids bronze has in it (or dups)
+    whole: set[str] = field(default_factory=set)                # pending files: every record is parsed
+    ids: set[int] = field(default_factory=set)                  # every id whose records are parsed
+
+
+def files_to_read(s: Settings, dbs: Databases, raw_root: str, ids: set[int], keys: set[str],
+                  scrub: dict[str, int]) -> ToRead:
+    """Bronze says where the records of removed tweets and authors are (raw_files_to_read.sql): comply reads
+    those files, parsing only the records naming one of their ids, and every file bronze has not loaded
+    (or that changed since) whole. Without bronze tables, every file is read whole."""
+    listing = raw_listing(s, raw_root)
+    out = ToRead()
+    tables = _existing_tables(s, [dbs.bronze])
+    if not {f"{dbs.bronze}.{t}" for t in ("tweets", "tweets_rejected", "tweets_loaded_files")} <= tables:
+        out.whole = set(listing)
+        return out
+    loaded = {(str(d), f): int(b) for d, f, b in clients.trino(s, sql_file(s, "dml/comply/loaded_sizes.sql",
+                                                                          dbs.params()))}
+    by_key = {_file_key(p): p for p in listing}
+    out.whole = {p for k, p in by_key.items() if loaded.get(k) != listing[p]}
+    params = {**_params(dbs, None, ids, keys), "SCRUBS": _scrubs(scrub) or "(CAST(NULL AS varchar), CAST(NULL AS bigint))"}
+    for day, name, tid in clients.trino(s, sql_file(s, "dml/comply/raw_files_to_read.sql", params)):
+        path = by_key.get((str(day), name))
+        if path is None or path in out.whole:
+            continue  # its raw file is gone (the rows still go, by the build's ledger filter)
+        out.indexed.setdefault(path, set())
+        if tid is not None:
+            out.ids.add(int(tid))
+    out.ids |= ids
+    return out
+
+
+def rewrite_raw(s: Settings, dbs: Databases, raw_root: str, ids: set[int], keys: set[str], pii, echo=print,
                 scrub: dict[str, int] | None = None) -> RawRewrite:
     """Redact every raw line of a removed tweet or author (module doc, step 2), and take the location
-    off the lines `scrub` covers (author key -> highest tweet id of a scrub_geo event)."""
+    off the lines `scrub` covers (author key -> highest tweet id of a scrub_geo event). Only the files
+    files_to_read names are read; RawRewrite.read says what each holds now (size, redaction lines)."""
     scrub = scrub or {}
     from spark.transforms import parse
 
     out = RawRewrite()
-    id_strings = {str(i).encode() for i in ids}
+    plan = files_to_read(s, dbs, raw_root, ids, keys, scrub)
+    id_strings = {str(i).encode() for i in plan.ids}
     digits = re.compile(rb"[0-9]{6,20}")
+    whole = False  # of the file being read: set per file by `start`
 
     def fix(line: bytes) -> bytes | None:
         if not line or line == parse.REDACTED_LINE:
             return None
-        # Without author keys to find, only lines naming a removed id need parsing.
-        if not keys and not scrub and not id_strings.intersection(digits.findall(line)):
+        # Only lines naming an id bronze located need parsing (all of a pending file's, for author keys).
+        if not (whole and (keys or scrub)) and not id_strings.intersection(digits.findall(line)):
             return None
         tid, key = _line_ids(line, pii, parse)
         if tid in ids or (key is not None and key in keys):
@@ -284,22 +338,35 @@ def rewrite_raw(s: Settings, raw_root: str, ids: set[int], keys: set[str], pii, 
             return new
         return None
 
-    out.files = rewrite_files(s, raw_files(s, raw_root), fix, "comply: raw files")
-    out.dates = {path.split("ingest_date=")[1].split("/")[0] for path in out.files}
+    def start(path: str) -> None:
+        nonlocal whole
+        whole = path in plan.whole
+
+    def done(path: str, lines: list[bytes], size: int) -> None:
+        first = int(parse.SINK_FILE.match(posixpath.basename(path))["first"])
+        out.read[path] = {"bytes": size, "redacted": [first + i for i, ln in enumerate(lines)
+                                                      if ln == parse.REDACTED_LINE]}
+
+    paths = sorted(set(plan.indexed) | plan.whole)
+    out.files = rewrite_files(s, paths, fix, "comply: raw files", start=start, done=done)
+    out.dates = {_file_key(path)[0] for path in out.files}
     return out
 
 
-def rewrite_files(s: Settings, paths: list[str], fix, desc: str) -> dict[str, int]:
+def rewrite_files(s: Settings, paths: list[str], fix, desc: str, start=None, done=None) -> dict[str, int]:
     """path -> lines changed, for each file whose lines `fix` changes (it returns the new line, or None to
     keep the line): the file is rewritten beside itself and renamed over (module doc, step 2), keeping
-    its name and line count."""
+    its name and line count. `start(path)` before a file's lines, `done(path, lines, bytes)` after."""
     from tqdm import tqdm
 
     c = hdfs_client.client(s)
     changed = {}
     for path in tqdm(paths, desc=desc, unit=" files", disable=None):
+        if start:
+            start(path)
         with c.read(path) as fh:
-            lines = fh.read().split(b"\n")
+            data = fh.read()
+        lines = data.split(b"\n")
         hits = 0
         for i, line in enumerate(lines):
             new = fix(line)
@@ -307,8 +374,11 @@ def rewrite_files(s: Settings, paths: list[str], fix, desc: str) -> dict[str, in
                 lines[i] = new
                 hits += 1
         if hits:
-            _replace_atomically(c, path, b"\n".join(lines))
+            data = b"\n".join(lines)
+            _replace_atomically(c, path, data)
             changed[path] = hits
+        if done:
+            done(path, lines, len(data))
     return changed
 
 
@@ -416,6 +486,21 @@ def _scrubs(scrub: dict[str, int]) -> str:
     return ", ".join(f"({_str(k)}, {_big(v)})" for k, v in sorted(scrub.items()))
 
 
+# ---- 5. bronze, silver, gold ----------------------------------------------------------------------
+def apply_to_tables(s: Settings, dbs: Databases, raw: RawRewrite, master, echo):
+    """The build's application in its comply mode (spark/jobs/comply_bronze.py): bronze rewritten in place
+    from itself, then silver and gold of the created dates it rewrote, each layer with its gates."""
+    import json
+    import tempfile
+
+    from lake.pipeline import build
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="lake-comply-") as fh:
+        json.dump({"files": raw.read}, fh)
+        fh.flush()
+        return build._run_locked(s, None, False, LAYERS, dbs, master, echo, comply=fh.name)  # we hold the lock
+
+
 # ---- counting -------------------------------------------------------------------------------------
 def _params(dbs: Databases | None = None, speed_db: str | None = None, ids=(), keys=(), id_strings=()) -> dict:
     p = dict(dbs.params()) if dbs else {}
@@ -499,7 +584,6 @@ def run(s: Settings, dbs: Databases = Databases(), topic: str = TOPIC_COMPLIANCE
 def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: str, master, echo,
                 rejected_root: str = REJECTED_ROOT, dlq_topic: str = TOPIC_DLQ) -> Report:
     from ingestion.sources.compliance import APPLIED, DELETE, SCRUB_GEO
-    from lake.pipeline import build
     from spark.transforms import pii as pii_mod
 
     t0 = time.monotonic()
@@ -533,8 +617,8 @@ def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: s
     tables = _existing_tables(s, sorted({x.split(".")[0] for x in _layer_tables(dbs).values()}))
 
     t = time.monotonic()
-    raw = rewrite_raw(s, raw_root, ids, keys, pii, echo, scrub)
-    rep.raw_files_rewritten = len(raw.files)
+    raw = rewrite_raw(s, dbs, raw_root, ids, keys, pii, echo, scrub)
+    rep.raw_files_rewritten, rep.raw_files_read = len(raw.files), len(raw.read)
     stage("raw rewrite", t)
     t = time.monotonic()
     names = Naming(ids, keys, pii)
@@ -547,26 +631,19 @@ def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: s
     rejected_ids = ids | set(raw.by_tweet)
     before = match(s, dbs, ids, keys, rejected_ids, tables)
     geo_before = match_geo(s, dbs, scrub, tables)
-    dates = set(raw.dates)
-    if f"{dbs.bronze}.tweets" in tables:
-        dates |= {str(r[0]) for r in clients.trino(s, sql_file(s, "dml/comply/affected_ingest_dates.sql",
-                                                               _params(dbs, None, ids, keys, [str(i) for i in rejected_ids])))}
-        if scrub:
-            dates |= {str(r[0]) for r in clients.trino(s, sql_file(s, "dml/comply/geo_ingest_dates.sql", {
-                **dbs.params(), "SCRUBS": _scrubs(scrub)}))}
-    rep.ingest_dates = sorted(dates)
-    echo(f"== comply: {sum(raw.files.values())} raw line(s) redacted in {len(raw.files)} file(s); "
-         f"rebuilding ingest date(s) {', '.join(rep.ingest_dates) or '-'}")
+    echo(f"== comply: {sum(raw.files.values())} raw line(s) redacted or scrubbed in {len(raw.files)} file(s) "
+         f"of {len(raw.read)} read")
     # The speed layer before the rebuild: a tweet only the speed layer holds (the newest ones) leaves
     # serving.tweets seconds after the event is consumed, not after the rebuild's minutes.
     if f"{dbs.prefix}speed.tweets" in tables:
         t = time.monotonic()
         rep.speed_files_rewritten = rewrite_speed(s, f"{dbs.prefix}speed", ids, keys, scrub)
         stage("speed rewrite", t)
-    if dates:
+    if f"{dbs.bronze}.tweets" in tables:
         t = time.monotonic()
-        build._run_locked(s, rep.ingest_dates, False, LAYERS, dbs, master, echo)  # we hold the build lock
-        stage("rebuild bronze, silver, gold", t)
+        rep.build = apply_to_tables(s, dbs, raw, master, echo)
+        rep.ingest_dates, rep.created_dates = rep.build.ingest_dates, rep.build.created_dates
+        stage("bronze, silver, gold in place", t)
 
     left = {layer: rows for layer, rows in match(s, dbs, ids, keys, rejected_ids, tables).items() if rows}
     left.update({f"{layer} (location)": rows for layer, rows in match_geo(s, dbs, scrub, tables).items() if rows})

@@ -33,6 +33,7 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from lake.pipeline.layers import LAYERS  # noqa: E402
 from spark.jobs import build_bronze, build_gold, build_silver, common  # noqa: E402
+from spark.jobs import comply_bronze as comply_step  # noqa: E402
 from spark.transforms import edits  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
 
@@ -44,6 +45,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     which = ap.add_mutually_exclusive_group(required=True)
     which.add_argument("--dates", type=common.day_list, help="comma-separated ingest dates")
     which.add_argument("--pending", action="store_true", help="every ingest date with a raw file bronze has not loaded")
+    which.add_argument("--comply", metavar="FILE", help="`make comply`'s raw files (JSON): remove from bronze what the "
+                       "ledger names, in place (spark/jobs/comply_bronze.py), then silver and gold of those dates")
     ap.add_argument("--layers", default=",".join(LAYERS), help="comma-separated subset of bronze,silver,gold")
     ap.add_argument("--prefix", default="", help="schema prefix: <prefix>raw, <prefix>bronze, ... (tests)")
     ap.add_argument("--run-id", default=None, help="the build's id in ops.quality_checks (default: a new one)")
@@ -52,8 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = set(args.layers) - set(LAYERS)
     if unknown:
         ap.error(f"unknown layer(s) {', '.join(sorted(unknown))}; choose from {', '.join(LAYERS)}")
-    if args.pending and "bronze" not in args.layers:
-        ap.error("--pending needs the bronze layer (pending means raw files bronze has not loaded)")
+    if (args.pending or args.comply) and "bronze" not in args.layers:
+        ap.error("--pending and --comply need the bronze layer")
     return args
 
 
@@ -102,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     s = settings.get()
     dbs = layers.Databases(args.prefix)
     run_id = args.run_id or quality.new_run_id()
-    pii = pii_mod.from_env() if "bronze" in args.layers else None  # key on the driver only
+    pii = pii_mod.from_env() if "bronze" in args.layers and not args.comply else None  # key on the driver only
     stage = Stages()
     result: dict = {"run_id": run_id, "layers": args.layers}
     with stage("start: Spark application"):
@@ -113,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             ingest_dates = sorted(args.dates or [])
             created: list[str] = []
             if "bronze" in args.layers:
-                with stage("bronze: raw -> bronze.tweets"):
-                    res = bronze(spark, args, dbs, pii)
+                with stage("bronze: comply, in place" if args.comply else "bronze: raw -> bronze.tweets"):
+                    res = comply_bronze(spark, args, dbs) if args.comply else bronze(spark, args, dbs, pii)
                 common.emit("BRONZE_RESULT", res)
                 if not res["reconciles"]:
                     raise SystemExit("build: bronze does not reconcile with raw (see BRONZE_RESULT)")
@@ -165,6 +168,15 @@ def main(argv: list[str] | None = None) -> int:
         common.emit("BUILD_RESULT", result)
         spark.stop()
     return 0
+
+
+def comply_bronze(spark, args, dbs) -> dict:
+    import json
+
+    common.require_tables(spark, "build", tuple(f"{dbs.bronze}.{n}" for n in build_bronze.BRONZE_TABLES), "bronze")
+    with open(args.comply) as fh:
+        files = json.load(fh)["files"]
+    return comply_step.apply(spark, dbs.bronze, f"{dbs.ops}.compliance_events", files)
 
 
 def bronze(spark, args, dbs, pii) -> dict:
