@@ -35,6 +35,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -269,17 +270,24 @@ def _file_key(path: str) -> tuple[str, str]:
 
 @dataclass
 class ToRead:
-    """The raw files comply reads, and the ids whose records it parses in them (RawRewrite)."""
-    indexed: dict[str, set[int]] = field(default_factory=dict)  # loaded file -> ids bronze has in it (or dups)
-    whole: set[str] = field(default_factory=set)                # pending files: every record is parsed
-    ids: set[int] = field(default_factory=set)                  # every id whose records are parsed
+    """The raw files comply reads, and which of their lines it looks at (rewrite_raw)."""
+    lines: dict[str, set[int]] = field(default_factory=dict)  # loaded file without duplicates -> line numbers
+    scanned: set[str] = field(default_factory=set)             # loaded files with duplicates: lines naming `ids`
+    whole: set[str] = field(default_factory=set)               # pending files: every record
+    ids: set[int] = field(default_factory=set)                 # the ids bronze located, and the deleted ones
+
+    def paths(self) -> list[str]:
+        return sorted(set(self.lines) | self.scanned | self.whole)
 
 
 def files_to_read(s: Settings, dbs: Databases, raw_root: str, ids: set[int], keys: set[str],
                   scrub: dict[str, int]) -> ToRead:
-    """Bronze says where the records of removed tweets and authors are (raw_files_to_read.sql): comply reads
-    those files, parsing only the records naming one of their ids, and every file bronze has not loaded
-    (or that changed since) whole. Without bronze tables, every file is read whole."""
+    """Bronze says where the records of removed tweets and authors are (raw_files_to_read.sql): the lines of
+    its rows and rejects, in files without duplicates; the records naming their ids, in files with
+    duplicates; every record of a file bronze has not loaded (or that changed since). Without bronze
+    tables, every file is read whole."""
+    from spark.transforms import parse
+
     listing = raw_listing(s, raw_root)
     out = ToRead()
     tables = _existing_tables(s, [dbs.bronze])
@@ -291,13 +299,19 @@ def files_to_read(s: Settings, dbs: Databases, raw_root: str, ids: set[int], key
     by_key = {_file_key(p): p for p in listing}
     out.whole = {p for k, p in by_key.items() if loaded.get(k) != listing[p]}
     params = {**_params(dbs, None, ids, keys), "SCRUBS": _scrubs(scrub) or "(CAST(NULL AS varchar), CAST(NULL AS bigint))"}
-    for day, name, tid in clients.trino(s, sql_file(s, "dml/comply/raw_files_to_read.sql", params)):
+    for day, name, tid, offset in clients.trino(s, sql_file(s, "dml/comply/raw_files_to_read.sql", params)):
         path = by_key.get((str(day), name))
         if path is None or path in out.whole:
-            continue  # its raw file is gone (the rows still go, by the build's ledger filter)
-        out.indexed.setdefault(path, set())
+            continue  # its raw file is gone (the rows still go, by the tables step)
         if tid is not None:
             out.ids.add(int(tid))
+        if offset is None:  # a file with duplicates
+            out.scanned.add(path)
+        else:
+            first = int(parse.SINK_FILE.match(name)["first"])
+            out.lines.setdefault(path, set()).add(int(offset) - first)
+    for path in out.scanned:
+        out.lines.pop(path, None)
     out.ids |= ids
     return out
 
@@ -314,71 +328,89 @@ def rewrite_raw(s: Settings, dbs: Databases, raw_root: str, ids: set[int], keys:
     plan = files_to_read(s, dbs, raw_root, ids, keys, scrub)
     id_strings = {str(i).encode() for i in plan.ids}
     digits = re.compile(rb"[0-9]{6,20}")
-    whole = False  # of the file being read: set per file by `start`
+    counting = threading.Lock()  # rewrite_files calls fix from several threads
 
-    def fix(line: bytes) -> bytes | None:
+    def fix(line: bytes, path: str) -> bytes | None:
         if not line or line == parse.REDACTED_LINE:
             return None
-        # Only lines naming an id bronze located need parsing (all of a pending file's, for author keys).
+        whole = path in plan.whole
+        # In a scanned file only lines naming an id bronze located need parsing (all of a pending one's,
+        # for author keys and scrubs); a file without duplicates has its lines chosen by offset already.
         if not (whole and (keys or scrub)) and not id_strings.intersection(digits.findall(line)):
             return None
         tid, key = _line_ids(line, pii, parse)
         if tid in ids or (key is not None and key in keys):
-            if tid is not None:
-                out.by_tweet[tid] += 1
+            with counting:
+                if tid is not None:
+                    out.by_tweet[tid] += 1
+                    if key is not None:
+                        out.authors[tid] = key
                 if key is not None:
-                    out.authors[tid] = key
-            if key is not None:
-                out.by_key[key] += 1
+                    out.by_key[key] += 1
             return parse.REDACTED_LINE
         if key in scrub and tid is not None and tid <= scrub[key]:
             new = scrub_geo_line(line)
             if new is not None:
-                out.scrubbed[key] += 1
+                with counting:
+                    out.scrubbed[key] += 1
             return new
         return None
-
-    def start(path: str) -> None:
-        nonlocal whole
-        whole = path in plan.whole
 
     def done(path: str, lines: list[bytes], size: int) -> None:
         first = int(parse.SINK_FILE.match(posixpath.basename(path))["first"])
         out.read[path] = {"bytes": size, "redacted": [first + i for i, ln in enumerate(lines)
                                                       if ln == parse.REDACTED_LINE]}
 
-    paths = sorted(set(plan.indexed) | plan.whole)
-    out.files = rewrite_files(s, paths, fix, "comply: raw files", start=start, done=done)
+    out.files = rewrite_files(s, plan.paths(), fix, "comply: raw files", done=done, only=plan.lines.get)
     out.dates = {_file_key(path)[0] for path in out.files}
     return out
 
 
-def rewrite_files(s: Settings, paths: list[str], fix, desc: str, start=None, done=None) -> dict[str, int]:
-    """path -> lines changed, for each file whose lines `fix` changes (it returns the new line, or None to
-    keep the line): the file is rewritten beside itself and renamed over (module doc, step 2), keeping
-    its name and line count. `start(path)` before a file's lines, `done(path, lines, bytes)` after."""
+# Files rewritten at once: reading and writing over WebHDFS waits on the DataNode (the GIL is free then),
+# so a few files in flight keep both cores busy; each holds its content twice (bytes and lines) meanwhile.
+REWRITE_THREADS = 3
+
+
+def rewrite_files(s: Settings, paths: list[str], fix, desc: str, done=None, only=None) -> dict[str, int]:
+    """path -> lines changed, for each file whose lines `fix(line, path)` changes (it returns the new line, or
+    None to keep the line): the file is rewritten beside itself and renamed over (module doc, step 2),
+    keeping its name and line count. `done(path, lines, bytes)` after each file; `only(path)`: the line
+    numbers to give `fix` (None: every line). Files are done REWRITE_THREADS at a time: `fix` and `done`
+    must be safe to call from several threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from tqdm import tqdm
 
-    c = hdfs_client.client(s)
-    changed = {}
-    for path in tqdm(paths, desc=desc, unit=" files", disable=None):
-        if start:
-            start(path)
+    local = threading.local()  # a WebHDFS client (a requests session) per thread
+
+    def one(path: str) -> int:
+        if not hasattr(local, "c"):
+            local.c = hdfs_client.client(s)
+        c = local.c
         with c.read(path) as fh:
             data = fh.read()
         lines = data.split(b"\n")
         hits = 0
-        for i, line in enumerate(lines):
-            new = fix(line)
+        chosen = only(path) if only else None
+        for i in (sorted(n for n in chosen if n < len(lines)) if chosen is not None else range(len(lines))):
+            new = fix(lines[i], path)
             if new is not None:
                 lines[i] = new
                 hits += 1
         if hits:
             data = b"\n".join(lines)
             _replace_atomically(c, path, data)
-            changed[path] = hits
         if done:
             done(path, lines, len(data))
+        return hits
+
+    changed = {}
+    with ThreadPoolExecutor(REWRITE_THREADS) as pool, tqdm(total=len(paths), desc=desc, unit=" files",
+                                                           disable=None) as bar:
+        for path, hits in zip(paths, pool.map(one, paths)):
+            if hits:
+                changed[path] = hits
+            bar.update(1)
     return changed
 
 
@@ -410,7 +442,7 @@ def rewrite_rejected(s: Settings, rejected_root: str, names: Naming) -> dict[str
     by the raw zone's own rewrite (rewrite_files)."""
     from spark.transforms import parse
 
-    return rewrite_files(s, raw_files(s, rejected_root), lambda line: parse.REDACTED_LINE if names(line) else None,
+    return rewrite_files(s, raw_files(s, rejected_root), lambda line, _path: parse.REDACTED_LINE if names(line) else None,
                          "comply: reject zone files")
 
 
@@ -621,10 +653,12 @@ def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: s
     rep.raw_files_rewritten, rep.raw_files_read = len(raw.files), len(raw.read)
     stage("raw rewrite", t)
     t = time.monotonic()
-    names = Naming(ids, keys, pii)
-    rejected_zone = rewrite_rejected(s, rejected_root, names) if ids or keys else {}
+    # A reject or DLQ record has no reliable structure to take only a location out of: one naming an author
+    # whose locations a scrub_geo removes goes whole, as one naming a removed author (errs towards removing).
+    names = Naming(ids, keys | set(scrub), pii)
+    rejected_zone = rewrite_rejected(s, rejected_root, names) if ids or keys or scrub else {}
     rep.rejected_zone_files_rewritten = len(rejected_zone)
-    dlq = dlq_purge.purge(s, dlq_topic, names) if ids or keys else {}
+    dlq = dlq_purge.purge(s, dlq_topic, names) if ids or keys or scrub else {}
     stage("reject zone and DLQ", t)
     echo(f"== comply: {sum(rejected_zone.values())} line(s) of the raw sink's reject zone redacted in "
          f"{len(rejected_zone)} file(s); {sum(dlq.values())} record(s) removed from {dlq_topic}")
@@ -647,7 +681,7 @@ def _run_locked(s: Settings, dbs: Databases, topic: str, group: str, raw_root: s
 
     left = {layer: rows for layer, rows in match(s, dbs, ids, keys, rejected_ids, tables).items() if rows}
     left.update({f"{layer} (location)": rows for layer, rows in match_geo(s, dbs, scrub, tables).items() if rows})
-    if ids or keys:
+    if ids or keys or scrub:
         for layer, n in (("raw reject zone", rejected_left(s, rejected_root, names)),
                          (dlq_topic, sum(dlq_purge.purge(s, dlq_topic, names, dry_run=True).values()))):
             if n:

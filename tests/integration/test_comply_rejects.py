@@ -3,7 +3,8 @@
 A sandbox (HDFS dir /tmp/it-<tag>, schemas it_<tag>_*, topics it.<tag>.*) holds reject-zone files in the
 sink's format (one JSON line per rejected Kafka record, the payload inside) and DLQ records, some naming
 a tweet or a user that compliance events then remove, the others not. After lake.pipeline.comply.run:
-no line or record names them; every other line is byte for byte where it was (same files, same line
+no line or record names them (a record naming a scrub_geo event's user goes whole: a broken payload
+cannot lose only its place); every other line is byte for byte where it was (same files, same line
 counts) and every other DLQ record is still there, in order, with its key, headers and timestamp.
 A purge cut after copying the survivors and before deleting the old records is finished by a rerun,
 without duplicates.
@@ -29,6 +30,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 T_GONE, T_KEPT = "1790000000000000001", "1790000000000000002"
 U_GONE, U_KEPT = "987654321012", "123456789098"
+U_SCRUB = "555444333222"  # a scrub_geo event's user: a reject naming them cannot lose only a place, so it goes
 
 
 def reject_line(reason: str, offset: int, payload: str) -> bytes:
@@ -43,6 +45,7 @@ PAYLOADS = [
     ('{"id_str": "' + T_KEPT + '", "text": "truncated', False),
     ('{"id": "5", "text": "x", "user": {"id_str": "' + U_GONE + '"', True),  # the removed user's
     ('{"id": "6", "text": "x", "user": {"id_str": "' + U_KEPT + '"', False),
+    ('{"id": "7", "text": "x", "place": {"id": "p"}, "user": {"id_str": "' + U_SCRUB + '"', True),
     ("not json at all", False),
 ]
 
@@ -102,12 +105,13 @@ def applied(lake, tmp_path_factory):
 
         at = "2026-03-05T12:00:00.000Z"
         events = [{"data": {"delete": {"tweet": {"id": T_GONE}, "event_at": at}}},
-                  {"data": {"user_delete": {"user": {"id": U_GONE}, "event_at": at}}}]
+                  {"data": {"user_delete": {"user": {"id": U_GONE}, "event_at": at}}},
+                  {"data": {"scrub_geo": {"user": {"id": U_SCRUB}, "up_to_tweet_id": "9", "event_at": at}}}]
         path = tmp_path_factory.mktemp("comply-rejects") / "events.jsonl"
         path.write_text("\n".join(json.dumps(e) for e in events) + "\n")
         sent = producer.produce(compliance.events([path]), lake.kafka_bootstrap, source="compliance",
                                 prefix=box.prefix, topic=TOPIC_COMPLIANCE)
-        assert sent.produced == 2
+        assert sent.produced == 3
         box.report = comply.run(lake, dbs=box.dbs, topic=box.prefix + TOPIC_COMPLIANCE, group=f"it-{tag}-comply",
                                 raw_root=f"{box.base}/raw/tweets", rejected_root=box.rejected_root, dlq_topic=dlq)
         yield box
@@ -131,14 +135,14 @@ def applied(lake, tmp_path_factory):
 def test_reject_zone_lines_naming_a_removed_tweet_or_user_are_redacted_in_place(applied, lake):
     c = hdfs_client.client(lake)
     assert applied.report.rejected_zone_files_rewritten == 2
-    assert applied.report.removed["raw reject zone"] == 4
+    assert applied.report.removed["raw reject zone"] == 2 * sum(gone for _, gone in PAYLOADS) == 6
     for path, before in applied.files.items():
         with c.read(path) as fh:
             now = fh.read().split(b"\n")[:-1]
         assert len(now) == len(before), path
         for (_, gone), old, new in zip(PAYLOADS, before, now):
             assert new == (parse.REDACTED_LINE if gone else old)
-            assert T_GONE.encode() not in new and U_GONE.encode() not in new
+            assert T_GONE.encode() not in new and U_GONE.encode() not in new and U_SCRUB.encode() not in new
     walked = [n for _, _, files in c.walk(applied.rejected_root) for n in files]
     assert sorted(walked) == sorted(p.rsplit("/", 1)[1] for p in applied.files)  # no hidden file left
 
@@ -146,8 +150,8 @@ def test_reject_zone_lines_naming_a_removed_tweet_or_user_are_redacted_in_place(
 def test_dlq_keeps_only_the_other_records_in_order(applied, lake):
     dlq = applied.prefix + TOPIC_DLQ
     after = read_topic(lake, dlq)
-    kept = [r for r in applied.dlq_before if T_GONE.encode() not in r[2] and U_GONE.encode() not in r[2]]
-    assert applied.report.removed["dlq"] == len(applied.dlq_before) - len(kept) == 4
+    kept = [r for r in applied.dlq_before if not any(x.encode() in r[2] for x in (T_GONE, U_GONE, U_SCRUB))]
+    assert applied.report.removed["dlq"] == len(applied.dlq_before) - len(kept) == 6
     assert [(k, v, without_origin(h), ts) for _, k, v, h, ts in after] == \
         [(k, v, without_origin(h), ts) for _, k, v, h, ts in kept]
     assert after[0][0] == applied.dlq_before[-1][0] + 1  # the log now starts after the old records
@@ -155,7 +159,7 @@ def test_dlq_keeps_only_the_other_records_in_order(applied, lake):
 
 def test_the_events_are_applied_and_a_rerun_has_nothing_to_do(applied, lake):
     rows = clients.trino(lake, f"SELECT kind, applied_at IS NOT NULL FROM hive.{applied.dbs.ops}.compliance_events")
-    assert sorted(rows) == [("delete", True), ("user_delete", True)]
+    assert sorted(rows) == [("delete", True), ("scrub_geo", True), ("user_delete", True)]
     rep = comply.run(lake, dbs=applied.dbs, topic=applied.prefix + TOPIC_COMPLIANCE,
                      group=f"it-{applied.tag}-comply", raw_root=f"{applied.base}/raw/tweets",
                      rejected_root=applied.rejected_root, dlq_topic=applied.prefix + TOPIC_DLQ)
