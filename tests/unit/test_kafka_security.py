@@ -6,6 +6,7 @@ import stat
 import pytest
 
 from lake import secrets, settings
+from lake.errors import LakeError
 from lake.runtime import clients, config
 from lake.settings import (KAFKA_ADMIN, KAFKA_BROWSER, KAFKA_PRINCIPALS, KAFKA_PRODUCER, KAFKA_SINK, KAFKA_SPEED,
                            KAFKA_SUPER_USERS, TOPIC_DLQ, TOPIC_RAW)
@@ -44,13 +45,50 @@ def test_rendered_config_holds_no_password(s, monkeypatch):
     assert "secret-of-" not in text
 
 
-def test_passwords_are_generated_once_with_mode_0600(s):
-    first = secrets.kafka_password(s, KAFKA_SINK)
-    assert secrets.kafka_password(s, KAFKA_SINK) == first and len(first) >= 24
-    path = s.secrets_dir / "kafka-sink-password"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+def _no_kafka_env(monkeypatch) -> None:
+    for p in KAFKA_PRINCIPALS:
+        monkeypatch.delenv(f"LAKE_KAFKA_{p.upper()}_PASSWORD", raising=False)
+
+
+def test_make_up_generates_every_password_once_with_mode_0600(s, monkeypatch):
+    """`make up`'s bootstrap (the storage format's --add-scram list) creates them; clients then read them."""
+    _no_kafka_env(monkeypatch)
+    args = kafka_acls.format_scram_args(s)
+    for p in KAFKA_PRINCIPALS:
+        path = s.secrets_dir / f"kafka-{p}-password"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        assert f"SCRAM-SHA-512=[name={p},password={path.read_text()}]" in args
     assert stat.S_IMODE(s.secrets_dir.stat().st_mode) == 0o700
+    first = secrets.kafka_password(s, KAFKA_SINK)
+    assert kafka_acls.format_scram_args(s) == args  # generated once, kept
+    assert secrets.kafka_password(s, KAFKA_SINK, create=True) == first and len(first) >= 24
     assert secrets.kafka_password(s, KAFKA_SPEED) != first
+    assert clients.kafka_config(s, principal=KAFKA_SINK)["sasl.password"] == first
+
+
+def test_a_client_without_a_credential_fails_in_one_line_and_makes_none_up(s, monkeypatch):
+    _no_kafka_env(monkeypatch)
+    for read in (lambda: clients.kafka_config(s, principal=KAFKA_SINK), lambda: secrets.kafka_password(s, KAFKA_SINK),
+                 lambda: clients.spark_kafka_options(s, KAFKA_SINK)):
+        with pytest.raises(LakeError) as e:
+            read()
+        msg = str(e.value)
+        assert "\n" not in msg and e.value.details == "", msg
+        assert "Kafka principal 'sink'" in msg and "LAKE_KAFKA_SINK_PASSWORD" in msg, msg
+        assert str(s.secrets_dir / "kafka-sink-password") in msg, msg
+        assert msg.endswith("run `make up` (it creates the lake's credentials)"), msg
+    assert not s.secrets_dir.exists()  # nothing was made up
+
+
+def test_the_environment_wins_over_the_file(s, monkeypatch):
+    _no_kafka_env(monkeypatch)
+    monkeypatch.setenv("LAKE_KAFKA_SINK_PASSWORD", "from-env")
+    assert secrets.kafka_password(s, KAFKA_SINK) == "from-env"  # no file needed
+    assert not s.secrets_dir.exists()
+    monkeypatch.delenv("LAKE_KAFKA_SINK_PASSWORD")
+    kafka_acls.format_scram_args(s)
+    monkeypatch.setenv("LAKE_KAFKA_SINK_PASSWORD", "from-env")
+    assert secrets.kafka_password(s, KAFKA_SINK) == "from-env" != (s.secrets_dir / "kafka-sink-password").read_text()
 
 
 def test_broker_jaas_is_a_private_file(s, monkeypatch):
@@ -75,6 +113,7 @@ def test_format_adds_every_principal(s, monkeypatch):
 
 def test_clients_log_in_as_their_role(s, monkeypatch):
     monkeypatch.setenv("LAKE_KAFKA_SINK_PASSWORD", "s-pw")
+    monkeypatch.setenv("LAKE_KAFKA_ADMIN_PASSWORD", "a-pw")
     conf = clients.kafka_config(s, principal=KAFKA_SINK, **{"group.id": "g"})
     assert conf["security.protocol"] == "SASL_PLAINTEXT" and conf["sasl.mechanism"] == "SCRAM-SHA-512"
     assert (conf["sasl.username"], conf["sasl.password"], conf["group.id"]) == ("sink", "s-pw", "g")
