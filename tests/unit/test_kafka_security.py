@@ -178,3 +178,38 @@ def test_retarget_moves_topic_grants_to_a_sandbox():
     moved = kafka_acls.retarget("it.x.")
     assert moved and all(g.resource == "TOPIC" and g.name.startswith("it.x.tweets.") for g in moved)
     assert ("producer", "it.x." + TOPIC_DLQ) in {(g.principal, g.name) for g in moved}
+
+
+def test_make_ups_bootstrap_on_a_fresh_var_dir_leaves_every_credential_its_clients_read(s, monkeypatch):
+    """Kafka's first start (storage format, JAAS file) and Trino's (logins, shared secret) create what every
+    later reader in `make up` and after it asks for; no reader has to generate anything."""
+    import os
+    from types import SimpleNamespace
+
+    from lake import airflow_env
+    from lake.stack import kafka as kafka_stack
+    from lake.stack import trino_security
+
+    _no_kafka_env(monkeypatch)
+    for k in [k for k in os.environ if k.startswith(("LAKE_TRINO_", "TRINO_"))]:
+        monkeypatch.delenv(k)
+    formats = []  # the storage format's command line, instead of running it (no JVM needed)
+    monkeypatch.setattr(kafka_stack.Kafka, "java_argv", lambda self, main, cp, args=(), opts=(): [main, *args])
+    monkeypatch.setattr(kafka_stack.Kafka, "env", lambda self: {})
+
+    def fake_run(argv, **kw):
+        formats.append(argv)
+        return SimpleNamespace(returncode=0, stdout="", stderr="")
+
+    monkeypatch.setattr(kafka_stack, "subprocess", SimpleNamespace(run=fake_run))
+    kafka_stack.Kafka(s).prepare()
+    trino_security.ensure_all(s)
+    assert len(formats) == 1 and formats[0].count("--add-scram") == len(KAFKA_PRINCIPALS)
+    assert stat.S_IMODE((s.secrets_dir / "kafka-broker-jaas.conf").stat().st_mode) == 0o600
+    for p in KAFKA_PRINCIPALS:
+        assert stat.S_IMODE((s.secrets_dir / f"kafka-{p}-password").stat().st_mode) == 0o600
+        assert clients.kafka_config(s, principal=p)["sasl.password"] == secrets.kafka_password(s, p)
+    assert clients.spark_kafka_options(s, KAFKA_SPEED)["kafka.sasl.jaas.config"]
+    assert secrets.trino_shared_secret(s)  # what Trino's env() hands it
+    assert clients.trino_login(s).user == "lake"
+    assert "AIRFLOW_CONN_LAKE_TRINO" in airflow_env.connections(s)
