@@ -57,8 +57,8 @@ TOPIC_DLQ = "tweets.dlq"
 TOPIC_COMPLIANCE = "tweets.compliance"
 
 # Kafka's client listener takes SASL/SCRAM-SHA-512 and its StandardAuthorizer checks ACLs (docs/security.md
-# "Kafka"). One principal per client role; each password is LAKE_KAFKA_<NAME>_PASSWORD or generated once
-# under var/secrets (lake/secrets.py). The ACLs themselves are lake/stack/kafka_acls.py.
+# "Kafka"). One principal per client role; each password is LAKE_KAFKA_<NAME>_PASSWORD or generated once by
+# `make up` under var/secrets (lake/secrets.py; a client never generates one). The ACLs: lake/stack/kafka_acls.py.
 KAFKA_SASL_MECHANISM = "SCRAM-SHA-512"
 KAFKA_BROKER = "broker"      # the broker's own inter-broker login (super user)
 KAFKA_ADMIN = "admin"        # `make up`, topics, ACLs, test and benchmark sandboxes (super user)

@@ -4,8 +4,8 @@
                                    [--only freshness,compliance,throughput,floor]
 
 1. Freshness: with a steady background load, single tweets are produced one by one and timed
-   until serving.tweets answers them through Trino (a poller asks every poll_seconds for all
-   pending ids at once). Goal: p95 <= 2 x trigger.
+   until serving.tweets answers them through Trino (lake/bench/speed/watch.py: one poller asks every
+   poll_seconds for all pending ids at once). Goal: p95 <= 2 x trigger.
    Compliance (issue #22): with the same load, tweets the stream serves are deleted one at a time by an
    event produced to the sandbox's tweets.compliance (no `make comply`), each timed until serving.tweets
    no longer answers it. Goal: p95 <= 2 x trigger.
@@ -34,6 +34,7 @@ from lake.bench import stats
 from lake.bench.report import point_latest, write_report, write_results
 from lake.bench.speed.load import fresh_payloads, transforms_alone
 from lake.bench.speed.report import render
+from lake.bench.speed.watch import watch_serving
 from lake.demos.sandbox import SpeedSandbox, ids_of, tweet_payloads
 from lake.demos import smoke
 from lake.pipeline import speed
@@ -117,46 +118,20 @@ def freshness(box: SpeedSandbox, cfg: dict) -> dict:
 
     p = Producer(clients.kafka_config(box.s.kafka_bootstrap, **{"linger.ms": 0, "acks": "all"}))
     template = json.loads(tweet_payloads(1, 33)[0][1])
-    pending: dict[int, float] = {}
-    seen: dict[int, float] = {}
-    lock = threading.Lock()
-    done = threading.Event()
-
-    def poll():
-        while not done.is_set() or pending:
-            with lock:
-                ids = list(pending)
-            if ids:
-                rows = clients.trino(box.s, f"SELECT tweet_id FROM hive.{box.dbs['SERVING_DB']}.tweets "
-                                            f"WHERE tweet_id IN ({', '.join(map(str, ids))})")
-                now = time.monotonic()
-                with lock:
-                    for (tid,) in rows:
-                        if tid in pending:
-                            seen[tid] = now - pending.pop(tid)
-            if done.is_set() and time.monotonic() - t_end > 120:
-                break
-            time.sleep(cfg["poll_seconds"])
-
-    poller = threading.Thread(target=poll, daemon=True)
-    poller.start()
     base = 1_800_000_000_000_000_000 + uuid.uuid4().int % 10**15
-    for i in range(cfg["probes"]):
-        tid = base + i
-        with lock:
-            pending[tid] = time.monotonic()
-        p.produce(box.topic, value=json.dumps({**template, "id": str(tid)}).encode(), key=str(tid).encode())
-        p.flush(10)
-        time.sleep(cfg["probe_every"])  # spacing between probes
-    t_end = time.monotonic()
-    done.set()
-    poller.join(timeout=180)
+    with watch_serving(box, appear=True, poll_seconds=cfg["poll_seconds"]) as w:
+        for i in range(cfg["probes"]):
+            tid = base + i
+            w.add(tid)
+            p.produce(box.topic, value=json.dumps({**template, "id": str(tid)}).encode(), key=str(tid).encode())
+            p.flush(10)
+            time.sleep(cfg["probe_every"])  # spacing between probes
     bg.thread.join(timeout=120)
-    lat = list(seen.values())
+    lat = w.latencies
     return {"probes": cfg["probes"], "seen": len(lat), "missing": cfg["probes"] - len(lat),
             "p50_s": stats.percentile_or_none(lat, 50), "p95_s": stats.percentile_or_none(lat, 95),
             "max_s": max(lat) if lat else None,
-            "background_rate": cfg["background_rate"], "poll_seconds": cfg["poll_seconds"]}
+            "background_rate": cfg["background_rate"], "poll_seconds": cfg["poll_seconds"], **_late(w)}
 
 
 def compliance_latency(box: SpeedSandbox, cfg: dict) -> dict:
@@ -186,43 +161,25 @@ def compliance_latency(box: SpeedSandbox, cfg: dict) -> dict:
                     f"private speed layer's compliance query (log {box.run_dir / 'speed.out'})", interval=0.5)
     bg = Paced(box, cfg["background_rate"], cfg["events"] * cfg["event_every"] + 15, seed=23)
     bg.thread.start()
-    pending: dict[int, float] = {}
-    gone: dict[int, float] = {}
-    lock = threading.Lock()
-    done = threading.Event()
-
-    def poll():
-        while not done.is_set() or pending:
-            with lock:
-                asked = list(pending)
-            if asked:
-                rows = {r[0] for r in clients.trino(box.s, f"SELECT tweet_id FROM hive.{box.dbs['SERVING_DB']}.tweets "
-                                                           f"WHERE tweet_id IN ({', '.join(map(str, asked))})")}
-                now = time.monotonic()
-                with lock:
-                    for tid in asked:
-                        if tid not in rows and tid in pending:
-                            gone[tid] = now - pending.pop(tid)
-            if done.is_set() and time.monotonic() - t_end > 120:
-                break
-            time.sleep(cfg["poll_seconds"])  # polling interval, not a readiness wait
-
-    poller = threading.Thread(target=poll, daemon=True)
-    poller.start()
-    for tid in ids:
-        delete(tid)
-        with lock:
-            pending[tid] = time.monotonic()
-        time.sleep(cfg["event_every"])  # spacing between events
-    t_end = time.monotonic()
-    done.set()
-    poller.join(timeout=180)
+    with watch_serving(box, appear=False, poll_seconds=cfg["poll_seconds"]) as w:
+        for tid in ids:
+            delete(tid)
+            w.add(tid)
+            time.sleep(cfg["event_every"])  # spacing between events
     bg.thread.join(timeout=120)
-    lat = list(gone.values())
+    lat = w.latencies
     return {"events": len(ids), "gone": len(lat), "missing": len(ids) - len(lat),
             "p50_s": stats.percentile_or_none(lat, 50), "p95_s": stats.percentile_or_none(lat, 95),
             "max_s": max(lat) if lat else None, "goal_ratio": cfg["goal_ratio"],
-            "background_rate": cfg["background_rate"], "poll_seconds": cfg["poll_seconds"]}
+            "background_rate": cfg["background_rate"], "poll_seconds": cfg["poll_seconds"], **_late(w)}
+
+
+def _late(w) -> dict:
+    """The ids the watch gave up on, said once on the terminal and kept in results.json."""
+    if not w.note:
+        return {}
+    print(f"  bench-speed: {w.note}", flush=True)
+    return {"late_note": w.note}
 
 
 def warm_up(box: SpeedSandbox, tweets: int) -> None:

@@ -2,7 +2,10 @@
 idempotent steps `make up` runs once the broker answers: every principal's SCRAM credential and every ACL.
 
 The broker denies whatever no ACL allows (allow.everyone.if.no.acl.found=false); the broker and the admin are
-super users (server.properties). Operations follow Kafka's implications: READ and WRITE include DESCRIBE."""
+super users (server.properties). Operations follow Kafka's implications: READ and WRITE include DESCRIBE.
+
+This module is the credential bootstrap: the only code that generates a principal's password
+(secrets.kafka_password(..., create=True)); every client only reads one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -81,14 +84,14 @@ def format_scram_args(s: Settings) -> list[str]:
     """`kafka-storage format` arguments that create every principal's credential with a new cluster (KIP-900)."""
     args = []
     for p in KAFKA_PRINCIPALS:
-        args += ["--add-scram", f"SCRAM-SHA-512=[name={p},password={secrets.kafka_password(s, p)}]"]
+        args += ["--add-scram", f"SCRAM-SHA-512=[name={p},password={secrets.kafka_password(s, p, create=True)}]"]
     return args
 
 
 def jaas(s: Settings, principal: str) -> str:
     """The broker's JAAS file: its SCRAM login on the client listener (KafkaServer), and on the controller
     listener its PLAIN login with the one user that listener accepts (controller.KafkaServer)."""
-    pw = secrets.kafka_password(s, principal)
+    pw = secrets.kafka_password(s, principal, create=True)
     return ("KafkaServer {\n  org.apache.kafka.common.security.scram.ScramLoginModule required\n"
             f'  username="{principal}" password="{pw}";\n}};\n'
             "controller.KafkaServer {\n  org.apache.kafka.common.security.plain.PlainLoginModule required\n"
@@ -102,9 +105,10 @@ def upsert_credentials(s: Settings, timeout: float = 30, plaintext: bool = False
     switch of an existing lake, docs/security.md "Kafka"): there is no admin login yet to use."""
     from confluent_kafka.admin import AdminClient, ScramCredentialInfo, ScramMechanism, UserScramCredentialUpsertion
 
-    admin = AdminClient({"bootstrap.servers": s.kafka_bootstrap} if plaintext else clients.kafka_config(s))
     info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS)
-    ups = [UserScramCredentialUpsertion(p, info, secrets.kafka_password(s, p).encode()) for p in KAFKA_PRINCIPALS]
+    ups = [UserScramCredentialUpsertion(p, info, secrets.kafka_password(s, p, create=True).encode())
+           for p in KAFKA_PRINCIPALS]
+    admin = AdminClient({"bootstrap.servers": s.kafka_bootstrap} if plaintext else clients.kafka_config(s))
     for fut in admin.alter_user_scram_credentials(ups, request_timeout=timeout).values():
         fut.result(timeout)
     return len(ups)

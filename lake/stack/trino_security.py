@@ -183,7 +183,7 @@ def ensure_users(s: Settings) -> list[str]:
     passwords = read_passwords(s)
     groups = read_groups(s)
     for user, user_groups_ in initial_users(s).items():
-        pw = secrets.trino_password(s, user)
+        pw = secrets.trino_password(s, user, create=True)  # `make up` is the one place a login is generated
         if user in passwords and check_password(pw, passwords[user]) and \
                 all(user in groups.get(g, set()) for g in user_groups_):
             continue
@@ -200,7 +200,7 @@ def ensure_all(s: Settings) -> list[str]:
     said = []
     if ensure_tls(s):
         said.append(f"trino: TLS certificate for {CERT_IP} and {CERT_DNS} created; clients trust {s.trino_ca_file}")
-    secrets.trino_shared_secret(s)
+    secrets.trino_shared_secret(s, create=True)
     for user in ensure_users(s):
         said.append(f"trino: login {user!r} ({', '.join(user_groups(s, user)) or 'its own rules'}); "
                     f"password in {s.secrets_dir / secrets.trino_password_name(user)}")

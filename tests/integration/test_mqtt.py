@@ -61,9 +61,9 @@ class Path_:
         self.topic = f"tweets/it-{self.tag}"
         self.env = {"LAKE_VAR_DIR": str(tmp / "bridge"), "LAKE_PORT_MQTT": str(self.broker.port),
                     "LAKE_MQTT_KAFKA_PREFIX": self.kafka_prefix,
-                    # the private var dir holds no Kafka credentials (a client would make up a new, wrong
-                    # one): the bridge logs in to the stack's broker with the stack's, handed over in the
-                    # environment as any deployment may; on a sandbox's topics it is the admin
+                    # the private var dir holds no Kafka credentials (only `make up` creates them; a client
+                    # there stops with one line): the bridge logs in to the stack's broker with the stack's,
+                    # handed over in the environment as any deployment may; on a sandbox's topics it is the admin
                     **{f"LAKE_KAFKA_{who.upper()}_PASSWORD": secrets.kafka_password(s, who)
                        for who in (KAFKA_ADMIN, KAFKA_BRIDGE)}}
         self.bs = settings.load({**os.environ, **self.env})

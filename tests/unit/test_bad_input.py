@@ -88,13 +88,31 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+KAFKA_LOGINS = {f"LAKE_KAFKA_{p.upper()}_PASSWORD": f"pw-{p}" for p in ("admin", "producer")}
+
+
+def test_kafka_client_without_a_credential_is_one_line_naming_make_up(tmp_path, monkeypatch):
+    """A client run from a var dir `make up` never set up makes no password up (the broker would refuse it
+    later with an obscure SASL error): one line names the principal, its variable and file, and `make up`."""
+    for k in [k for k in os.environ if k.startswith("LAKE_KAFKA_")]:
+        monkeypatch.delenv(k)
+    r = run(["-m", "ingestion", "--count", "10", "--kafka-timeout", "5"], tmp_path, LAKE_PORT_KAFKA=str(free_port()))
+    line = one_line(r, 1, "Kafka principal", "make up", "it creates the lake's credentials")
+    principal = line.split("Kafka principal '")[1].split("'")[0]
+    assert f"LAKE_KAFKA_{principal.upper()}_PASSWORD" in line, line
+    assert str(tmp_path / "var" / "secrets" / f"kafka-{principal}-password") in line, line
+    assert not (tmp_path / "var" / "secrets").exists()  # nothing made up
+
+
 def test_kafka_down_is_retried_then_one_line_naming_the_fix(tmp_path):
     """Nothing listens on the Kafka port: the terminal gets a throttled notice while the ingest retries,
     then one error line naming Kafka, `make up`, `make logs SERVICE=kafka` and the logs; exit 3.
     librdkafka's own lines (one every 50 ms) go to the command's log, not the terminal."""
     port = free_port()
     t0 = time.monotonic()
-    r = run(["-m", "ingestion", "--count", "10", "--kafka-timeout", "12"], tmp_path, LAKE_PORT_KAFKA=str(port))
+    # the private var dir holds no credentials (only `make up` creates them): handed over as a deployment would
+    r = run(["-m", "ingestion", "--count", "10", "--kafka-timeout", "12"], tmp_path, LAKE_PORT_KAFKA=str(port),
+            **KAFKA_LOGINS)
     waited = time.monotonic() - t0
     assert r.returncode == 3 and "Traceback" not in r.stderr, r.stderr
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
@@ -122,6 +140,8 @@ def test_trino_statement_with_trino_down_gives_up_after_its_window(tmp_path, mon
     from lake.runtime import clients
 
     s = settings.load({**os.environ, "LAKE_VAR_DIR": str(tmp_path), "LAKE_PORT_TRINO": str(free_port())})
+    monkeypatch.delenv("LAKE_TRINO_USER", raising=False)
+    monkeypatch.setenv("LAKE_TRINO_PASSWORD_LAKE", "pw")  # no `make up` here: the login handed over
     t0 = time.monotonic()
     with pytest.raises(ServiceDown, match=r"Trino at https://127.0.0.1:\d+ did not answer for [23] s.*make up.*"
                                           r"make logs SERVICE=trino") as e:

@@ -6,6 +6,7 @@ import stat
 import pytest
 
 from lake import secrets, settings
+from lake.errors import LakeError
 from lake.runtime import clients, config
 from lake.settings import (KAFKA_ADMIN, KAFKA_BROWSER, KAFKA_PRINCIPALS, KAFKA_PRODUCER, KAFKA_SINK, KAFKA_SPEED,
                            KAFKA_SUPER_USERS, TOPIC_DLQ, TOPIC_RAW)
@@ -44,13 +45,50 @@ def test_rendered_config_holds_no_password(s, monkeypatch):
     assert "secret-of-" not in text
 
 
-def test_passwords_are_generated_once_with_mode_0600(s):
-    first = secrets.kafka_password(s, KAFKA_SINK)
-    assert secrets.kafka_password(s, KAFKA_SINK) == first and len(first) >= 24
-    path = s.secrets_dir / "kafka-sink-password"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+def _no_kafka_env(monkeypatch) -> None:
+    for p in KAFKA_PRINCIPALS:
+        monkeypatch.delenv(f"LAKE_KAFKA_{p.upper()}_PASSWORD", raising=False)
+
+
+def test_make_up_generates_every_password_once_with_mode_0600(s, monkeypatch):
+    """`make up`'s bootstrap (the storage format's --add-scram list) creates them; clients then read them."""
+    _no_kafka_env(monkeypatch)
+    args = kafka_acls.format_scram_args(s)
+    for p in KAFKA_PRINCIPALS:
+        path = s.secrets_dir / f"kafka-{p}-password"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        assert f"SCRAM-SHA-512=[name={p},password={path.read_text()}]" in args
     assert stat.S_IMODE(s.secrets_dir.stat().st_mode) == 0o700
+    first = secrets.kafka_password(s, KAFKA_SINK)
+    assert kafka_acls.format_scram_args(s) == args  # generated once, kept
+    assert secrets.kafka_password(s, KAFKA_SINK, create=True) == first and len(first) >= 24
     assert secrets.kafka_password(s, KAFKA_SPEED) != first
+    assert clients.kafka_config(s, principal=KAFKA_SINK)["sasl.password"] == first
+
+
+def test_a_client_without_a_credential_fails_in_one_line_and_makes_none_up(s, monkeypatch):
+    _no_kafka_env(monkeypatch)
+    for read in (lambda: clients.kafka_config(s, principal=KAFKA_SINK), lambda: secrets.kafka_password(s, KAFKA_SINK),
+                 lambda: clients.spark_kafka_options(s, KAFKA_SINK)):
+        with pytest.raises(LakeError) as e:
+            read()
+        msg = str(e.value)
+        assert "\n" not in msg and e.value.details == "", msg
+        assert "Kafka principal 'sink'" in msg and "LAKE_KAFKA_SINK_PASSWORD" in msg, msg
+        assert str(s.secrets_dir / "kafka-sink-password") in msg, msg
+        assert msg.endswith("run `make up` (it creates the lake's credentials)"), msg
+    assert not s.secrets_dir.exists()  # nothing was made up
+
+
+def test_the_environment_wins_over_the_file(s, monkeypatch):
+    _no_kafka_env(monkeypatch)
+    monkeypatch.setenv("LAKE_KAFKA_SINK_PASSWORD", "from-env")
+    assert secrets.kafka_password(s, KAFKA_SINK) == "from-env"  # no file needed
+    assert not s.secrets_dir.exists()
+    monkeypatch.delenv("LAKE_KAFKA_SINK_PASSWORD")
+    kafka_acls.format_scram_args(s)
+    monkeypatch.setenv("LAKE_KAFKA_SINK_PASSWORD", "from-env")
+    assert secrets.kafka_password(s, KAFKA_SINK) == "from-env" != (s.secrets_dir / "kafka-sink-password").read_text()
 
 
 def test_broker_jaas_is_a_private_file(s, monkeypatch):
@@ -75,6 +113,7 @@ def test_format_adds_every_principal(s, monkeypatch):
 
 def test_clients_log_in_as_their_role(s, monkeypatch):
     monkeypatch.setenv("LAKE_KAFKA_SINK_PASSWORD", "s-pw")
+    monkeypatch.setenv("LAKE_KAFKA_ADMIN_PASSWORD", "a-pw")
     conf = clients.kafka_config(s, principal=KAFKA_SINK, **{"group.id": "g"})
     assert conf["security.protocol"] == "SASL_PLAINTEXT" and conf["sasl.mechanism"] == "SCRAM-SHA-512"
     assert (conf["sasl.username"], conf["sasl.password"], conf["group.id"]) == ("sink", "s-pw", "g")
@@ -139,3 +178,38 @@ def test_retarget_moves_topic_grants_to_a_sandbox():
     moved = kafka_acls.retarget("it.x.")
     assert moved and all(g.resource == "TOPIC" and g.name.startswith("it.x.tweets.") for g in moved)
     assert ("producer", "it.x." + TOPIC_DLQ) in {(g.principal, g.name) for g in moved}
+
+
+def test_make_ups_bootstrap_on_a_fresh_var_dir_leaves_every_credential_its_clients_read(s, monkeypatch):
+    """Kafka's first start (storage format, JAAS file) and Trino's (logins, shared secret) create what every
+    later reader in `make up` and after it asks for; no reader has to generate anything."""
+    import os
+    from types import SimpleNamespace
+
+    from lake import airflow_env
+    from lake.stack import kafka as kafka_stack
+    from lake.stack import trino_security
+
+    _no_kafka_env(monkeypatch)
+    for k in [k for k in os.environ if k.startswith(("LAKE_TRINO_", "TRINO_"))]:
+        monkeypatch.delenv(k)
+    formats = []  # the storage format's command line, instead of running it (no JVM needed)
+    monkeypatch.setattr(kafka_stack.Kafka, "java_argv", lambda self, main, cp, args=(), opts=(): [main, *args])
+    monkeypatch.setattr(kafka_stack.Kafka, "env", lambda self: {})
+
+    def fake_run(argv, **kw):
+        formats.append(argv)
+        return SimpleNamespace(returncode=0, stdout="", stderr="")
+
+    monkeypatch.setattr(kafka_stack, "subprocess", SimpleNamespace(run=fake_run))
+    kafka_stack.Kafka(s).prepare()
+    trino_security.ensure_all(s)
+    assert len(formats) == 1 and formats[0].count("--add-scram") == len(KAFKA_PRINCIPALS)
+    assert stat.S_IMODE((s.secrets_dir / "kafka-broker-jaas.conf").stat().st_mode) == 0o600
+    for p in KAFKA_PRINCIPALS:
+        assert stat.S_IMODE((s.secrets_dir / f"kafka-{p}-password").stat().st_mode) == 0o600
+        assert clients.kafka_config(s, principal=p)["sasl.password"] == secrets.kafka_password(s, p)
+    assert clients.spark_kafka_options(s, KAFKA_SPEED)["kafka.sasl.jaas.config"]
+    assert secrets.trino_shared_secret(s)  # what Trino's env() hands it
+    assert clients.trino_login(s).user == "lake"
+    assert "AIRFLOW_CONN_LAKE_TRINO" in airflow_env.connections(s)

@@ -128,10 +128,12 @@ def test_airflow_pins_are_exact_and_hold_the_providers():
     assert not {"gssapi", "krb5"} & names  # source-only builds, not needed without Kerberos
 
 
-def test_airflow_binds_loopback_on_its_own_port():
+def test_airflow_binds_loopback_on_its_own_port(tmp_path, monkeypatch):
     from lake import airflow_env, settings
 
-    s = settings.load({"LAKE_ENV": "native"})
+    s = settings.load({"LAKE_ENV": "native", "LAKE_VAR_DIR": str(tmp_path)})
+    # Airflow's Trino connection reads the `airflow` login that `make up` generates before Airflow starts
+    monkeypatch.setenv("LAKE_TRINO_PASSWORD_AIRFLOW", "pw")
     env = airflow_env.environment(s, base={"PATH": "/usr/bin"})
     assert env["AIRFLOW__API__HOST"] == "127.0.0.1" and env["AIRFLOW__API__PORT"] == "8090" != str(s.ports["trino"])
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://airflow:")

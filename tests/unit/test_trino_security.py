@@ -140,7 +140,25 @@ def test_clients_connect_over_https_with_the_lake_login_and_ignore_ca_bundle_var
         clients.trino_login(s)
 
 
+def test_a_client_never_makes_a_login_up(s, monkeypatch):
+    """Before `make up` there is no generated login: a client says so in one line (variable, file, `make up`)
+    instead of generating a password Trino would refuse with a 401; a set variable still wins."""
+    monkeypatch.delenv("LAKE_TRINO_USER", raising=False)
+    monkeypatch.delenv("LAKE_TRINO_PASSWORD_LAKE", raising=False)
+    with pytest.raises(LakeError) as e:
+        clients.trino_login(s)
+    msg = str(e.value)
+    assert "\n" not in msg and "Trino login 'lake'" in msg and "LAKE_TRINO_PASSWORD_LAKE" in msg
+    assert str(s.secrets_dir / "trino-lake-password") in msg and "run `make up`" in msg
+    with pytest.raises(LakeError, match="LAKE_TRINO_SHARED_SECRET"):
+        secrets.trino_shared_secret(s)
+    assert not s.secrets_dir.exists()
+    monkeypatch.setenv("LAKE_TRINO_PASSWORD_LAKE", "from-env")
+    assert clients.trino_login(s).password == "from-env"
+
+
 def test_cli_argv_has_the_truststore_and_password_prompt_and_no_secret(s, monkeypatch):
+    ts.ensure_all(s)  # what `make up` does: the initial engineer's login
     monkeypatch.setattr(clients, "trino_cli_jar", lambda s: "trino-cli.jar")
     monkeypatch.delenv("TRINO_USER", raising=False)
     monkeypatch.delenv("TRINO_PASSWORD", raising=False)
