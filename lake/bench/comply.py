@@ -114,5 +114,6 @@ def report(res: dict) -> str:
     if c and not c.get("error"):
         lines += ["", "## Rows removed", "", "| layer | rows |", "|---|---|"]
         lines += [f"| {k} | {v:,} |" for k, v in c["removed"].items()]
-    lines += ["", "## Reading", "", *res.get("reading", [])]
+    if res.get("reading"):
+        lines += ["", "## Reading", "", *res["reading"]]
     return "\n".join(lines) + "\n"
