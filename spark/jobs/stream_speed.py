@@ -8,7 +8,9 @@ Spark Structured Streaming, one micro-batch per trigger. Each Kafka record goes 
 code as the batch layer: spark/transforms/parse.py to_bronze (parsing, PII classification and
 masking) and spark/transforms/silver.py enrich (hashtags, geo, sentiment, flags); a record that
 cannot become a row gets parse.py's reason code in speed.tweets_rejected, like bronze's rejects,
-and the stream goes on.
+and the stream goes on. Each row also carries its own version's edit chain (edit_root_id, edit_count:
+spark/transforms/edits.py of_version): every version of an edited tweet is streamed, and serving.tweets
+keeps the newest of each chain (docs/serving.md).
 
 Exactly once into tables Trino reads (docs/serving.md): foreachBatch writes the batch to a staging
 folder under the checkpoint, then publishes it by renaming each file into its partition as
@@ -56,7 +58,7 @@ from lake.settings import (KAFKA_SPEED, SPEED_GROUP_PREFIX, SPEED_PENDING_TABLE,
 from spark.jobs import compliance_pending  # noqa: E402
 from spark.jobs.common import code_zip  # noqa: E402
 from spark.jobs.ledger import Removed, scrubbed  # noqa: E402
-from spark.transforms import parse, silver  # noqa: E402
+from spark.transforms import edits, parse, silver  # noqa: E402
 from spark.transforms import pii as pii_mod  # noqa: E402
 from spark.transforms.schema import REJECTED_SCHEMA, SPEED_SCHEMA_OF_STREAM  # noqa: E402
 
@@ -129,6 +131,8 @@ def convert_partition(pii: pii_mod.Pii):
             row, rej = parse.to_bronze(value, meta, pii)
             if rej is None:
                 out = silver.enrich(row)
+                out["edit_root_id"], out["edit_count"] = edits.of_version(row["tweet_id"], row.get("edit_root_id"),
+                                                                          row.get("edit_versions"))
                 yield (tuple(out[c] for c in t_cols), None)
             else:
                 rr = parse.reject_row(rej, value, meta)
@@ -178,7 +182,7 @@ def convert_batch(pii: pii_mod.Pii):
             metas.append(ingest_meta(topic, partition, offset, ts_ms))
             lines.append(bytes(value) if value is not None else b"")
         bronze, rejected = columnar.bronze_batch(lines, metas, pii)
-        rows = columnar.silver_batch(bronze).select(speed_schema.names)
+        rows = columnar.with_edit_columns(columnar.silver_batch(bronze), bronze).select(speed_schema.names)
         rejects = [tuple(r[c] for c in r_cols) for r in rejected.to_pylist()]
         return rows.cast(speed_schema), rejects
 

@@ -3,6 +3,7 @@ layer run (spark/jobs/build.py through DataFrame.mapInArrow, spark/jobs/stream_s
 
     bronze_batch(lines, metas, pii) -> (bronze table, rejected table)   BRONZE_SCHEMA / REJECTED_SCHEMA
     silver_batch(bronze[, spellings])-> silver table (+ hashtag_spellings) SILVER_SCHEMA
+    with_edit_columns(silver, bronze) -> + each version's edit_root_id, edit_count (the speed layer's rows)
 
 Why batches and not rows: the per-row path (parse.to_bronze, then silver.enrich on a dict per row,
 handed to Spark as pickled Rows) spent as much time moving 50 fields in and out of Python objects
@@ -206,6 +207,22 @@ def _silver_batch(bronze: pa.Table, text: pa.ChunkedArray, texts: list) -> pa.Ta
         col = computed[f.name] if f.name in computed else bronze.column(f.name)
         columns.append(col.cast(f.type) if col.type != f.type else col)
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+EDIT_FIELDS = ("edit_root_id", "edit_count")
+
+
+def with_edit_columns(silver_rows: pa.Table, bronze: pa.Table) -> pa.Table:
+    """silver_rows (silver_batch of `bronze`) plus each version's own edit chain columns, typed as silver's
+    (SILVER_TABLE_SCHEMA): edits.of_version over whole columns. The speed layer's rows (speed.tweets): it
+    streams versions one at a time, and serving.tweets keeps the newest of each chain. One Arrow kernel
+    per column, no Python per row: nearly every tweet is a chain of one."""
+    schema = arrow_schema("SILVER_TABLE_SCHEMA")
+    root = pc.coalesce(bronze.column("edit_root_id"), bronze.column("tweet_id"))
+    count = pc.subtract(pc.max_element_wise(pc.fill_null(bronze.column("edit_versions"), 1), 1), 1)
+    for name, col in zip(EDIT_FIELDS, (root, count)):
+        silver_rows = silver_rows.append_column(schema.field(name), col.cast(schema.field(name).type))
+    return silver_rows
 
 
 def batches(table: pa.Table, rows: int = 10_000) -> Iterable[pa.RecordBatch]:

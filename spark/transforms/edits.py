@@ -15,6 +15,10 @@ bronze rows of edited chains only, a small set):
   edit lists a shorter history than the last one;
 * a chain whose versions sit in several created_date partitions is rebuilt in all of them, so a newer
   version arriving on a later ingest date removes the older one from its (older) silver partition.
+
+The speed layer sees versions one at a time, as they stream: each of its rows carries its own version's
+chain key and count (of_version), and serving.tweets keeps the newest version of each chain across silver
+and speed by the same highest-id rule (hive/ddl/serving/tweets.sql, docs/serving.md).
 """
 from __future__ import annotations
 
@@ -61,3 +65,12 @@ def dates_to_rebuild(found: dict[int, Chain], dates: Iterable[str]) -> list[str]
         if chain.created_dates & asked:  # not `& out`: a chain with no version in the asked dates did not change
             out |= chain.created_dates
     return sorted(out)
+
+
+def of_version(tweet_id: int, edit_root_id: int | None, edit_versions: int | None) -> tuple[int, int]:
+    """(edit_root_id, edit_count) of one version known alone, as silver names them: chains()' rule over a
+    chain of that one version (the versions its history lists - 1). What the speed layer's rows carry; the
+    batch build recounts over every version bronze holds. NULLs (a row from before the edit columns) are a
+    chain of one, as in build_silver.edit_chains."""
+    root = tweet_id if edit_root_id is None else edit_root_id
+    return root, chains([Member(tweet_id, root, edit_versions or 1, "")])[root].edit_count

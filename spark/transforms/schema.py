@@ -130,6 +130,9 @@ SILVER_TABLE_SCHEMA = StructType([
     SILVER_SCHEMA["created_date"],
 ])
 
-# speed.tweets (hive/ddl/speed/tweets.sql): silver's columns, its partition column (ingest_date) last.
+# speed.tweets (hive/ddl/speed/tweets.sql): silver's columns, then silver.tweets' edit chain columns (each
+# version's own, spark/transforms/edits.py of_version; appended after created_date, so an older speed table
+# takes them), its partition column (ingest_date) last.
 SPEED_SCHEMA_OF_STREAM = StructType([f for f in SILVER_SCHEMA.fields if f.name != "ingest_date"]
+                                    + [SILVER_TABLE_SCHEMA["edit_root_id"], SILVER_TABLE_SCHEMA["edit_count"]]
                                     + [SILVER_SCHEMA["ingest_date"]])

@@ -113,9 +113,14 @@ def test_rejects_lose_a_pending_tweets_id():
 
 
 def test_serving_view_hides_pending_tweets_and_authors_in_both_branches():
+    """Both layers' rows lose the pending ones first: silver's in the `batch` step, speed's in `uncovered`
+    before the newest version of each edit chain is picked (a removed version never hides an older one)."""
     sql = (ROOT / "hive/ddl/serving/tweets.sql").read_text()
     assert f"FROM hive.${{SPEED_DB}}.{SPEED_PENDING_TABLE}" in sql
+    steps = {m.group(1): m.group(2) for m in re.finditer(r"(?ms)^(\w+) AS \((.*?)^\)", sql)}
+    for step, alias in (("batch", "t"), ("uncovered", "s")):
+        assert f"NOT EXISTS (SELECT 1 FROM pending p WHERE p.tweet_id = {alias}.tweet_id)" in steps[step]
+        assert f"NOT EXISTS (SELECT 1 FROM pending p WHERE p.author_key = {alias}.author_key)" in steps[step]
+    assert "row_number()" in steps["uncovered"]  # in the same step: the window ranks only the rows kept
     batch, speed = sql.split("UNION ALL")
-    for branch, alias in ((batch, "t"), (speed, "u")):
-        assert f"NOT EXISTS (SELECT 1 FROM pending p WHERE p.tweet_id = {alias}.tweet_id)" in branch
-        assert f"NOT EXISTS (SELECT 1 FROM pending p WHERE p.author_key = {alias}.author_key)" in branch
+    assert "FROM batch t" in batch and "FROM uncovered u" in speed

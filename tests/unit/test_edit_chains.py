@@ -126,3 +126,51 @@ def test_a_chain_across_created_dates_rebuilds_all_its_dates():
     assert edits.dates_to_rebuild(found, ["2026-01-10"]) == ["2026-01-10", "2026-01-11"]
     # chains with no version in the dates asked did not change: their dates are not added
     assert edits.dates_to_rebuild(found, ["2026-01-09"]) == ["2026-01-09"]
+
+
+# ---- speed: each version streamed alone carries its own chain key and count ----------------------------
+def test_a_version_alone_carries_its_chain_and_the_edits_its_history_lists(payloads):
+    assert edits.of_version(ORIGINAL, ORIGINAL, 2) == (ORIGINAL, 1)  # edited_before: fetched after the edit
+    assert edits.of_version(EDIT, ORIGINAL, 2) == (ORIGINAL, 1)
+    assert edits.of_version(100, 100, 1) == (100, 0)
+    assert edits.of_version(100, None, None) == (100, 0)  # a row from before the edit columns: a chain of one
+    assert edits.of_version(102, 100, 3) == (100, 2)
+
+
+def test_the_speed_rows_edit_columns_are_of_version_over_whole_columns(payloads):
+    """columnar.with_edit_columns (what the speed layer runs) is edits.of_version per row, on the real chain,
+    its quote, and a bronze row from before the edit columns (NULLs)."""
+    import pyarrow as pa
+
+    lines = [payloads[n] for n in CHAIN_FILES]
+    bronze, _ = columnar.bronze_batch(lines, [dict(META, kafka_offset=i) for i in range(len(lines))], pii.Pii(KEY))
+    for c in ("edit_root_id", "edit_versions"):  # the last row (the quote) as an older bronze table holds it
+        i = bronze.column_names.index(c)
+        bronze = bronze.set_column(i, bronze.field(i), pa.array(bronze.column(c).to_pylist()[:-1] + [None],
+                                                                bronze.field(i).type))
+    out = columnar.with_edit_columns(columnar.silver_batch(bronze), bronze)
+    assert out.column_names[-2:] == ["edit_root_id", "edit_count"]
+    assert out.schema.field("edit_root_id") == columnar.arrow_schema("SILVER_TABLE_SCHEMA").field("edit_root_id")
+    ids = bronze.column("tweet_id").to_pylist()
+    want = [edits.of_version(*r) for r in zip(ids, bronze.column("edit_root_id").to_pylist(),
+                                              bronze.column("edit_versions").to_pylist())]
+    assert list(zip(out.column("edit_root_id").to_pylist(), out.column("edit_count").to_pylist())) == want
+    assert want == [(ORIGINAL, 1), (ORIGINAL, 1), (ORIGINAL, 1), (ids[3], 0)]
+
+
+def test_the_speed_layer_streams_every_version_with_its_chain(payloads):
+    """stream_speed.convert_batch (Arrow, what the stream runs) and convert_partition (per row): each version of
+    the real chain is a row of its own, keyed by the original's id, as serving.tweets needs to keep the newest."""
+    from collections import namedtuple
+
+    from spark.jobs import stream_speed
+
+    Rec = namedtuple("Rec", "topic partition offset value ts_ms")
+    recs = [Rec("t", 0, i, payloads[n], 1_767_225_600_000) for i, n in enumerate(CHAIN_FILES[:3])]
+    rows, rejects = stream_speed.convert_batch(pii.Pii(KEY))([tuple(r) for r in recs])
+    assert rejects == []
+    got = [(r["tweet_id"], r["edit_root_id"], r["edit_count"]) for r in rows.to_pylist()]
+    assert got == [(ORIGINAL, ORIGINAL, 1), (EDIT, ORIGINAL, 1), (EDIT, ORIGINAL, 1)]
+    per_row = [dict(zip(stream_speed.SPEED_SCHEMA.fieldNames(), row)) for row, _ in
+               stream_speed.convert_partition(pii.Pii(KEY))(recs)]
+    assert [(r["tweet_id"], r["edit_root_id"], r["edit_count"]) for r in per_row] == got

@@ -12,7 +12,7 @@ from ingestion.sink import raw_sink as sink
 from ingestion.sources import synthetic
 from spark.jobs import stream_speed
 from spark.transforms import parse, pii, silver
-from spark.transforms.schema import REJECTED_SCHEMA, SILVER_SCHEMA
+from spark.transforms.schema import REJECTED_SCHEMA, SILVER_SCHEMA, SILVER_TABLE_SCHEMA
 
 ROOT = stream_speed.REPO
 Rec = namedtuple("Rec", "topic partition offset value ts_ms")
@@ -42,7 +42,9 @@ def test_speed_rows_are_the_batch_paths_rows():
                 "kafka_partition": 1, "kafka_offset": i}
         bronze, rej = parse.to_bronze(records[i], meta, KEY)
         assert rej is None
-        assert dict(zip(cols, row)) == silver.enrich(bronze)  # the very same function, not a copy
+        got = dict(zip(cols, row))
+        assert got == {**silver.enrich(bronze), "edit_root_id": bronze["tweet_id"], "edit_count": 0}  # the very same function
+
 
 
 @pytest.mark.parametrize("value,reason", [
@@ -96,19 +98,24 @@ def test_arrow_hand_off_carries_the_same_rows_and_rejects():
 
 def test_speed_table_has_silvers_columns_partitioned_by_ingest_date():
     cols = ddl_columns(ROOT / "hive/ddl/speed/tweets.sql")
-    assert cols == [c for c in SILVER_SCHEMA.fieldNames() if c != "ingest_date"]
+    # silver's columns, then silver.tweets' edit chain columns, appended (an older speed table takes them)
+    assert cols == [c for c in SILVER_SCHEMA.fieldNames() if c != "ingest_date"] + ["edit_root_id", "edit_count"]
     assert stream_speed.SPEED_SCHEMA.fieldNames() == cols + ["ingest_date"]
+    for c in ("edit_root_id", "edit_count"):
+        assert stream_speed.SPEED_SCHEMA[c].dataType == SILVER_TABLE_SCHEMA[c].dataType
     assert "PARTITIONED BY (ingest_date STRING" in (ROOT / "hive/ddl/speed/tweets.sql").read_text()
     rej = ddl_columns(ROOT / "hive/ddl/speed/tweets_rejected.sql")
     assert rej == [c for c in REJECTED_SCHEMA.fieldNames() if c != "ingest_date"]
 
 
-def test_serving_view_selects_silvers_columns_in_order_from_both_layers():
+def test_serving_view_selects_silver_tables_columns_in_order_from_both_layers():
     sql = (ROOT / "hive/ddl/serving/tweets.sql").read_text()
-    selects = re.findall(r"SELECT\n((?:  \w+,\n)+)  '(batch|speed)' AS served_from", sql)
+    selects = re.findall(r"SELECT\n((?:  [^\n]+,\n)+)  '(batch|speed)' AS served_from", sql)
     assert [layer for _, layer in selects] == ["batch", "speed"]
     for cols, _ in selects:
-        assert [c.strip().rstrip(",") for c in cols.splitlines()] == SILVER_SCHEMA.fieldNames()
+        # a column or `expression AS column` (the speed rows' chain key and count: NULL in older rows)
+        names = [c.strip().rstrip(",").split(" AS ")[-1] for c in cols.splitlines()]
+        assert names == SILVER_TABLE_SCHEMA.fieldNames()
 
 
 def test_batch_files_are_named_by_batch_id():

@@ -5,7 +5,9 @@
 -- b<batch id>-*.parquet, published by rename after the batch is fully written (docs/serving.md).
 -- Partitioned by the raw sink's ingest_date (UTC date of the Kafka record timestamp), so the retention
 -- step drops whole days the batch layer has covered.
--- Unlike silver, one tweet may have several rows here (it was produced twice); serving.tweets keeps one.
+-- Unlike silver, one tweet may have several rows here (it was produced twice), and an edited tweet one row per
+-- version streamed; serving.tweets keeps one row per edit chain, the newest version (docs/serving.md).
+-- The edit chain columns come after created_date: lake/pipeline/ddl.py appends them to an older table.
 -- Parameters: SPEED_DB (speed; tests use their own schema).
 CREATE DATABASE IF NOT EXISTS ${SPEED_DB}
   COMMENT 'Speed layer: tweets streamed from Kafka, not yet covered by the batch layer';
@@ -56,9 +58,11 @@ CREATE TABLE IF NOT EXISTS ${SPEED_DB}.tweets (
   source_file            STRING  COMMENT 'kafka:<topic> (the record has no raw file yet)',
   kafka_partition        INT,
   kafka_offset           BIGINT,
-  created_date           DATE    COMMENT 'UTC date of created_at (the partition column of silver)'
+  created_date           DATE    COMMENT 'UTC date of created_at (the partition column of silver)',
+  edit_root_id           BIGINT  COMMENT 'edit chain key (first version id), as in silver; NULL in rows streamed before the column existed (a chain of one)',
+  edit_count             INT     COMMENT 'edits in the history of this version (spark/transforms/edits.py of_version); 0 = never edited'
 )
-COMMENT 'Silver-shaped rows streamed from tweets.raw; several rows per tweet possible. Query serving.tweets instead'
+COMMENT 'Silver-shaped rows streamed from tweets.raw; several rows per tweet or edit chain possible. Query serving.tweets instead'
 PARTITIONED BY (ingest_date STRING COMMENT 'UTC date of the Kafka record timestamp, as in raw')
 STORED AS PARQUET
 TBLPROPERTIES ('parquet.compression'='ZSTD');
