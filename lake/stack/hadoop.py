@@ -75,7 +75,7 @@ class DataNode(HadoopDaemon):
         (asked of the DataNode itself: after a kill -9 the NameNode still counts the
         dead one as live for minutes) and the NameNode has left safe mode."""
         try:
-            dn = probes.http_json(f"http://{self.s.host}:{self.s.ports['datanode_http']}"
+            dn = probes.http_json(f"http://{self.address}:{self.s.ports['datanode_http']}"
                                   f"/jmx?qry=Hadoop:service=DataNode,name=DataNodeInfo")["beans"]
             fs = self._jmx("Hadoop:service=NameNode,name=FSNamesystemState")
         except Exception as e:  # noqa: BLE001
