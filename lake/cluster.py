@@ -34,6 +34,9 @@ class Host:
     name: str
     address: str
     roles: tuple[str, ...]
+    # What this host's NodeManager offers YARN (None: the lake's default, lake/settings.py).
+    yarn_memory_mb: int | None = None
+    yarn_vcores: int | None = None
 
     def runs(self, service: str) -> bool:
         """Whether this host starts `service` (a service name): a worker role by name, anything else
@@ -89,7 +92,11 @@ def parse(doc: dict, origin: str = "cluster.toml") -> Cluster:
         if unknown:
             raise bad(f"host {name!r}: unknown role(s) {', '.join(map(str, unknown))}; known roles: "
                       f"{', '.join(ROLES)}")
-        hosts.append(Host(name, address, tuple(roles)))
+        sizes = {k: row.get(k) for k in ("yarn_memory_mb", "yarn_vcores")}
+        for key, value in sizes.items():
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise bad(f"host {name!r}: {key}={value!r} is not a positive whole number")
+        hosts.append(Host(name, address, tuple(roles), **sizes))
     for attr in ("name", "address"):
         values = [getattr(h, attr) for h in hosts]
         twice = sorted({v for v in values if values.count(v) > 1})
@@ -165,6 +172,8 @@ def dumps(cluster: Cluster) -> str:
     lines = ["[hdfs]", f"replication = {cluster.replication}", ""]
     for h in cluster.hosts:
         roles = ", ".join(f'"{r}"' for r in h.roles)
-        lines += ["[[hosts]]", f'name = "{h.name}"', f'address = "{h.address}"', f"roles = [{roles}]", ""]
+        lines += ["[[hosts]]", f'name = "{h.name}"', f'address = "{h.address}"', f"roles = [{roles}]"]
+        lines += [f"{k} = {getattr(h, k)}" for k in ("yarn_memory_mb", "yarn_vcores") if getattr(h, k) is not None]
+        lines.append("")
     return "\n".join(lines)
 

@@ -286,6 +286,7 @@ def _ports_from_env(env: dict[str, str]) -> dict[str, int]:
 def _native(env: dict[str, str]) -> Settings:
     # Every service listens on and advertises its host's address; clients reach the coordinator's.
     cluster, me = cluster_description.load(env)
+    yarn = {k: v for k, v in (("nm_memory_mb", me.yarn_memory_mb), ("nm_vcores", me.yarn_vcores)) if v is not None}
     return Settings(
         env="native",
         root=ROOT,
@@ -295,6 +296,7 @@ def _native(env: dict[str, str]) -> Settings:
         node_host=me.address,
         dfs_replication=cluster.replication,
         roles=me.roles,
+        **yarn,
         user=env.get("LAKE_USER") or getpass.getuser(),
         ports=_ports_from_env(env),
         heaps_mb=dict(DEFAULT_HEAPS_MB),
