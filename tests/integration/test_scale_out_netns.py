@@ -42,7 +42,16 @@ def test_hosts_reach_each_other_and_the_bridge_and_teardown_removes_everything()
         w1, w2 = net.hosts
         assert net.net.is_private and w1.address != w2.address
         assert sorted(netns.namespaces()) == ["lkn-w1", "lkn-w2"]
+        coord = netns.NsHost("coord", "", net.bridge_address)
         servers = [_serve(w1, 17001), _serve(w2, 17001)]
+        on_bridge = subprocess.Popen([sys.executable, "-c", SERVER, coord.address, "17001", "coord"],
+                                     stdout=subprocess.PIPE, text=True)
+        assert on_bridge.stdout.readline().strip() == "ready"
+        try:
+            assert _ask(coord.address, 17001, inside=w1) == "coord"  # a host to the coordinator (root namespace)
+        finally:
+            on_bridge.kill()
+            on_bridge.wait()
         assert _ask(w2.address, 17001, inside=w1) == "w2"     # namespace to namespace, over the bridge
         assert _ask(w1.address, 17001, inside=w2) == "w1"
         assert _ask(w1.address, 17001) == "w1"                # root namespace (the coordinator) to a host
