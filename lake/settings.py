@@ -166,6 +166,7 @@ class Settings:
     node_host: str = "127.0.0.1"
     dfs_replication: int = 1
     roles: tuple[str, ...] = cluster_description.ROLES
+    peers: tuple[cluster_description.Host, ...] = ()  # the cluster's other hosts, which `up` probes
 
     def runs(self, service: str) -> bool:
         """Whether this host starts the service named `service` (its roles in the cluster description)."""
@@ -296,6 +297,7 @@ def _native(env: dict[str, str]) -> Settings:
         node_host=me.address,
         dfs_replication=cluster.replication,
         roles=me.roles,
+        peers=tuple(h for h in cluster.hosts if h != me),
         **yarn,
         user=env.get("LAKE_USER") or getpass.getuser(),
         ports=_ports_from_env(env),

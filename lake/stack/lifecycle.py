@@ -6,11 +6,13 @@ one-time steps (format, schema) check before they act and never destroy data.
 """
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import time
 from dataclasses import dataclass
 
+from lake.cluster import WORKER_ROLES
 from lake.runtime import config, probes, process, spark
 from lake.errors import LakeError
 from lake.stack.services import Service, by_name, host_services
@@ -132,7 +134,22 @@ def up(s: Settings, only: list[str] | None = None) -> None:
             t0 = time.monotonic()
             result = step(s)
             _say(f"  {'':<16} {result:<16} {time.monotonic() - t0:6.1f}s")
+    for line in peer_probes(s):
+        _say(line)
     _say(f"stack is up in {time.monotonic() - t_all:.1f}s — `make status` for details")
+
+
+def peer_probes(s: Settings) -> list[str]:
+    """One line per worker role of each other host of the cluster (cluster.toml), probed once from here: each
+    host starts its own roles with its own `make up`. Nothing on a single host."""
+    lines = []
+    for peer in s.peers:
+        there = dataclasses.replace(s, bind_host=peer.address, node_host=peer.address, roles=peer.roles)
+        for svc in host_services(there):
+            if svc.name in WORKER_ROLES:
+                r = svc.probe()
+                lines.append(f"  {peer.name + ' ' + svc.name:<24} {'healthy' if r else 'not ready':<9} {r.detail}")
+    return lines
 
 
 def run_foreground(s: Settings, name: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import time
@@ -56,6 +57,10 @@ def test_workers_run_only_their_roles_on_their_own_address(mc):
         assert (s.bind_host, s.node_host, s.host) == (mc.address(w), mc.address(w), mc.address("coord"))
         assert mc.pid(w, "datanode") and mc.pid(w, "namenode") is None
         assert "datanode" in mc.lake(w, "status", check=False)
+    # `make up` on the coordinator probes the other hosts' roles (it starts only its own).
+    out = mc.up("coord", "namenode")
+    for w in WORKERS:
+        assert re.search(rf"{w} datanode\s+healthy", out), out
     dn = probes.http_json(f"http://{mc.address('w1')}:{mc.settings('w1').ports['datanode_http']}"
                           f"/jmx?qry=Hadoop:service=DataNode,name=DataNodeInfo")["beans"][0]
     assert mc.address("coord") in str(dn["NamenodeAddresses"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,9 @@ def test_each_worker_nodemanager_registers_under_its_own_address(mc):
     running = {n["nodeHostName"]: n for n in nodes if n["state"] == "RUNNING"}
     assert set(running) == {mc.address(w) for w in WORKERS}, nodes
     assert all(n["availMemoryMB"] + n["usedMemoryMB"] == 2304 for n in running.values())
+    out = mc.up("coord", "namenode", "resourcemanager")  # probes the workers' roles, starts nothing there
+    for w in WORKERS:
+        assert re.search(rf"{w} nodemanager\s+healthy", out) and re.search(rf"{w} datanode\s+healthy", out), out
     print({f"{w} {svc} MiB": round(process.rss_mb(mc.pid(w, svc)) or 0)
            for w in WORKERS for svc in ("datanode", "nodemanager")},
           {f"coord {svc} MiB": round(process.rss_mb(mc.pid("coord", svc)) or 0)

@@ -8,6 +8,8 @@ from lake import cluster, settings
 from lake.errors import LakeError
 from lake.runtime import config
 from lake.runtime.config import CONFIG_SETS
+from lake.runtime.probes import ProbeResult
+from lake.stack import hadoop, lifecycle
 from lake.stack.services import SERVICE_CLASSES, all_services, host_services
 
 TWO_WORKERS = """
@@ -161,3 +163,22 @@ def test_bad_descriptions_are_one_line_errors(doc, message):
     with pytest.raises(LakeError, match=message) as e:
         cluster.parse(doc, origin="c.toml")
     assert "\n" not in str(e.value) and str(e.value).startswith("c.toml: ")
+
+
+def test_up_probes_the_other_hosts_worker_roles(tmp_path, two_workers, monkeypatch):
+    """`make up` on the coordinator reports each worker role of the other hosts, probed at that host's address."""
+    asked = []
+
+    def probe(svc):
+        asked.append((svc.name, svc.address))
+        return ProbeResult(svc.address == "10.1.0.2", f"asked {svc.address}")
+
+    monkeypatch.setattr(hadoop.DataNode, "probe", probe)
+    monkeypatch.setattr(hadoop.NodeManager, "probe", probe)
+    s = settings.load(_env(tmp_path, LAKE_CLUSTER=str(two_workers), LAKE_HOST="coord"))
+    assert [p.name for p in s.peers] == ["w1", "w2"]
+    lines = lifecycle.peer_probes(s)
+    assert asked == [("datanode", "10.1.0.2"), ("nodemanager", "10.1.0.2"), ("datanode", "10.1.0.3")]
+    assert [ln.split()[:3] for ln in lines] == [["w1", "datanode", "healthy"], ["w1", "nodemanager", "healthy"],
+                                                ["w2", "datanode", "not"]]
+    assert lifecycle.peer_probes(settings.load(_env(tmp_path))) == []  # a single host has no peers
