@@ -133,7 +133,9 @@ class MiniCluster:
     def fs_shell_argv(self, *args: str) -> list[str]:
         """Hadoop's own client (FsShell, the Java DFSClient that falls over to another replica) on the coordinator."""
         s = self.settings("coord")
+        # Its log in the coordinator's log dir (the rendered log4j.properties would write ./hadoop.log).
         return [str(jvm.java17_home() / "bin" / "java"), "-Xmx256m", *jvm.ADD_OPENS,
+                f"-Dhadoop.log.dir={s.log_dir}", "-Dhadoop.log.file=fsshell.log",
                 "-cp", jvm.classpath(s.hadoop_conf_dir, f"{s.lib_dir}/hadoop/*"), "org.apache.hadoop.fs.FsShell", *args]
 
     def fs_shell(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
