@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from lake import cluster as cluster_description
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # The contract ports (shared/docs/contracts.md); the extra Hadoop ports are
@@ -158,6 +160,17 @@ class Settings:
     # lake_batch and lake_maintenance, "off" pauses them (benchmarks), "keep" leaves them as they are, new DAGs
     # paused (the test suite: only a test's own DAGs run).
     airflow_schedule: str = "on"
+    # This host in the cluster description (cluster.toml, lake/cluster.py): the address its services advertise
+    # (bind_host is where they listen; host is the coordinator's), HDFS's replication factor, and the roles it
+    # runs. The default single host on loopback runs every role, as the lake always has.
+    node_host: str = "127.0.0.1"
+    dfs_replication: int = 1
+    roles: tuple[str, ...] = cluster_description.ROLES
+    peers: tuple[cluster_description.Host, ...] = ()  # the cluster's other hosts, which `up` probes
+
+    def runs(self, service: str) -> bool:
+        """Whether this host starts the service named `service` (its roles in the cluster description)."""
+        return cluster_description.Host("", self.node_host, self.roles).runs(service)
 
     # ---- derived paths; everything generated lives under var/ (git-ignored) ----
     @property
@@ -272,12 +285,20 @@ def _ports_from_env(env: dict[str, str]) -> dict[str, int]:
 
 
 def _native(env: dict[str, str]) -> Settings:
+    # Every service listens on and advertises its host's address; clients reach the coordinator's.
+    cluster, me = cluster_description.load(env)
+    yarn = {k: v for k, v in (("nm_memory_mb", me.yarn_memory_mb), ("nm_vcores", me.yarn_vcores)) if v is not None}
     return Settings(
         env="native",
         root=ROOT,
         var=Path(env.get("LAKE_VAR_DIR", ROOT / "var")).resolve(),
-        bind_host="127.0.0.1",
-        host="127.0.0.1",
+        bind_host=me.address,
+        host=cluster.coordinator.address,
+        node_host=me.address,
+        dfs_replication=cluster.replication,
+        roles=me.roles,
+        peers=tuple(h for h in cluster.hosts if h != me),
+        **yarn,
         user=env.get("LAKE_USER") or getpass.getuser(),
         ports=_ports_from_env(env),
         heaps_mb=dict(DEFAULT_HEAPS_MB),

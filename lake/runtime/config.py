@@ -49,6 +49,8 @@ def template_vars(s: Settings) -> dict[str, str]:
         "NAMENODE_HOST": s.host,
         "METASTORE_HOST": s.host,
         "KAFKA_HOST": s.host,
+        "NODE_HOST": s.node_host,  # what this host's worker daemons advertise (cluster.toml)
+        "DFS_REPLICATION": str(s.dfs_replication),
         "LAKE_USER": s.user,
         "DATA_DIR": str(s.data_dir),
         "LOG_DIR": str(s.log_dir),

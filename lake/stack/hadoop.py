@@ -75,7 +75,7 @@ class DataNode(HadoopDaemon):
         (asked of the DataNode itself: after a kill -9 the NameNode still counts the
         dead one as live for minutes) and the NameNode has left safe mode."""
         try:
-            dn = probes.http_json(f"http://{self.s.host}:{self.s.ports['datanode_http']}"
+            dn = probes.http_json(f"http://{self.address}:{self.s.ports['datanode_http']}"
                                   f"/jmx?qry=Hadoop:service=DataNode,name=DataNodeInfo")["beans"]
             fs = self._jmx("Hadoop:service=NameNode,name=FSNamesystemState")
         except Exception as e:  # noqa: BLE001
@@ -113,6 +113,13 @@ class NodeManager(HadoopDaemon):
         return env
 
     def probe(self) -> ProbeResult:
-        url = f"http://{self.s.host}:{self.s.ports['rm_web']}/ws/v1/cluster/metrics"
-        return probes.http_check(url, lambda b: (b["clusterMetrics"]["activeNodes"] >= 1,
-                                                 f"active nodemanagers={b['clusterMetrics']['activeNodes']}"))
+        """Ready means this NodeManager (its node id, asked of itself) is RUNNING at the ResourceManager: with
+        several hosts (cluster.toml) another host's node must not count."""
+        try:
+            node = probes.http_json(f"http://{self.address}:{self.s.ports['nm_web']}/ws/v1/node/info")["nodeInfo"]
+            nodes = probes.http_json(f"http://{self.s.host}:{self.s.ports['rm_web']}/ws/v1/cluster/nodes")
+        except Exception as e:  # noqa: BLE001 - any failure means "not ready yet"
+            return ProbeResult(False, f"NodeManager/ResourceManager REST not answering ({e})")
+        states = {n["id"]: n["state"] for n in (nodes.get("nodes") or {}).get("node", [])}
+        state = states.get(node["id"], "not registered")
+        return ProbeResult(state == "RUNNING", f"node {node['id']}: {state}; {len(states)} node(s) at the RM")

@@ -6,14 +6,16 @@ one-time steps (format, schema) check before they act and never destroy data.
 """
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import time
 from dataclasses import dataclass
 
+from lake.cluster import WORKER_ROLES
 from lake.runtime import config, probes, process, spark
 from lake.errors import LakeError
-from lake.stack.services import Service, all_services, by_name
+from lake.stack.services import Service, by_name, host_services
 from lake.settings import HDFS_FOLDERS, HDFS_MODES, Settings
 
 
@@ -122,7 +124,7 @@ def up(s: Settings, only: list[str] | None = None) -> None:
     for d in (s.data_dir, s.log_dir, s.run_dir):
         d.mkdir(parents=True, exist_ok=True)
     t_all = time.monotonic()
-    for svc in all_services(s):
+    for svc in host_services(s):
         if only and svc.name not in only:
             continue
         t0 = time.monotonic()
@@ -132,7 +134,22 @@ def up(s: Settings, only: list[str] | None = None) -> None:
             t0 = time.monotonic()
             result = step(s)
             _say(f"  {'':<16} {result:<16} {time.monotonic() - t0:6.1f}s")
+    for line in peer_probes(s):
+        _say(line)
     _say(f"stack is up in {time.monotonic() - t_all:.1f}s — `make status` for details")
+
+
+def peer_probes(s: Settings) -> list[str]:
+    """One line per worker role of each other host of the cluster (cluster.toml), probed once from here: each
+    host starts its own roles with its own `make up`. Nothing on a single host."""
+    lines = []
+    for peer in s.peers:
+        there = dataclasses.replace(s, bind_host=peer.address, node_host=peer.address, roles=peer.roles)
+        for svc in host_services(there):
+            if svc.name in WORKER_ROLES:
+                r = svc.probe()
+                lines.append(f"  {peer.name + ' ' + svc.name:<24} {'healthy' if r else 'not ready':<9} {r.detail}")
+    return lines
 
 
 def run_foreground(s: Settings, name: str) -> None:
@@ -167,7 +184,7 @@ def post_steps(s: Settings, only: list[str] | None = None) -> None:
 
 
 def down(s: Settings) -> None:
-    for svc in reversed(all_services(s)):
+    for svc in reversed(host_services(s)):
         stopped = svc.daemon.stop(timeout=90 if svc.name == "kafka" else 45)
         _say(f"  {svc.name:<16} {'stopped' if stopped else 'not running'}")
 
@@ -185,7 +202,7 @@ class Row:
 
 def status_rows(s: Settings) -> list[Row]:
     rows = []
-    for svc in all_services(s):
+    for svc in host_services(s):
         pid = svc.daemon.pid()
         if pid is None:
             state, rss = "down", None
@@ -206,12 +223,12 @@ def status(s: Settings) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         _say("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-    for svc in all_services(s):
+    for svc in host_services(s):
         if svc.login():
             _say(f"{svc.name} login: {svc.login()}")
     total = sum(r.rss_mb or 0 for r in rows)
     _say(f"total memory (proportional set size, shared pages split between processes): {total / 1024:.2f} GiB")
-    for svc, r in zip(all_services(s), rows):
+    for svc, r in zip(host_services(s), rows):
         if r.state == "healthy":
             for line in svc.status_lines():
                 _say(line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from lake.cluster import WORKER_ROLES
 from lake.runtime import jvm, probes
 from lake.runtime.probes import ProbeResult
 from lake.runtime.process import Daemon, marker
@@ -34,10 +35,16 @@ class Service:
         return [self.s.ports[k] for k in self.port_keys]
 
     @property
+    def address(self) -> str:
+        """Where this service answers: the host that runs it (the coordinator's address, or this host's for a
+        worker role of the cluster description)."""
+        return self.s.node_host if self.name in WORKER_ROLES else self.s.host
+
+    @property
     def web_url(self) -> str | None:
         if not self.web_port_key:
             return None
-        return f"http://{self.s.host}:{self.s.ports[self.web_port_key]}{self.web_path}"
+        return f"http://{self.address}:{self.s.ports[self.web_port_key]}{self.web_path}"
 
     # ---- lifecycle hooks ----
     def prepare(self) -> None:

@@ -17,7 +17,7 @@ from lake.stack.superset import Superset
 from lake.stack.topic_browser import TopicBrowser
 from lake.stack.trino import Trino
 
-__all__ = ["SERVICE_CLASSES", "Service", "AirflowService", "all_services", "by_name"]
+__all__ = ["SERVICE_CLASSES", "Service", "AirflowService", "all_services", "by_name", "host_services"]
 
 # The speed layer and Airflow come after the core: they need Kafka, the metastore and the Thrift Server's
 # DDL; then what users look at: Superset (on Trino and PostgreSQL) and the topic browser (on Kafka). The
@@ -30,6 +30,11 @@ SERVICE_CLASSES: tuple[type[Service], ...] = (
 
 def all_services(s: Settings) -> list[Service]:
     return [cls(s) for cls in SERVICE_CLASSES]
+
+
+def host_services(s: Settings) -> list[Service]:
+    """The services this host runs (its roles in cluster.toml), in start order: all of them on a single host."""
+    return [svc for svc in all_services(s) if s.runs(svc.name)]
 
 
 def by_name(s: Settings, name: str) -> Service:
