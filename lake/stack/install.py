@@ -55,6 +55,8 @@ APT_PACKAGES = (
     # the dashboard test's headless browser and its WebDriver (tests/integration/test_superset.py)
     ("chromium", "chromium", False),
     ("chromedriver", "chromium-driver", False),
+    # the scale-out tests' network namespaces, veth pairs and bridge (tests/integration/netns.py)
+    ("/usr/sbin/ip", "iproute2", False),
 )
 
 
