@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from lake.bench.build import CASES, MONTH_ANCHOR, chart, latest_speed, on_one_date, report
-from lake.bench.report import point_latest, write_report, write_results
+from lake.bench.report import publish
 from lake.bench.sandbox import Sandbox
 from lake.settings import ROOT
 
@@ -172,11 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         box.cleanup([*engines, "replay_spread", "replay_one_date"])
     res["speed"] = latest_speed(args.results_root)
     res["chart"] = chart(res, out_dir)
-    write_results(out_dir, res)
-    write_report(out_dir, report(res))
-    point_latest(out_dir, "build-latest")
-    print(report(res))
-    print(f"bench-build: {out_dir / 'report.md'}")
+    publish(out_dir, res, report(res), "build-latest")
     return 0
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from lake.bench.comply import CASES, author_of, chart, partition_bytes, pick_events, ratio, report, written_since
-from lake.bench.report import point_latest, write_report, write_results
+from lake.bench.report import publish
 from lake.bench.sandbox import Sandbox
 from lake.settings import ROOT, TOPIC_COMPLIANCE, TOPIC_DLQ
 
@@ -208,11 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as e:  # noqa: BLE001 - report and go on
             print(f"bench-comply: could not remove the run's topics or group: {e}")
     res["chart"] = chart(res, out_dir)
-    write_results(out_dir, res)
-    write_report(out_dir, report(res))
-    point_latest(out_dir, "comply-latest")
-    print(report(res))
-    print(f"bench-comply: {out_dir / 'report.md'}")
+    publish(out_dir, res, report(res), "comply-latest")
     return 0
 
 

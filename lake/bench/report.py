@@ -24,6 +24,15 @@ def write_report(out_dir: Path, text: str) -> Path:
     return path
 
 
+def publish(out_dir: Path, results: dict, text: str, latest: str) -> None:
+    """A suite's run written whole: results.json, report.md, the `latest` link; the report printed."""
+    write_results(out_dir, results)
+    write_report(out_dir, text)
+    point_latest(out_dir, latest)
+    print(text)
+    print(f"report: {out_dir / 'report.md'}")
+
+
 def pyplot():
     """matplotlib's pyplot on the file-only backend (no display on a server)."""
     import matplotlib

@@ -184,7 +184,6 @@ def consume(s: Settings, dbs: Databases, pii, topic: str = TOPIC_COMPLIANCE, gro
 @dataclass
 class RawRewrite:
     files: dict[str, int] = field(default_factory=dict)      # path -> lines redacted or scrubbed
-    dates: set[str] = field(default_factory=set)
     by_tweet: Counter = field(default_factory=Counter)       # tweet id -> raw lines
     by_key: Counter = field(default_factory=Counter)         # author key -> raw lines
     authors: dict[int, str] = field(default_factory=dict)    # tweet id -> author key, of redacted lines
@@ -362,7 +361,6 @@ def rewrite_raw(s: Settings, dbs: Databases, raw_root: str, ids: set[int], keys:
                                                       if ln == parse.REDACTED_LINE]}
 
     out.files = rewrite_files(s, plan.paths(), fix, "comply: raw files", done=done, only=plan.lines.get)
-    out.dates = {_file_key(path)[0] for path in out.files}
     return out
 
 
