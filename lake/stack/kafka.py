@@ -121,8 +121,8 @@ def broker_properties(s: Settings, node: int) -> str:
            "advertised.listeners": f"SASL_PLAINTEXT://{s.node_host}:{s.ports['kafka']}"}
     controller_side = ("listener.name.controller.sasl.enabled.mechanisms",)
     template = config.render_text((s.root / SERVER_TEMPLATE).read_text(), config.template_vars(s), SERVER_TEMPLATE)
-    lines = [f"# Rendered by lake/stack/kafka.py from {SERVER_TEMPLATE}: a broker-only KRaft node of a worker host",
-             "# (the kafka-broker role, docs/scale-out.md); the coordinator's node is the controller."]
+    lines = [f"# Rendered by lake/stack/kafka.py from {SERVER_TEMPLATE}: a broker-only KRaft node of a",
+             "# worker host (the kafka-broker role, docs/scale-out.md); the coordinator's node is the controller."]
     for line in template.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
@@ -191,7 +191,8 @@ class KafkaBroker(Kafka):
 
     def cluster_id(self, timeout: float = 30) -> str:
         try:
-            return _broker_admin(self.s).describe_cluster(request_timeout=timeout).result(timeout).cluster_id
+            admin = _broker_admin(self.s)  # held until the answer: a client freed earlier cancels its request
+            return admin.describe_cluster(request_timeout=timeout).result(timeout).cluster_id
         except LakeError:
             raise
         except Exception as e:  # noqa: BLE001 - any failure means the same: no answer from the coordinator
