@@ -123,6 +123,13 @@ def test_no_acknowledged_record_is_lost_when_a_broker_is_killed(mc):
     consumer.close()
     assert len(keys) == RECORDS and sorted(keys) == sorted(acked)  # no loss, no duplicate
 
+    # The kill did take w1's broker out: the controller fenced it and shrank every ISR to the two others.
+    def w1_out() -> probes.ProbeResult:
+        isrs = {p.id: sorted(p.isrs) for p in _raw(mc).values()}
+        return probes.ProbeResult(all(i == [1, 3] for i in isrs.values()), f"ISRs {isrs}")
+
+    probes.wait_for(w1_out, 60, "the controller fencing w1's killed broker")
+
     # `lake up` on that host starts the broker again; it catches up and rejoins every partition's ISR.
     mc.up("w1", "kafka-broker")
     assert mc.pid("w1", "kafka-broker") not in (None, victim)
