@@ -257,9 +257,11 @@ def replicate_raw(s: Settings, timeout: float = 180) -> str:
     topic = md.topics.get(TOPIC_RAW)
     if topic is None or topic.error is not None:
         return f"{TOPIC_RAW}: not created yet (the coordinator's `make up` creates it)"
-    if len(md.brokers) < expected:
-        return f"{TOPIC_RAW}: {len(md.brokers)} of {expected} brokers registered; replication {rf} waits for the rest"
     current = {p: list(pm.replicas) for p, pm in topic.partitions.items()}
+    if len(md.brokers) < expected:
+        done = all(len(r) >= rf for r in current.values())
+        return (f"{TOPIC_RAW}: {len(md.brokers)} of {expected} brokers registered; "
+                + (f"its {rf} replicas were placed before" if done else f"replication {rf} waits for the rest"))
     plan = {p: r for p, r in topics.assignment(current, sorted(md.brokers), rf).items() if r != current[p]}
     if plan:
         _reassign(s, plan, timeout)
@@ -271,5 +273,6 @@ def replicate_raw(s: Settings, timeout: float = 180) -> str:
         admin.incremental_alter_configs([res])[res].result(timeout)
     changed = (f"{len(plan)} partitions reassigned" if plan else "") + (
         f"{', ' if plan else ''}min.insync.replicas was {have}" if have != str(min_isr) else "")
-    return (f"{TOPIC_RAW}: replication {rf} on {len(md.brokers)} brokers, min.insync.replicas {min_isr} "
+    brokers = f"{len(md.brokers)} broker{'s' if len(md.brokers) != 1 else ''}"
+    return (f"{TOPIC_RAW}: replication {rf} on {brokers}, min.insync.replicas {min_isr} "
             f"({changed or 'unchanged'})")
