@@ -24,9 +24,12 @@ CLUSTER_FILE = Path(__file__).resolve().parent.parent / "cluster.toml"
 
 COORDINATOR = "coordinator"
 # The roles a worker host can run, named after the services (lake/stack/services.py) they start.
-# Trino workers and Kafka brokers are not yet implemented (docs/scale-out.md).
-WORKER_ROLES = ("datanode", "nodemanager")
+# Trino workers are not yet implemented (docs/scale-out.md).
+WORKER_ROLES = ("datanode", "nodemanager", "kafka-broker")
 ROLES = (COORDINATOR, *WORKER_ROLES)
+# Worker roles a coordinator already fills with its own service: its Kafka is a broker (and the controller),
+# so a host with the coordinator role never starts a second broker beside it.
+COORDINATOR_FILLS = ("kafka-broker",)
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class Host:
         """Whether this host starts `service` (a service name): a worker role by name, anything else
         when the host is the coordinator."""
         if service in WORKER_ROLES:
-            return service in self.roles
+            return service in self.roles and not (service in COORDINATOR_FILLS and COORDINATOR in self.roles)
         return COORDINATOR in self.roles
 
 
@@ -66,7 +69,8 @@ class Cluster:
         return [h for h in self.hosts if role in h.roles]
 
 
-SINGLE_HOST = Cluster(hosts=(Host("lake1", "127.0.0.1", ROLES),), replication=1)
+SINGLE_HOST = Cluster(hosts=(Host("lake1", "127.0.0.1", tuple(r for r in ROLES if r not in COORDINATOR_FILLS)),),
+                      replication=1)
 
 
 def parse(doc: dict, origin: str = "cluster.toml") -> Cluster:

@@ -59,7 +59,8 @@ def _env(tmp_path, **extra) -> dict[str, str]:
 
 def test_repo_file_is_the_single_host():
     assert cluster.read(cluster.CLUSTER_FILE) == cluster.SINGLE_HOST
-    assert cluster.SINGLE_HOST.coordinator.roles == cluster.ROLES
+    # Every role but kafka-broker: the coordinator's Kafka is its broker (cluster.COORDINATOR_FILLS).
+    assert cluster.SINGLE_HOST.coordinator.roles == ("coordinator", "datanode", "nodemanager")
 
 
 def test_default_settings_are_the_single_host_settings(tmp_path, monkeypatch):
@@ -70,7 +71,8 @@ def test_default_settings_are_the_single_host_settings(tmp_path, monkeypatch):
     s = with_file
     assert (s.bind_host, s.host, s.node_host, s.dfs_replication) == ("127.0.0.1",) * 3 + (1,)
     assert s.hdfs_uri == "hdfs://127.0.0.1:8020" and s.kafka_bootstrap == "127.0.0.1:9092"
-    assert [svc.name for svc in host_services(s)] == [svc.name for svc in all_services(s)]
+    # Everything but a worker's broker: the coordinator's own Kafka is this host's broker.
+    assert [svc.name for svc in host_services(s)] == [svc.name for svc in all_services(s) if svc.name != "kafka-broker"]
     assert all(svc.address == "127.0.0.1" for svc in all_services(s))
 
 
@@ -118,7 +120,7 @@ def test_coordinator_runs_everything_but_the_worker_roles_it_lacks(tmp_path, two
     names = [svc.name for svc in host_services(s)]
     assert "namenode" in names and "trino" in names and "kafka" in names
     assert "datanode" not in names and "nodemanager" not in names
-    assert len(names) == len(SERVICE_CLASSES) - 2
+    assert len(names) == len(SERVICE_CLASSES) - 3  # and never kafka-broker (cluster.COORDINATOR_FILLS)
 
 
 def test_this_host_by_name_or_by_local_address(two_workers):
