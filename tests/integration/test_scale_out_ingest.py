@@ -138,15 +138,17 @@ def test_a_killed_datanode_during_ingest_loses_and_duplicates_no_tweet(mc):
     rc = ingest.wait(timeout=600)
     text = out.read_text()
     ingest_s = time.monotonic() - t_start
-    assert rc == 0, f"make ingest exited {rc} (raw-sink log: {sink_log}):\n{text[-3000:]}"
+    # The cluster's folder goes at teardown: a failure shows the reconciliation and the sink's last lines.
+    why = f"{text[text.find('reconciliation'):]}\n--- {sink_log} ---\n{process.tail(sink_log, 40)}"
+    assert rc == 0, f"make ingest exited {rc}: {why}"
 
     def row(name: str) -> str:
         m = re.search(rf"^\s+{re.escape(name)}\s+(\S+)", text, re.M)
-        assert m, f"no {name!r} row in the reconciliation:\n{text[-3000:]}"
+        assert m, f"no {name!r} row in the reconciliation: {why}"
         return m.group(1)
 
-    assert row("read") == row(f"produced to {topics.RAW}") == row("landed in HDFS (offsets)") == str(COUNT), text
-    assert row(f"rejected to {topics.DLQ}") == row("not acknowledged by Kafka") == "0", text
+    assert row("read") == row(f"produced to {topics.RAW}") == row("landed in HDFS (offsets)") == str(COUNT), why
+    assert row(f"rejected to {topics.DLQ}") == row("not acknowledged by Kafka") == "0", why
 
     # The same from Kafka itself: the sink's committed offsets are the topic's end, and the DLQ is empty.
     def caught_up() -> probes.ProbeResult:
