@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces ne
 WORKERS = ("w1", "w2")
 # ~30 s of ingest at RATE tweets/s; the sink rolls every ROLL_SECONDS, so a dozen rolls per partition land
 # while it runs, some before the kill and most after it.
-COUNT, RATE, SEED = 30_000, 1_000, 24
+COUNT, RATE, SEED, DAYS = 30_000, 1_000, 24, 30
 ROLL_SECONDS = 2
 
 
@@ -121,7 +121,7 @@ def test_a_killed_datanode_during_ingest_loses_and_duplicates_no_tweet(mc):
     s = mc.settings("coord")
     sink_log = s.log_file(RAW_SINK, stdout=True)
     ingest, out = mc.ingest("--source", "synthetic", "--count", str(COUNT), "--seed", str(SEED),
-                            "--rate", str(RATE), "--land-timeout", "300")
+                            "--days", str(DAYS), "--rate", str(RATE), "--land-timeout", "300")
     t_start = time.monotonic()
     # The kill must land while tweets flow and after the sink has landed at least one roll of them.
     probes.wait_for(lambda: probes.ProbeResult(_sink_status(s).get("records", 0) > 0, str(_sink_status(s))),
@@ -158,7 +158,7 @@ def test_a_killed_datanode_during_ingest_loses_and_duplicates_no_tweet(mc):
     probes.wait_for(caught_up, 120, f"raw-sink committing up to the end of {topics.RAW} (log: {sink_log})")
     ends, _ = _offsets(s, topics.RAW)
     assert sum(_offsets(s, topics.DLQ)[0].values()) == 0
-    expected = [r.key for r in synthetic.generate(COUNT, seed=SEED)]
+    expected = [r.key for r in synthetic.generate(COUNT, seed=SEED, days=DAYS)]
     kafka_keys = _keys(s, topics.RAW, ends)
     assert sorted(kafka_keys) == sorted(expected) and len(set(expected)) == COUNT
 
@@ -185,8 +185,7 @@ def test_a_killed_datanode_during_ingest_loses_and_duplicates_no_tweet(mc):
 
     # `make up` on w1 starts its DataNode again; then WebHDFS (which may send a read to either DataNode) reads
     # every file, and each Kafka offset of each partition is in exactly one landed line (raw or rejected).
-    assert "started" in mc.up("w1")
-    probes.wait_for(lambda: _live(mc, 2), 120, f"w1's DataNode back (log: {mc.settings('w1').log_dir})")
+    assert "started" in mc.up("w1")  # which waits until the DataNode has registered with the NameNode
     lines = assert_exactly_once(s, SimpleNamespace(raw_root=RAW_ROOT, rejected_root=REJECTED_ROOT,
                                                    raw_topic=topics.RAW), ends)
     assert sorted(json.loads(line)["id"] for line in lines) == sorted(ids)
