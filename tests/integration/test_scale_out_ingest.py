@@ -96,7 +96,7 @@ def _keys(s: Settings, topic: str, ends: dict[int, int], timeout: float = 60) ->
 def _raw_files(s: Settings) -> list[tuple[str, int]]:
     """(path, length) of every file of the raw zone: NameNode metadata only, no DataNode is asked."""
     c = hdfs_client.client(s)
-    return sorted((f"{d}/{name}", st["length"]) for d, _, files in c.walk(RAW_ROOT, status=True)
+    return sorted((f"{d}/{name}", st["length"]) for (d, _), _, files in c.walk(RAW_ROOT, status=True)
                   for name, st in files)
 
 
