@@ -11,7 +11,9 @@ Exactly once, per Kafka partition, with a two-phase roll (ingestion/sink/roll.py
 files are written under temporary names, the roll is marked complete with one
 atomic rename, the files are renamed into place, and only then is the offset
 after the range committed to Kafka. Recovery on every partition assignment
-finishes complete rolls and drops incomplete ones.
+finishes complete rolls and drops incomplete ones; so does a failed roll (a
+DataNode killed under its upload), after which the partition is read again
+from its landed offset without a restart (RawSink._redo).
 
 Speed (docs/ingestion-benchmark.md): a roll's files stream to HDFS while its
 records are consumed; finishing a roll (close, rename, commit) runs in worker
