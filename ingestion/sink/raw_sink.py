@@ -11,7 +11,9 @@ Exactly once, per Kafka partition, with a two-phase roll (ingestion/sink/roll.py
 files are written under temporary names, the roll is marked complete with one
 atomic rename, the files are renamed into place, and only then is the offset
 after the range committed to Kafka. Recovery on every partition assignment
-finishes complete rolls and drops incomplete ones.
+finishes complete rolls and drops incomplete ones; so does a failed roll (a
+DataNode killed under its upload), after which the partition is read again
+from its landed offset without a restart (RawSink._redo).
 
 Speed (docs/ingestion-benchmark.md): a roll's files stream to HDFS while its
 records are consumed; finishing a roll (close, rename, commit) runs in worker
@@ -59,6 +61,10 @@ CAUGHT_UP_MIN_SECONDS = 1.0
 CAUGHT_UP_FLOOR_EXEMPT_SHARE = 1 / 8
 # A partition whose roll is still in flight may buffer this many roll sizes before consuming waits for it.
 BACKPRESSURE_ROLLS = 2
+# A failed roll of a partition (a DataNode killed under its upload) is redone this many times in a row, after
+# 1, 2, 4, ... s (at most ROLL_RETRY_MAX_WAIT), before the sink gives up and exits; a restart redoes it then.
+ROLL_RETRIES = 5
+ROLL_RETRY_MAX_WAIT = 15.0
 # Records taken from the consumer's queue per call at most (one Python list; one upload chunk per partition).
 CONSUME_BATCH = 5000
 # The consumer's fetching (bench-ingest gives the same sizes to every reader it compares; cases.yaml).
@@ -162,6 +168,7 @@ class RawSink:
         self.pending_registration: set[tuple[str, str]] = set()
         self.stats = {"records": 0, "rejected": 0, "files": 0, "rolls": 0}
         self.landed: dict[int, int] = {}  # partition -> next offset to land
+        self.roll_failures: dict[int, int] = {}  # partition -> its rolls that failed in a row
         self.failed = False
         self._consumer = None
         self._stop = threading.Event()
@@ -311,6 +318,7 @@ class RawSink:
                                            for d in done], asynchronous=False)
         for d in done:
             self.landed[d.partition] = d.last + 1
+            self.roll_failures.pop(d.partition, None)
             self.stats["rolls"] += 1
             self.stats["files"] += d.files
             self.stats["records"] += d.records
@@ -320,9 +328,34 @@ class RawSink:
                      d.partition, d.first, d.last, d.reason, d.records, d.rejected, d.files, d.seconds)
         for partition, _, err in finished:
             if err is not None:
-                self.failed = True
-                raise SinkError(f"roll of partition {partition} failed (recovery redoes it on restart): {err}") \
-                    from err
+                self._redo(partition, err)
+
+    def _redo(self, partition: int, err: BaseException) -> None:
+        """Redo a failed roll from the partition's landed offset, as a restart's recovery would, without the
+        restart (before, any failed roll ended the sink, and landing stopped until `make up` started it again).
+
+        The roll's own files and those of the buffer that followed it are dropped (recovery deletes tmp/, or
+        completes the roll if it got as far as its marker), and the consumer seeks back to the offset after
+        the last landed roll: nothing is lost, and nothing lands twice. After ROLL_RETRIES failures in a row,
+        or while stopping, the sink fails as before."""
+        from confluent_kafka import TopicPartition
+
+        tries = self.roll_failures[partition] = self.roll_failures.get(partition, 0) + 1
+        if tries > ROLL_RETRIES or self._stop.is_set():
+            self.failed = True
+            raise SinkError(f"roll of partition {partition} failed (recovery redoes it on restart): {err}") from err
+        self._abandon(self.buffers.get(partition))
+        self.buffers[partition] = _Buffer()
+        wait = min(ROLL_RETRY_MAX_WAIT, 2.0 ** (tries - 1))
+        log.warning("partition %d: roll failed (%s: %s); redoing it from offset %d in %.0f s (try %d of %d)",
+                    partition, type(err).__name__, err, self.landed.get(partition, 0), wait, tries, ROLL_RETRIES)
+        time.sleep(wait)
+        landed_next = self.store.recover(partition)
+        start = max(self.landed.get(partition, 0), landed_next)
+        if landed_next > self.landed.get(partition, 0):
+            self._consumer.commit(offsets=[TopicPartition(self.cfg.topic, partition, landed_next)], asynchronous=False)
+        self.landed[partition] = start
+        self._consumer.seek(TopicPartition(self.cfg.topic, partition, start))
 
     def _roll_due(self) -> None:
         now, now_ms = time.monotonic(), int(time.time() * 1000)

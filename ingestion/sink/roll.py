@@ -60,6 +60,10 @@ class SinkError(RuntimeError):
     pass
 
 
+# DataNodes a file's CREATE skips, at most, when the one the NameNode chose refuses the connection.
+CREATE_EXCLUDED_MAX = 3
+
+
 # (ingest_date, ingest_hour, first offset): a run of consecutive offsets of one roll in one hour
 Segment = tuple[str, str, int]
 
@@ -275,9 +279,25 @@ class RollStore:
         import http.client
         from urllib.parse import urlsplit
 
-        location = self.hdfs._create(path, overwrite=True).headers["location"]
-        url = urlsplit(location)
-        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=self.timeout)
+        excluded: list[str] = []
+        while True:
+            # A DataNode killed a moment ago still counts as live at the NameNode (for minutes, until its
+            # heartbeats expire), so CREATE may send the data to one that refuses the connection. Nothing
+            # of the file is sent yet: ask again without that DataNode (WebHDFS's excludedatanodes).
+            params = {"excludedatanodes": ",".join(excluded)} if excluded else {}
+            url = urlsplit(self.hdfs._create(path, overwrite=True, **params).headers["location"])
+            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=self.timeout)
+            try:
+                conn.connect()
+                break
+            except OSError as e:
+                conn.close()
+                if len(excluded) >= CREATE_EXCLUDED_MAX:
+                    raise SinkError(f"WebHDFS CREATE {path}: no DataNode answers (tried {', '.join(excluded)} "
+                                    f"and {url.hostname}:{url.port}): {e}") from e
+                log.warning("WebHDFS CREATE %s: DataNode %s:%s does not answer (%s); asking the NameNode for "
+                            "another", path, url.hostname, url.port, e)
+                excluded.append(url.hostname)
         try:
             conn.putrequest("PUT", f"{url.path}?{url.query}", skip_accept_encoding=True)
             conn.putheader("Transfer-Encoding", "chunked")

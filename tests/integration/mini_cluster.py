@@ -3,8 +3,8 @@ tests/integration/netns.py and worker hosts in network namespaces, each started 
 its own cluster description, var dir and ports: the same code and the same commands a real host runs.
 
 Nothing here touches the shared stack: its own cluster.toml and var dirs under a temporary folder named
-`<prefix>-cluster-*` (the JVM artifacts are the installed ones, linked read-only), Hadoop and Kafka ports moved by
-PORT_OFFSET (LAKE_PORT_<NAME>) and bound to the bridge's and the namespaces' addresses only. Teardown always
+`<prefix>-cluster-*` (the JVM artifacts are the installed ones, linked read-only), Hadoop's and Kafka's ports
+moved by PORT_OFFSET (LAKE_PORT_<NAME>) and bound to the bridge's and the namespaces' addresses only. Teardown always
 runs, and a run that crashed is cleaned up by the next one (its daemons found by their pid files under the
 folder's prefix, each checked to be the lake's daemon of that folder before it is killed).
 """
@@ -59,8 +59,10 @@ class MiniCluster:
     nothing yet: `mc.up("coord", "namenode")`, `mc.up("w1")` start roles as `make up` would on that host."""
 
     def __init__(self, workers: dict[str, list[str]], replication: int = 1, prefix: str = netns.PREFIX,
-                 yarn_memory_mb: int | None = None, yarn_vcores: int | None = None):
+                 yarn_memory_mb: int | None = None, yarn_vcores: int | None = None,
+                 env: dict[str, str] | None = None):
         self.workers = workers
+        self.extra_env = dict(env or {})  # on every host, e.g. LAKE_SINK_ROLL_SECONDS for the raw sink
         self.replication = replication
         self.yarn = {"yarn_memory_mb": yarn_memory_mb, "yarn_vcores": yarn_vcores}  # each worker's offer
         self.prefix = prefix
@@ -105,6 +107,7 @@ class MiniCluster:
         env.update(port_env())
         env.update({"LAKE_CLUSTER": str(self.box / "cluster.toml"), "LAKE_HOST": host,
                     "LAKE_VAR_DIR": str(self.box / host), "LAKE_AIRFLOW_SCHEDULE": "keep"})
+        env.update(self.extra_env)
         return env
 
     def settings(self, host: str) -> Settings:
@@ -121,6 +124,17 @@ class MiniCluster:
         if check and r.returncode != 0:
             raise AssertionError(f"lake {' '.join(args)} on {host} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
         return r.stdout
+
+    def ingest(self, *args: str) -> tuple[subprocess.Popen, Path]:
+        """`make ingest` on the coordinator (`python -m ingestion <args>`, the Makefile's command) as a process, so
+        a test can act on the cluster while it runs; its output (progress bar, reconciliation) goes to a file,
+        never to a pipe nobody reads until the end (a full pipe would stall the producer)."""
+        out = self.settings("coord").log_dir / "ingest.out"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w") as fh:
+            proc = subprocess.Popen([sys.executable, "-m", "ingestion", *args], env=self.env("coord"),
+                                    cwd=settings.ROOT, stdout=fh, stderr=subprocess.STDOUT, text=True)
+        return proc, out
 
     def up(self, host: str, *services: str) -> str:
         return self.lake(host, "up", *services)

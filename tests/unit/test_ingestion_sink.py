@@ -318,3 +318,108 @@ def test_inflight_reports_a_failed_roll_without_losing_the_others():
         assert (p1, r1, e1) == (1, "landed", None)
     finally:
         inflight.shutdown()
+
+
+# ---------------------------------------------------------------- a failed roll (a DataNode died under it)
+class _Rewind:
+    """The consumer and the store as _redo() uses them: commits, seeks and recoveries, recorded."""
+
+    def __init__(self, recovered: int):
+        self.recovered, self.commits, self.seeks, self.recoveries = recovered, [], [], []
+
+    def commit(self, offsets, asynchronous):
+        self.commits += [(tp.partition, tp.offset) for tp in offsets]
+
+    def seek(self, tp):
+        self.seeks.append((tp.partition, tp.offset))
+
+    def recover(self, partition):
+        self.recoveries.append(partition)
+        return self.recovered
+
+
+class _AbandonedRoll:
+    abandoned = False
+
+    def abandon(self):
+        self.abandoned = True
+
+
+def test_a_failed_roll_is_redone_from_the_landed_offset_then_gives_up(monkeypatch):
+    monkeypatch.setattr(sink_module.time, "sleep", lambda s: None)
+    sink = RawSink(SinkConfig(bootstrap="127.0.0.1:1", webhdfs_url="http://127.0.0.1:1", hdfs_user="u"))
+    try:
+        sink._consumer = sink.store = fake = _Rewind(recovered=-1)
+        sink.landed[2] = 500                                 # rolls up to offset 499 landed and committed
+        sink.buffers[2] = buf = _buf(first=620, last=700)    # consumed after the failed roll (500..619)
+        buf.roll = _AbandonedRoll()
+        sink._settle([(2, None, ConnectionResetError(104, "Connection reset by peer"))])
+        # Its files and the next buffer's are dropped; the partition reads again from 500, commits nothing.
+        assert buf.roll.abandoned and sink.buffers[2].first is None
+        assert fake.recoveries == [2] and fake.seeks == [(2, 500)] and fake.commits == [] and not sink.failed
+        # A roll that got as far as its marker is completed by recovery: the sink goes on after it.
+        fake.recovered = 620
+        sink._settle([(2, None, OSError("rename failed"))])
+        assert fake.commits == [(2, 620)] and fake.seeks[-1] == (2, 620) and sink.landed[2] == 620
+        # A landed roll ends the run of failures; ROLL_RETRIES more in a row end the sink, as before.
+        sink._settle([])
+        sink.roll_failures.clear()
+        for _ in range(sink_module.ROLL_RETRIES):
+            sink._settle([(2, None, ConnectionResetError(104, "reset"))])
+        with pytest.raises(SinkError, match="roll of partition 2 failed"):
+            sink._settle([(2, None, ConnectionResetError(104, "reset"))])
+        assert sink.failed
+    finally:
+        sink.inflight.shutdown()
+
+
+def test_create_skips_a_datanode_that_refuses_the_connection():
+    """WebHDFS CREATE's redirect to a DataNode that is dead (the NameNode still counts it live) is asked again
+    with that DataNode excluded; the data goes to the one that answers."""
+    import http.server
+    import socket
+    from ingestion.sink.roll import RollStore
+
+    got = {}
+
+    class DataNode(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_PUT(self):
+            body = b""
+            while (size := int(self.rfile.readline().strip(), 16)):
+                body += self.rfile.read(size)
+                self.rfile.readline()
+            self.rfile.readline()
+            got["body"] = body
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    live = http.server.HTTPServer(("127.0.0.1", 0), DataNode)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]          # nothing listens here once the socket is closed
+    served = threading.Thread(target=live.serve_forever, daemon=True)
+    served.start()
+
+    class NameNode:
+        def __init__(self):
+            self.asked = []
+
+        def _create(self, path, overwrite, **params):
+            self.asked.append(params)
+            port = live.server_port if params.get("excludedatanodes") else dead_port
+            return type("Response", (), {"headers": {"location": f"http://127.0.0.1:{port}/webhdfs/v1{path}?op=CREATE"}})
+
+    nn = NameNode()
+    store = RollStore(Layout("t", "/raw", "/rej", "/state"), lambda: nn, timeout=10)
+    try:
+        store.stream("/state/t/p=0/tmp/x/raw-file", iter([[b'{"a": 1}', b'{"a": 2}']]))
+    finally:
+        live.shutdown()
+    assert nn.asked == [{}, {"excludedatanodes": "127.0.0.1"}]
+    assert got["body"] == b'{"a": 1}\n{"a": 2}\n'
