@@ -24,9 +24,13 @@ CLUSTER_FILE = Path(__file__).resolve().parent.parent / "cluster.toml"
 
 COORDINATOR = "coordinator"
 # The roles a worker host can run, named after the services (lake/stack/services.py) they start.
-# Trino workers and Kafka brokers are not yet implemented (docs/scale-out.md).
-WORKER_ROLES = ("datanode", "nodemanager")
+# Kafka brokers are not yet implemented (docs/scale-out.md).
+TRINO_WORKER = "trino-worker"
+WORKER_ROLES = ("datanode", "nodemanager", TRINO_WORKER)
 ROLES = (COORDINATOR, *WORKER_ROLES)
+# Worker roles the coordinator's host cannot hold: its own Trino already works when no other host runs a
+# Trino worker (node-scheduler.include-coordinator), and a second Trino there would need the same port.
+NOT_ON_COORDINATOR = (TRINO_WORKER,)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,8 @@ class Cluster:
         return [h for h in self.hosts if role in h.roles]
 
 
-SINGLE_HOST = Cluster(hosts=(Host("lake1", "127.0.0.1", ROLES),), replication=1)
+SINGLE_HOST = Cluster(hosts=(Host("lake1", "127.0.0.1", tuple(r for r in ROLES if r not in NOT_ON_COORDINATOR)),),
+                      replication=1)
 
 
 def parse(doc: dict, origin: str = "cluster.toml") -> Cluster:
@@ -111,6 +116,11 @@ def parse(doc: dict, origin: str = "cluster.toml") -> Cluster:
     if coordinators != [hosts[0].name]:
         raise bad(f"the first host, and only it, must have the coordinator role (found on: "
                   f"{', '.join(coordinators) or 'none'})")
+    doubled = [r for r in hosts[0].roles if r in NOT_ON_COORDINATOR]
+    if doubled:
+        raise bad(f"host {hosts[0].name!r}: the coordinator cannot also have the role(s) {', '.join(doubled)} "
+                  f"(its own Trino already runs queries when no other host has a Trino worker); put them on "
+                  f"another host")
     datanodes = sum("datanode" in h.roles for h in hosts)
     if datanodes == 0:
         raise bad("no host runs a datanode")

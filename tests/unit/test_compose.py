@@ -59,8 +59,9 @@ REQUIRED_VARS = {PASSWORD_VAR: "compose-config-test", PII_VAR: "compose-config-t
                  **{host: f"compose-config-test-{host.lower()}" for host in AIRFLOW_SECRET_VARS.values()},
                  **{host: f"compose-config-test-{host.lower()}" for host in SUPERSET_SECRET_VARS}}
 
-# Every service the native launcher (`lake up`) runs, in its start order.
-NATIVE = services.all_services(settings.load({"LAKE_ENV": "native"}))
+# Every service the native launcher (`lake up`) runs on the single host, in its start order (a worker host's
+# roles, such as a Trino worker, are not part of the one-host compose stack).
+NATIVE = services.host_services(settings.load({"LAKE_ENV": "native"}))
 SERVICES = [svc.name for svc in NATIVE]
 CLASSES = {type(svc).__name__: type(svc) for svc in NATIVE}
 CLASS_OF = {svc.name: type(svc) for svc in NATIVE}
