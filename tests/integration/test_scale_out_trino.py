@@ -76,10 +76,21 @@ def run_query(mc, sql: str):
 
 
 def tasks(mc, query_id: str) -> list[tuple]:
-    """(node id, splits, raw input rows, state) of each task of a query (system.runtime.tasks)."""
+    """(stage id, node id, splits, raw input rows) of each task of a query (system.runtime.tasks)."""
     return clients.trino(mc.settings("coord"),
-                         f"SELECT node_id, splits, raw_input_rows, state FROM system.runtime.tasks "
+                         f"SELECT stage_id, node_id, splits, raw_input_rows FROM system.runtime.tasks "
                          f"WHERE query_id = '{query_id}'", catalog="system")
+
+
+def leaf_tasks(mc, query_id: str) -> dict[str, tuple[int, int]]:
+    """node id -> (splits, rows read) of the query's leaf stage: the stage that read the table, the one whose tasks
+    read the most rows (the others read a few partial aggregates from exchanges)."""
+    ran = tasks(mc, query_id)
+    by_stage: dict[str, int] = {}
+    for stage, _, _, rows in ran:
+        by_stage[stage] = by_stage.get(stage, 0) + rows
+    leaf = max(by_stage, key=by_stage.get)
+    return {node: (splits, rows) for stage, node, splits, rows in ran if stage == leaf}
 
 
 def test_a_worker_without_the_coordinators_secrets_fails_in_one_line(mc):
@@ -111,7 +122,7 @@ def test_both_workers_register_and_the_coordinator_only_coordinates(mc):
 
 
 def leaf_nodes(mc, query_id: str) -> set[str]:
-    return {node for node, _, raw_rows, _ in tasks(mc, query_id) if raw_rows}
+    return set(leaf_tasks(mc, query_id))
 
 
 def wait_until_scheduled_on(mc, workers: set[str], timeout: float = 120) -> probes.ProbeResult:
@@ -134,16 +145,11 @@ def test_a_query_runs_its_leaf_splits_on_both_workers(mc):
     query_id, rows = run_query(mc, SPLIT_QUERY)
     elapsed = time.monotonic() - t0
     assert sum(r[1] for r in rows) == 6_001_215  # tpch sf1 lineitem
-    ran = tasks(mc, query_id)
-    leaf = {}
-    for node, splits, raw_rows, _ in ran:
-        if raw_rows:  # a leaf task reads the table; the others read exchanges
-            leaf.setdefault(node, [0, 0])
-            leaf[node][0] += splits
-            leaf[node][1] += raw_rows
-    assert set(leaf) == {worker_id(mc, w) for w in WORKERS}, ran
-    assert all(splits > 0 for splits, _ in leaf.values()) and sum(r for _, r in leaf.values()) >= 6_001_215, leaf
-    print(f"query {query_id}: {elapsed:.1f} s; leaf tasks (splits, rows) per node: {leaf}; tasks: {ran}")
+    leaf = leaf_tasks(mc, query_id)
+    assert set(leaf) == {worker_id(mc, w) for w in WORKERS}, leaf  # one leaf task on each worker, none on the coordinator
+    assert all(splits > 0 and rows > 0 for splits, rows in leaf.values()), leaf
+    assert sum(rows for _, rows in leaf.values()) == 6_001_215, leaf  # together they read the whole table
+    print(f"query {query_id}: {elapsed:.1f} s; leaf tasks (splits, rows read) per node: {leaf}")
     print(rss(mc))
 
 
@@ -181,9 +187,13 @@ def test_killing_a_worker_during_a_query_fails_it_and_the_next_runs_on_the_survi
     # Without retry-policy the query fails: Trino's own error name, and a message naming the lost node.
     print(f"killed {victim} (pid {pid}); the query failed {failed_after:.1f} s later: "
           f"{getattr(error, 'error_name', None)} ({getattr(error, 'error_type', None)}): {getattr(error, 'message', error)}")
-    assert getattr(error, "error_name", None) in {"REMOTE_HOST_GONE", "TOO_MANY_REQUESTS_FAILED",
-                                                  "REMOTE_TASK_MISMATCH", "PAGE_TRANSPORT_ERROR",
-                                                  "PAGE_TRANSPORT_TIMEOUT", "REMOTE_TASK_ERROR"}, error
+    # Seen: REMOTE_HOST_GONE "Encountered too many errors talking to a worker node. The node may have crashed ...
+    # (getting task status https://<w2>:28443/v1/task/... - N failures, failure duration 60.35s ...)", one minute
+    # (query.remote-task.max-error-duration) after the kill. Which request gives up first can vary: the
+    # exchange's names the node too.
+    assert getattr(error, "error_name", None) in {"REMOTE_HOST_GONE", "PAGE_TRANSPORT_ERROR",
+                                                  "PAGE_TRANSPORT_TIMEOUT"}, error
+    assert f"https://{mc.address('w2')}:" in error.message, error.message
 
     def victim_dropped() -> probes.ProbeResult:
         state = nodes(mc).get(victim, (None, None, "gone"))[2]
