@@ -2,9 +2,9 @@
 
 The first host is the coordinator: it runs every service that is not a worker role (NameNode,
 ResourceManager, PostgreSQL and the metastore, Kafka, Trino, the Thrift Server, Airflow, Superset and
-the lake's own daemons). The worker roles can run on any host, the coordinator included (but for a Trino
-worker: the coordinator's Trino is its own worker). The default,
-with no cluster.toml or the one in the repo, is today's lake: one host on 127.0.0.1 that runs all.
+the lake's own daemons). The worker roles can run on any host, the coordinator included, except a Trino
+worker (the coordinator's Trino already works as one). The default, with no cluster.toml or the one in the
+repo, is today's lake: one host on 127.0.0.1 that runs all.
 
 `make up` starts the roles of the host it runs on: LAKE_HOST=<name> names it, else the one host whose
 address belongs to this machine. LAKE_CLUSTER=<file> reads another description (the scale-out test
