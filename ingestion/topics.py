@@ -37,6 +37,32 @@ SPECS = {
 }
 
 
+def raw_replication(brokers: int) -> tuple[int, int]:
+    """tweets.raw's (replication factor, min.insync.replicas) on a cluster of `brokers` brokers (docs/scale-out.md).
+    Three brokers: three replicas of which acks=all producers need two, so one broker can be down (killed,
+    restarted) without stalling ingest or losing an acknowledged record. Fewer: a replica per broker and one in
+    sync suffices (two brokers with min.insync 2 would stall ingest whenever either is down)."""
+    rf = min(3, max(brokers, 1))
+    return rf, 2 if rf >= 3 else 1
+
+
+def assignment(current: dict[int, list[int]], brokers: list[int], rf: int) -> dict[int, list[int]]:
+    """Each partition's replicas grown to `rf` (never shrunk): its current replicas first, so its preferred leader
+    stays, then brokers in turn from a start that moves with the partition, spreading the new followers."""
+    ids = sorted(brokers)
+    out = {}
+    for p, replicas in sorted(current.items()):
+        want = list(replicas)
+        for i in range(len(ids)):
+            if len(want) >= rf:
+                break
+            b = ids[(p + i) % len(ids)]
+            if b not in want:
+                want.append(b)
+        out[p] = want
+    return out
+
+
 def names(prefix: str = "") -> tuple[str, str]:
     """(raw, dlq) topic names; tests use a prefix to get their own pair."""
     return prefix + RAW, prefix + DLQ

@@ -25,10 +25,12 @@ CLUSTER_FILE = Path(__file__).resolve().parent.parent / "cluster.toml"
 
 COORDINATOR = "coordinator"
 # The roles a worker host can run, named after the services (lake/stack/services.py) they start.
-# Kafka brokers are not yet implemented (docs/scale-out.md).
 TRINO_WORKER = "trino-worker"
-WORKER_ROLES = ("datanode", "nodemanager", TRINO_WORKER)
+WORKER_ROLES = ("datanode", "nodemanager", "kafka-broker", TRINO_WORKER)
 ROLES = (COORDINATOR, *WORKER_ROLES)
+# Worker roles a coordinator already fills with its own service: its Kafka is a broker (and the controller),
+# so a host with the coordinator role never starts a second broker beside it.
+COORDINATOR_FILLS = ("kafka-broker",)
 # Worker roles the coordinator's host cannot hold: its own Trino already works when no other host runs a
 # Trino worker (node-scheduler.include-coordinator), and a second Trino there would need the same port.
 NOT_ON_COORDINATOR = (TRINO_WORKER,)
@@ -47,7 +49,7 @@ class Host:
         """Whether this host starts `service` (a service name): a worker role by name, anything else
         when the host is the coordinator."""
         if service in WORKER_ROLES:
-            return service in self.roles
+            return service in self.roles and not (service in COORDINATOR_FILLS and COORDINATOR in self.roles)
         return COORDINATOR in self.roles
 
 
@@ -71,7 +73,8 @@ class Cluster:
         return [h for h in self.hosts if role in h.roles]
 
 
-SINGLE_HOST = Cluster(hosts=(Host("lake1", "127.0.0.1", tuple(r for r in ROLES if r not in NOT_ON_COORDINATOR)),),
+SINGLE_HOST = Cluster(hosts=(Host("lake1", "127.0.0.1",
+                                  tuple(r for r in ROLES if r not in (*COORDINATOR_FILLS, *NOT_ON_COORDINATOR))),),
                       replication=1)
 
 

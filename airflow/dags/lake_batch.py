@@ -11,7 +11,10 @@ What a run builds depends on how it was started:
 * **backfill** (`airflow backfill create`): like scheduled, the dates pending up to each run's interval,
   so the 24 hourly runs of a day build it once and a built date is not rebuilt.
 * **manual** (`make airflow-batch DATE=D`, a trigger): the run's own date, the ingest date of its
-  data_interval_start, rebuilt whether pending or not (skipped when it has no raw files).
+  data_interval_start, rebuilt whether pending or not (skipped when it has no raw files). A manual run whose
+  conf names `"dates": ["D1", "D2", ...]` rebuilds those ingest dates instead, in one run (one Spark
+  application per layer for all of them, as `make build --dates` does): a hand-made backfill of a few dates
+  without one run, and four Spark applications, per date. A named date without raw files fails `plan`.
 Before planning, `comply` applies pending X compliance events (`make comply`, docs/compliance.md): a
 deleted tweet is out of every layer before the build runs; with nothing pending it takes seconds.
 Every build step overwrites only the partitions it owns, so a rerun gives the same tables, and each
@@ -53,7 +56,7 @@ def planned(context) -> list[str]:
 def batch_dag(dag_id: str, schema_prefix: str, raw_root: str) -> DAG:
     # Run parameters, so a run carries where it builds (tests: `airflow dags test ... -c '{"schema_prefix": ...}'`);
     # whoever executes the run's tasks, dags test or the scheduler, then uses the same schemas.
-    params = {"schema_prefix": schema_prefix, "raw_root": raw_root}
+    params = {"schema_prefix": schema_prefix, "raw_root": raw_root, "dates": []}
     with DAG(
         dag_id=dag_id,
         description="pending raw ingest dates -> bronze -> silver -> gold, gates, compaction, statistics, watermark",
@@ -95,6 +98,14 @@ def batch_dag(dag_id: str, schema_prefix: str, raw_root: str) -> DAG:
             kind, day = run_type(context), ingest_date(context)
             if kind in ("scheduled", "backfill"):  # a backfill's 24 hourly runs a day build each date once
                 dates = found["pending"]
+            elif context["params"].get("dates"):  # a manual run for named dates (see the module's doc)
+                dates = sorted(set(context["params"]["dates"]))
+                missing = [d for d in dates if d not in found["raw"]]
+                if missing:  # a typo in the conf, not a passing fault: fail without retries
+                    from airflow.exceptions import AirflowFailException
+
+                    raise AirflowFailException(f"dates {', '.join(missing)} have no raw files under "
+                                     f"{context['params']['raw_root']}: nothing to build for them")
             else:
                 dates = [day] if day in found["raw"] else []
             print(f"{kind} run: builds {', '.join(dates) or 'nothing'} (pending: {', '.join(found['pending']) or '-'}; "

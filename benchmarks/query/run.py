@@ -58,21 +58,23 @@ def queries_for(engine: str, case: cases.Case) -> dict[str, str]:
     return {q: cases.query_text(q, engine) for q in case.queries}
 
 
-def run_trino(tr: Trino, case: cases.Case, params: dict, res: dict) -> None:
+def run_trino(tr: Trino, case: cases.Case, params: dict, res: dict, engine: str = "trino") -> None:
+    """Every query on every layout, warm-up and timed rounds, layouts rotated each round; `engine` labels the
+    runs and answers (make bench-scale runs this once per Trino worker count: trino-1w, trino-2w)."""
     names = list(case.layouts)
     rounds = case.warmup_runs + case.runs
     texts = queries_for("trino", case)
     total = len(texts) * rounds * len(names)
-    with bar(total=total, desc="trino runs", unit="query") as pbar:
+    with bar(total=total, desc=f"{engine} runs", unit="query") as pbar:
         for q, text in texts.items():
             for rnd in range(rounds):
                 for name in rotated(names, rnd):
                     sql = cases.render(text, {**params, "catalog": "hive", "schema": case.schema(name),
                                               "base": case.base_schema})
                     rows, fig = tr.measured(sql, case.trino_session)
-                    res["runs"].append({"engine": "trino", "layout": name, "query": q, "round": rnd,
+                    res["runs"].append({"engine": engine, "layout": name, "query": q, "round": rnd,
                                         "warmup": rnd < case.warmup_runs, **fig})
-                    res["answers"].setdefault(f"trino|{name}|{q}", [list(r) for r in normalize(rows)])
+                    res["answers"].setdefault(f"{engine}|{name}|{q}", [list(r) for r in normalize(rows)])
                     pbar.update()
 
 

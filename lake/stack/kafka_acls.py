@@ -88,10 +88,11 @@ def format_scram_args(s: Settings) -> list[str]:
     return args
 
 
-def jaas(s: Settings, principal: str) -> str:
+def jaas(s: Settings, principal: str, password: str | None = None) -> str:
     """The broker's JAAS file: its SCRAM login on the client listener (KafkaServer), and on the controller
-    listener its PLAIN login with the one user that listener accepts (controller.KafkaServer)."""
-    pw = secrets.kafka_password(s, principal, create=True)
+    listener its PLAIN login with the one user that listener accepts (controller.KafkaServer). A worker's broker
+    passes the `password` it was given (lake/stack/kafka.py): only the coordinator generates it."""
+    pw = password or secrets.kafka_password(s, principal, create=True)
     return ("KafkaServer {\n  org.apache.kafka.common.security.scram.ScramLoginModule required\n"
             f'  username="{principal}" password="{pw}";\n}};\n'
             "controller.KafkaServer {\n  org.apache.kafka.common.security.plain.PlainLoginModule required\n"

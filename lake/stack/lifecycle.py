@@ -50,6 +50,14 @@ def kafka_topics(s: Settings) -> str:
     return f"topics created: {', '.join(created)}" if created else "topics exist"
 
 
+def kafka_replication(s: Settings) -> str:
+    """tweets.raw's replicas and min.insync.replicas for the cluster's brokers (cluster.toml), once all of them
+    are registered: on the coordinator's `up` and each worker broker's, whichever comes last acts."""
+    from lake.stack import kafka
+
+    return kafka.replicate_raw(s)
+
+
 def raw_table(s: Settings) -> str:
     from lake.pipeline import ddl
 
@@ -60,7 +68,8 @@ def raw_table(s: Settings) -> str:
 POST_STEPS = {
     "datanode": [hdfs_layout],
     "nodemanager": [spark.ensure_archive_on_hdfs],
-    "kafka": [kafka_security, kafka_topics],
+    "kafka": [kafka_security, kafka_topics, kafka_replication],
+    "kafka-broker": [kafka_replication],
     "thriftserver": [raw_table],
 }
 
@@ -185,7 +194,7 @@ def post_steps(s: Settings, only: list[str] | None = None) -> None:
 
 def down(s: Settings) -> None:
     for svc in reversed(host_services(s)):
-        stopped = svc.daemon.stop(timeout=90 if svc.name == "kafka" else 45)
+        stopped = svc.daemon.stop(timeout=90 if svc.name in ("kafka", "kafka-broker") else 45)
         _say(f"  {svc.name:<16} {'stopped' if stopped else 'not running'}")
 
 

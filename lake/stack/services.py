@@ -7,7 +7,7 @@ from lake.settings import Settings
 from lake.stack.airflow import AirflowApiServer, AirflowDagProcessor, AirflowScheduler, AirflowService
 from lake.stack.hadoop import DataNode, NameNode, NodeManager, ResourceManager
 from lake.stack.hive import Metastore
-from lake.stack.kafka import Kafka
+from lake.stack.kafka import Kafka, KafkaBroker
 from lake.stack.mosquitto import Mosquitto, MqttBridge
 from lake.stack.postgres import Postgres
 from lake.stack.raw_sink import RawSink
@@ -23,9 +23,9 @@ __all__ = ["SERVICE_CLASSES", "Service", "AirflowService", "all_services", "by_n
 # DDL; then what users look at: Superset (on Trino and PostgreSQL) and the topic browser (on Kafka). The
 # MQTT broker and its bridge come last: they only need Kafka, and nothing else waits for them.
 SERVICE_CLASSES: tuple[type[Service], ...] = (
-    Postgres, NameNode, DataNode, ResourceManager, NodeManager, Metastore, Kafka, ThriftServer, Trino, TrinoWorker,
-    RawSink, SpeedLayer, AirflowApiServer, AirflowScheduler, AirflowDagProcessor, Superset, TopicBrowser, Mosquitto,
-    MqttBridge,
+    Postgres, NameNode, DataNode, ResourceManager, NodeManager, Metastore, Kafka, KafkaBroker, ThriftServer, Trino,
+    TrinoWorker, RawSink, SpeedLayer, AirflowApiServer, AirflowScheduler, AirflowDagProcessor, Superset, TopicBrowser,
+    Mosquitto, MqttBridge,
 )
 
 

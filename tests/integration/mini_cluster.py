@@ -3,7 +3,7 @@ tests/integration/netns.py and worker hosts in network namespaces, each started 
 its own cluster description, var dir and ports: the same code and the same commands a real host runs.
 
 Nothing here touches the shared stack: its own cluster.toml and var dirs under a temporary folder named
-`<prefix>-cluster-*` (the JVM artifacts are the installed ones, linked read-only), Hadoop ports moved by
+`<prefix>-cluster-*` (the JVM artifacts are the installed ones, linked read-only), Hadoop and Kafka ports moved by
 PORT_OFFSET (LAKE_PORT_<NAME>) and bound to the bridge's and the namespaces' addresses only. Teardown always
 runs, and a run that crashed is cleaned up by the next one (its daemons found by their pid files under the
 folder's prefix, each checked to be the lake's daemon of that folder before it is killed).
@@ -23,12 +23,14 @@ from lake import cluster, settings
 from lake.runtime import jvm, probes, process
 from lake.settings import Settings
 from lake.stack.hadoop import DataNode, NameNode, NodeManager, ResourceManager
+from lake.stack.kafka import Kafka
 from lake.stack.trino import Trino, TrinoWorker
 from tests.integration import netns
 
-# Hadoop's and Trino's ports + 20000: clear of the shared stack's and below the kernel's ephemeral range (32768-).
+# Hadoop's, Kafka's and Trino's ports + 20000: clear of the shared stack's and below the kernel's ephemeral range
+# (32768-).
 PORT_OFFSET = 20000
-PORT_KEYS = tuple(dict.fromkeys(k for cls in (NameNode, DataNode, ResourceManager, NodeManager, Trino, TrinoWorker)
+PORT_KEYS = tuple(dict.fromkeys(k for cls in (NameNode, DataNode, ResourceManager, NodeManager, Kafka, Trino, TrinoWorker)
                                 for k in cls.port_keys))
 
 

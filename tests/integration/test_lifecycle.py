@@ -64,7 +64,7 @@ def test_up_twice_keeps_data(lake, sandbox, stored):
     for _ in range(2):
         out = lake_up()
         assert " started " not in out, f"a healthy service was restarted:\n{out}"
-        assert out.count("already running") == len(services.all_services(lake))
+        assert out.count("already running") == len(services.host_services(lake))
     assert_still_there(lake, sandbox, stored)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from lake.bench import stats
 from lake.bench.query import answers
-from lake.bench.query.trino_run import _millis, figures, parse_size
+from lake.bench.query.trino_run import _millis, figures, task_nodes, parse_size
 
 
 def test_summaries_use_the_middle_value_and_the_extremes():
@@ -83,4 +83,19 @@ def test_figures_take_splits_from_the_table_scans_only():
                               {"operatorType": "ExchangeOperator", "totalDrivers": 9}]}}
     f = figures(info)
     assert f == {"query_id": "q1", "wall_ms": 1000.0, "cpu_ms": 250.0, "input_bytes": 2**20, "input_rows": 42,
-                 "splits": 5, "peak_memory_bytes": 1024}
+                 "splits": 5, "peak_memory_bytes": 1024, "nodes": {}}
+
+
+def _task(node: str, drivers: int) -> dict:
+    return {"taskStatus": {"nodeId": node, "state": "FINISHED"}, "stats": {"totalDrivers": drivers}}
+
+
+@pytest.mark.parametrize("shape", ["stages", "outputStage"])
+def test_task_nodes_count_each_workers_tasks_and_splits_in_either_stage_tree(shape):
+    leaf = {"stageId": "q.1", "tasks": [_task("w1", 7), _task("w2", 5), _task("w1", 1)]}
+    root = {"stageId": "q.0", "tasks": [_task("coord", 1)]}
+    stages = ({"outputStageId": "q.0", "stages": [root, leaf]} if shape == "stages"
+              else {**root, "subStages": [leaf]})
+    nodes = task_nodes({"queryId": "q", shape: stages})
+    assert nodes == {"coord": {"tasks": 1, "drivers": 1}, "w1": {"tasks": 2, "drivers": 8},
+                     "w2": {"tasks": 1, "drivers": 5}}

@@ -59,7 +59,8 @@ def _env(tmp_path, **extra) -> dict[str, str]:
 
 def test_repo_file_is_the_single_host():
     assert cluster.read(cluster.CLUSTER_FILE) == cluster.SINGLE_HOST
-    # Every role but a Trino worker: the single host's Trino is coordinator and worker at once.
+    # Every role but kafka-broker and trino-worker: the coordinator's Kafka is its broker
+    # (cluster.COORDINATOR_FILLS) and the single host's Trino is coordinator and worker at once.
     assert cluster.SINGLE_HOST.coordinator.roles == ("coordinator", "datanode", "nodemanager")
 
 
@@ -71,7 +72,9 @@ def test_default_settings_are_the_single_host_settings(tmp_path, monkeypatch):
     s = with_file
     assert (s.bind_host, s.host, s.node_host, s.dfs_replication) == ("127.0.0.1",) * 3 + (1,)
     assert s.hdfs_uri == "hdfs://127.0.0.1:8020" and s.kafka_bootstrap == "127.0.0.1:9092"
-    assert [svc.name for svc in host_services(s)] == [svc.name for svc in all_services(s) if svc.name != "trino-worker"]
+    # Everything but a worker's broker and Trino worker: the coordinator's own Kafka and Trino do that work.
+    assert [svc.name for svc in host_services(s)] == [svc.name for svc in all_services(s)
+                                                      if svc.name not in ("kafka-broker", "trino-worker")]
     assert all(svc.address == "127.0.0.1" for svc in all_services(s))
 
 
@@ -123,7 +126,7 @@ def test_coordinator_runs_everything_but_the_worker_roles_it_lacks(tmp_path, two
     assert "namenode" in names and "trino" in names and "kafka" in names
     assert "datanode" not in names and "nodemanager" not in names
     assert "trino-worker" not in names
-    assert len(names) == len(SERVICE_CLASSES) - 3
+    assert len(names) == len(SERVICE_CLASSES) - 4  # and never kafka-broker (cluster.COORDINATOR_FILLS)
 
 
 def test_this_host_by_name_or_by_local_address(two_workers):

@@ -87,7 +87,33 @@ def figures(info: dict) -> dict:
         "input_rows": qs.get("physicalInputPositions", qs.get("rawInputPositions")),
         "splits": sum(int(o.get("totalDrivers", 0)) for o in scans),
         "peak_memory_bytes": parse_size(qs["peakUserMemoryReservation"]),
+        "nodes": task_nodes(info),
     }
+
+
+def task_nodes(info: dict) -> dict[str, dict[str, int]]:
+    """node id -> its tasks and drivers (a source stage's driver is one split) over every stage of the query:
+    which Trino workers did the work (make bench-scale checks that two workers both ran splits). Walks the
+    JSON rather than naming the stage tree's keys, which moved between Trino releases (outputStage/subStages,
+    then stages.stages)."""
+    nodes: dict[str, dict[str, int]] = {}
+
+    def walk(x) -> None:
+        if isinstance(x, dict):
+            status = x.get("taskStatus")
+            if isinstance(status, dict) and status.get("nodeId"):
+                n = nodes.setdefault(status["nodeId"], {"tasks": 0, "drivers": 0})
+                n["tasks"] += 1
+                n["drivers"] += int((x.get("stats") or {}).get("totalDrivers", 0))
+                return
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk(info.get("stages") or info.get("outputStage") or {})
+    return nodes
 
 
 def parse_size(text: str) -> int:
