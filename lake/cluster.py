@@ -2,8 +2,9 @@
 
 The first host is the coordinator: it runs every service that is not a worker role (NameNode,
 ResourceManager, PostgreSQL and the metastore, Kafka, Trino, the Thrift Server, Airflow, Superset and
-the lake's own daemons). The worker roles can run on any host, the coordinator included. The default,
-with no cluster.toml or the one in the repo, is today's lake: one host on 127.0.0.1 that runs all.
+the lake's own daemons). The worker roles can run on any host, the coordinator included, except a Trino
+worker (the coordinator's Trino already works as one). The default, with no cluster.toml or the one in the
+repo, is today's lake: one host on 127.0.0.1 that runs all.
 
 `make up` starts the roles of the host it runs on: LAKE_HOST=<name> names it, else the one host whose
 address belongs to this machine. LAKE_CLUSTER=<file> reads another description (the scale-out test
@@ -24,12 +25,15 @@ CLUSTER_FILE = Path(__file__).resolve().parent.parent / "cluster.toml"
 
 COORDINATOR = "coordinator"
 # The roles a worker host can run, named after the services (lake/stack/services.py) they start.
-# Trino workers are not yet implemented (docs/scale-out.md).
-WORKER_ROLES = ("datanode", "nodemanager", "kafka-broker")
+TRINO_WORKER = "trino-worker"
+WORKER_ROLES = ("datanode", "nodemanager", "kafka-broker", TRINO_WORKER)
 ROLES = (COORDINATOR, *WORKER_ROLES)
 # Worker roles a coordinator already fills with its own service: its Kafka is a broker (and the controller),
 # so a host with the coordinator role never starts a second broker beside it.
 COORDINATOR_FILLS = ("kafka-broker",)
+# Worker roles the coordinator's host cannot hold: its own Trino already works when no other host runs a
+# Trino worker (node-scheduler.include-coordinator), and a second Trino there would need the same port.
+NOT_ON_COORDINATOR = (TRINO_WORKER,)
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,8 @@ class Cluster:
         return [h for h in self.hosts if role in h.roles]
 
 
-SINGLE_HOST = Cluster(hosts=(Host("lake1", "127.0.0.1", tuple(r for r in ROLES if r not in COORDINATOR_FILLS)),),
+SINGLE_HOST = Cluster(hosts=(Host("lake1", "127.0.0.1",
+                                  tuple(r for r in ROLES if r not in (*COORDINATOR_FILLS, *NOT_ON_COORDINATOR))),),
                       replication=1)
 
 
@@ -115,6 +120,11 @@ def parse(doc: dict, origin: str = "cluster.toml") -> Cluster:
     if coordinators != [hosts[0].name]:
         raise bad(f"the first host, and only it, must have the coordinator role (found on: "
                   f"{', '.join(coordinators) or 'none'})")
+    doubled = [r for r in hosts[0].roles if r in NOT_ON_COORDINATOR]
+    if doubled:
+        raise bad(f"host {hosts[0].name!r}: the coordinator cannot also have the role(s) {', '.join(doubled)} "
+                  f"(its own Trino already runs queries when no other host has a Trino worker); put them on "
+                  f"another host")
     datanodes = sum("datanode" in h.roles for h in hosts)
     if datanodes == 0:
         raise bad("no host runs a datanode")

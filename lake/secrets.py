@@ -67,11 +67,14 @@ def superset_secret(s: Settings, name: str) -> str:
     return _get(s, f"LAKE_SUPERSET_{name.upper().replace('-', '_')}", f"superset-{name}")
 
 
+TRINO_SHARED_SECRET_FILE = "trino-shared-secret"  # under var/secrets; a Trino worker host gets a copy
+
+
 def trino_shared_secret(s: Settings, create: bool = False) -> str:
     """Trino's internal-communication.shared-secret (required once authentication is on); Trino reads it
     from its environment (${ENV:...} in config.properties), so it is in no rendered file.
     `create`: only Trino's preparation in `make up` (trino_security.ensure_all)."""
-    return _get(s, "LAKE_TRINO_SHARED_SECRET", "trino-shared-secret", create, "Trino internal shared secret")
+    return _get(s, "LAKE_TRINO_SHARED_SECRET", TRINO_SHARED_SECRET_FILE, create, "Trino internal shared secret")
 
 
 def trino_password(s: Settings, user: str, create: bool = False) -> str:

@@ -140,6 +140,9 @@ DEFAULT_HEAPS_MB = {
     "kafka": 768,
     "thriftserver": 1024,
     "trino": 3072,
+    # A Trino worker host (cluster.toml role trino-worker): small, it runs the leaf splits of one query at a time
+    # on the 2-core test box; its trino/worker/config.properties memory limits must fit this heap.
+    "trino-worker": 1024,
     "speed-layer": 1024,  # the streaming driver (local[2]: its executors are threads of this JVM)
 }
 
@@ -165,12 +168,18 @@ class Settings:
     # runs. The default single host on loopback runs every role, as the lake always has.
     node_host: str = "127.0.0.1"
     dfs_replication: int = 1
-    roles: tuple[str, ...] = cluster_description.ROLES
+    roles: tuple[str, ...] = cluster_description.SINGLE_HOST.coordinator.roles
     peers: tuple[cluster_description.Host, ...] = ()  # the cluster's other hosts, which `up` probes
 
     def runs(self, service: str) -> bool:
         """Whether this host starts the service named `service` (its roles in the cluster description)."""
         return cluster_description.Host("", self.node_host, self.roles).runs(service)
+
+    @property
+    def trino_worker_addresses(self) -> tuple[str, ...]:
+        """The addresses of the hosts of the cluster description that run a Trino worker, this one included."""
+        me = cluster_description.Host("", self.node_host, self.roles)
+        return tuple(h.address for h in (*self.peers, me) if cluster_description.TRINO_WORKER in h.roles)
 
     # ---- derived paths; everything generated lives under var/ (git-ignored) ----
     @property

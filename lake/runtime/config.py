@@ -12,6 +12,7 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from lake.cluster import TRINO_WORKER
 from lake.errors import LakeError
 from lake.settings import KAFKA_SUPER_USERS, Settings
 
@@ -35,6 +36,8 @@ CONFIG_SETS = (
     ConfigSet("spark", "spark/conf", "spark"),
     ConfigSet("trino", "trino/etc", "trino/etc"),
     ConfigSet("trino-catalog", "trino/catalog", "trino/etc/catalog"),
+    # A Trino worker host's own config.properties; the rest of its etc/ is trino/etc's (lake/stack/trino.py).
+    ConfigSet("trino-worker", "trino/worker", "trino/worker"),
 )
 
 
@@ -59,7 +62,10 @@ def template_vars(s: Settings) -> dict[str, str]:
         "HIVE_CONF_DIR": str(s.conf_dir / "hive"),
         "TRINO_DATA_DIR": str(s.data_dir / "trino"),
         "TRINO_CATALOG_DIR": str(s.conf_dir / "trino" / "etc" / "catalog"),
-        "TRINO_NODE_ID": f"lake-{s.env}",
+        # One Trino per host: the coordinator's keeps the id it always had, a worker's is named by its address.
+        "TRINO_NODE_ID": trino_node_id(s),
+        # The coordinator also runs splits unless some host of cluster.toml runs a Trino worker.
+        "TRINO_INCLUDE_COORDINATOR": "false" if s.trino_worker_addresses else "true",
         "TRINO_KEYSTORE": str(s.trino_keystore),
         "TRINO_CA_FILE": str(s.trino_ca_file),
         "TRINO_PASSWORD_FILE": str(s.trino_password_file),
@@ -70,7 +76,8 @@ def template_vars(s: Settings) -> dict[str, str]:
         "SPARK_ARCHIVE": s.spark_archive,
         "NM_MEMORY_MB": str(s.nm_memory_mb),
         "NM_VCORES": str(s.nm_vcores),
-        "TRINO_HEAP_MB": str(s.heaps_mb["trino"]),
+        # The heap of the Trino this host runs (jvm.config is shared by the coordinator's and a worker's).
+        "TRINO_HEAP_MB": str(s.heaps_mb[TRINO_WORKER if s.runs(TRINO_WORKER) else "trino"]),
         "PG_HOST": s.host,
         "PG_PORT": str(p["postgres"]),
         "KAFKA_SUPER_USERS": ";".join(f"User:{u}" for u in KAFKA_SUPER_USERS),
@@ -78,6 +85,13 @@ def template_vars(s: Settings) -> dict[str, str]:
     for name, port in p.items():
         values[f"{name.upper()}_PORT"] = str(port)
     return values
+
+
+def trino_node_id(s: Settings) -> str:
+    """Trino's node.id on this host: the single host's (and the coordinator's) as before; a worker's adds its
+    address (node ids take letters, digits, '-' and '_')."""
+    base = f"lake-{s.env}"
+    return f"{base}-{s.node_host.replace('.', '-')}" if s.runs(TRINO_WORKER) else base
 
 
 def render_text(text: str, values: dict[str, str], origin: str = "<text>") -> str:

@@ -15,7 +15,7 @@ from lake.stack.service import Service
 from lake.stack.spark import SpeedLayer, ThriftServer
 from lake.stack.superset import Superset
 from lake.stack.topic_browser import TopicBrowser
-from lake.stack.trino import Trino
+from lake.stack.trino import Trino, TrinoWorker
 
 __all__ = ["SERVICE_CLASSES", "Service", "AirflowService", "all_services", "by_name", "host_services"]
 
@@ -24,7 +24,8 @@ __all__ = ["SERVICE_CLASSES", "Service", "AirflowService", "all_services", "by_n
 # MQTT broker and its bridge come last: they only need Kafka, and nothing else waits for them.
 SERVICE_CLASSES: tuple[type[Service], ...] = (
     Postgres, NameNode, DataNode, ResourceManager, NodeManager, Metastore, Kafka, KafkaBroker, ThriftServer, Trino,
-    RawSink, SpeedLayer, AirflowApiServer, AirflowScheduler, AirflowDagProcessor, Superset, TopicBrowser, Mosquitto, MqttBridge,
+    TrinoWorker, RawSink, SpeedLayer, AirflowApiServer, AirflowScheduler, AirflowDagProcessor, Superset, TopicBrowser,
+    Mosquitto, MqttBridge,
 )
 
 

@@ -38,20 +38,44 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 # ---- TLS --------------------------------------------------------------------------------------------
-def ensure_tls(s: Settings) -> bool:
-    """The server's key and self-signed certificate (SANs 127.0.0.1 and localhost), created once.
-    Trino reads key + certificate from one PEM; clients trust the certificate alone. True when created."""
+def cert_addresses(s: Settings) -> list[str]:
+    """The IP addresses the certificate must name: loopback (clients on the coordinator), the coordinator's and
+    every Trino worker host's of cluster.toml. All Trino nodes share the one key pair, and each node checks the
+    other's name on internal HTTPS. The single host: 127.0.0.1 alone, as it always was."""
+    return list(dict.fromkeys([CERT_IP, s.host, *s.trino_worker_addresses]))
+
+
+def certificate_addresses(pem: bytes) -> set[str]:
+    """The IP-address SANs of a PEM certificate."""
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate(pem)
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return {str(ip) for ip in san.get_values_for_type(x509.IPAddress)}
+
+
+def ensure_tls(s: Settings) -> str | None:
+    """The server's key and self-signed certificate for cert_addresses(s) and localhost, created once and
+    reissued (new key pair) when cluster.toml gained a Trino host the kept one does not name: a worker on an
+    unnamed address would fail every internal request with a hostname mismatch. Trino reads key + certificate
+    from one PEM; clients trust the certificate alone, reading it from its file on each connection. Returns
+    what was done ("created", "reissued") or None when the kept pair is right."""
+    wanted = cert_addresses(s)
+    action = "created"
     if s.trino_keystore.exists() and s.trino_ca_file.exists():
-        return False
-    key_pem, cert_pem = self_signed_certificate()
+        if set(wanted) <= certificate_addresses(s.trino_ca_file.read_bytes()):
+            return None
+        action = "reissued"
+    key_pem, cert_pem = self_signed_certificate(addresses=wanted)
     _write_private(s.trino_keystore, key_pem + cert_pem)
     _write_private(s.trino_ca_file, cert_pem)
-    return True
+    return action
 
 
-def self_signed_certificate(days: int = CERT_DAYS) -> tuple[bytes, bytes]:
-    """(private key PEM, certificate PEM). The certificate is its own CA (basicConstraints CA:TRUE) so
-    that OpenSSL- and Java-based clients accept it as the trust anchor they are pointed at."""
+def self_signed_certificate(days: int = CERT_DAYS, addresses: list[str] = (CERT_IP,)) -> tuple[bytes, bytes]:
+    """(private key PEM, certificate PEM) for `addresses` and localhost. The certificate is its own CA
+    (basicConstraints CA:TRUE) so that OpenSSL- and Java-based clients accept it as the trust anchor they
+    are pointed at."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -66,7 +90,7 @@ def self_signed_certificate(days: int = CERT_DAYS) -> tuple[bytes, bytes]:
             .subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=days))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(CERT_IP)),
+            .add_extension(x509.SubjectAlternativeName([*(x509.IPAddress(ipaddress.ip_address(a)) for a in addresses),
                                                         x509.DNSName(CERT_DNS)]), critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, content_commitment=False,
@@ -198,8 +222,12 @@ def ensure_users(s: Settings) -> list[str]:
 def ensure_all(s: Settings) -> list[str]:
     """What `make up` needs before Trino starts; one line per thing it created."""
     said = []
-    if ensure_tls(s):
-        said.append(f"trino: TLS certificate for {CERT_IP} and {CERT_DNS} created; clients trust {s.trino_ca_file}")
+    tls = ensure_tls(s)
+    if tls:
+        said.append(f"trino: TLS certificate for {', '.join(cert_addresses(s))} and {CERT_DNS} {tls}; clients trust "
+                    f"{s.trino_ca_file}")
+    if tls == "reissued":
+        said.append(f"trino: copy {s.trino_secrets_dir} to every Trino worker host again (docs/scale-out.md)")
     secrets.trino_shared_secret(s, create=True)
     for user in ensure_users(s):
         said.append(f"trino: login {user!r} ({', '.join(user_groups(s, user)) or 'its own rules'}); "

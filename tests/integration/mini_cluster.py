@@ -24,15 +24,33 @@ from lake.runtime import jvm, probes, process
 from lake.settings import Settings
 from lake.stack.hadoop import DataNode, NameNode, NodeManager, ResourceManager
 from lake.stack.kafka import Kafka
+from lake.stack.trino import Trino, TrinoWorker
 from tests.integration import netns
 
-# Hadoop's and Kafka's ports + 20000: clear of the shared stack's and below the kernel's ephemeral range (32768-).
+# Hadoop's, Kafka's and Trino's ports + 20000: clear of the shared stack's and below the kernel's ephemeral range
+# (32768-).
 PORT_OFFSET = 20000
-PORT_KEYS = tuple(k for cls in (NameNode, DataNode, ResourceManager, NodeManager, Kafka) for k in cls.port_keys)
+PORT_KEYS = tuple(dict.fromkeys(k for cls in (NameNode, DataNode, ResourceManager, NodeManager, Kafka, Trino, TrinoWorker)
+                                for k in cls.port_keys))
 
 
 def port_env() -> dict[str, str]:
     return {f"LAKE_PORT_{k.upper()}": str(settings.DEFAULT_PORTS[k] + PORT_OFFSET) for k in PORT_KEYS}
+
+
+def link_artifacts(installed: Path, lib: Path) -> None:
+    """A host's lib/: the installed artifacts, linked entry by entry (read-only). Trino's install tree is a folder
+    of links of the host's own: starting Trino links etc/ inside it to that host's config (lake/stack/trino.py),
+    and the hosts, and the shared stack, must not overwrite each other's link."""
+    lib.mkdir()
+    for entry in installed.iterdir():
+        if entry.name.startswith("trino-server-") and entry.is_dir():
+            (lib / entry.name).mkdir()
+            for sub in entry.iterdir():
+                if sub.name != "etc":
+                    (lib / entry.name / sub.name).symlink_to(sub)
+        else:
+            (lib / entry.name).symlink_to(entry)
 
 
 def stop_leftovers(prefix: str = netns.PREFIX) -> list[str]:
@@ -84,7 +102,7 @@ class MiniCluster:
             installed = settings.load(dict(os.environ)).lib_dir
             for h in hosts:
                 (self.box / h.name).mkdir()
-                (self.box / h.name / "lib").symlink_to(installed)  # the JVM artifacts, as installed
+                link_artifacts(installed, self.box / h.name / "lib")  # the JVM artifacts, as installed
         except BaseException:
             self.close()
             raise
@@ -141,6 +159,21 @@ class MiniCluster:
 
     def pid(self, host: str, service: str) -> int | None:
         return process.Daemon(service, self.settings(host).run_dir, Path("/dev/null")).pid()
+
+    def copy_trino_secrets(self, host: str) -> list[str]:
+        """What a real Trino worker host gets from the coordinator over SSH (docs/scale-out.md): the TLS pair, the
+        shared secret and the lake's login, the files TrinoWorker.copied_files names, mode 0600 in 0700 folders."""
+        src, dst = self.settings("coord"), self.settings(host)
+        copied = []
+        for target in TrinoWorker(dst).copied_files():
+            rel = target.relative_to(dst.var)
+            for d in (target.parent, dst.secrets_dir):
+                d.mkdir(parents=True, exist_ok=True)
+                os.chmod(d, 0o700)
+            shutil.copyfile(src.var / rel, target)
+            os.chmod(target, 0o600)
+            copied.append(str(rel))
+        return copied
 
     def address(self, host: str) -> str:
         return self.description.coordinator.address if host == "coord" else self.net.host(host).address

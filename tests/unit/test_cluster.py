@@ -59,7 +59,8 @@ def _env(tmp_path, **extra) -> dict[str, str]:
 
 def test_repo_file_is_the_single_host():
     assert cluster.read(cluster.CLUSTER_FILE) == cluster.SINGLE_HOST
-    # Every role but kafka-broker: the coordinator's Kafka is its broker (cluster.COORDINATOR_FILLS).
+    # Every role but kafka-broker and trino-worker: the coordinator's Kafka is its broker
+    # (cluster.COORDINATOR_FILLS) and the single host's Trino is coordinator and worker at once.
     assert cluster.SINGLE_HOST.coordinator.roles == ("coordinator", "datanode", "nodemanager")
 
 
@@ -71,8 +72,9 @@ def test_default_settings_are_the_single_host_settings(tmp_path, monkeypatch):
     s = with_file
     assert (s.bind_host, s.host, s.node_host, s.dfs_replication) == ("127.0.0.1",) * 3 + (1,)
     assert s.hdfs_uri == "hdfs://127.0.0.1:8020" and s.kafka_bootstrap == "127.0.0.1:9092"
-    # Everything but a worker's broker: the coordinator's own Kafka is this host's broker.
-    assert [svc.name for svc in host_services(s)] == [svc.name for svc in all_services(s) if svc.name != "kafka-broker"]
+    # Everything but a worker's broker and Trino worker: the coordinator's own Kafka and Trino do that work.
+    assert [svc.name for svc in host_services(s)] == [svc.name for svc in all_services(s)
+                                                      if svc.name not in ("kafka-broker", "trino-worker")]
     assert all(svc.address == "127.0.0.1" for svc in all_services(s))
 
 
@@ -82,9 +84,11 @@ def test_default_renders_every_config_as_before(tmp_path):
     added (DataNodes may register without a reverse DNS name) changes nothing for 127.0.0.1."""
     s = settings.load(_env(tmp_path))
     values = config.template_vars(s)
-    before = {"${NODE_HOST}": "${NAMENODE_HOST}", "${DFS_REPLICATION}": "1"}
+    before = {"${NODE_HOST}": "${NAMENODE_HOST}", "${DFS_REPLICATION}": "1", "${TRINO_INCLUDE_COORDINATOR}": "true"}
     compared = 0
     for cs in CONFIG_SETS:
+        if cs.name == "trino-worker":
+            continue  # new with the trino-worker role: a worker host's own config.properties, unused by one host
         src = s.root / cs.source
         for f in sorted(p for p in src.iterdir() if p.is_file()) if src.is_dir() else []:
             text = f.read_text()
@@ -93,7 +97,8 @@ def test_default_renders_every_config_as_before(tmp_path):
                 old = old.replace(new, was)
             assert _without_added(config.render_text(text, values)) == config.render_text(old, values), f
             compared += text != old
-    assert compared == 2  # hdfs-site.xml and yarn-site.xml use the new placeholders
+    # hdfs-site.xml, yarn-site.xml, Trino's config.properties and node.properties use the new placeholders
+    assert compared == 4
     assert f"<name>{ADDED}</name><value>false</value>" in (s.root / "hadoop-cluster/etc/hadoop/hdfs-site.xml").read_text()
 
 
@@ -120,7 +125,8 @@ def test_coordinator_runs_everything_but_the_worker_roles_it_lacks(tmp_path, two
     names = [svc.name for svc in host_services(s)]
     assert "namenode" in names and "trino" in names and "kafka" in names
     assert "datanode" not in names and "nodemanager" not in names
-    assert len(names) == len(SERVICE_CLASSES) - 3  # and never kafka-broker (cluster.COORDINATOR_FILLS)
+    assert "trino-worker" not in names
+    assert len(names) == len(SERVICE_CLASSES) - 4  # and never kafka-broker (cluster.COORDINATOR_FILLS)
 
 
 def test_this_host_by_name_or_by_local_address(two_workers):
@@ -146,8 +152,10 @@ def test_is_local_address():
 @pytest.mark.parametrize("doc, message", [
     ({}, "no \\[\\[hosts\\]\\]"),
     ({"hosts": [{"name": "a", "address": "nope", "roles": ["coordinator"]}]}, "not an IPv4 address"),
-    ({"hosts": [{"name": "a", "address": "10.0.0.1", "roles": ["coordinator", "trino-worker"]}]},
-     "unknown role\\(s\\) trino-worker"),
+    ({"hosts": [{"name": "a", "address": "10.0.0.1", "roles": ["coordinator", "presto-worker"]}]},
+     "unknown role\\(s\\) presto-worker"),
+    ({"hosts": [{"name": "a", "address": "10.0.0.1", "roles": ["coordinator", "datanode", "trino-worker"]}]},
+     "coordinator cannot also have the role\\(s\\) trino-worker"),
     ({"hosts": [{"name": "a", "address": "10.0.0.1", "roles": ["datanode"]}]}, "must have the coordinator role"),
     ({"hosts": [{"name": "a", "address": "10.0.0.1", "roles": ["coordinator", "datanode"]},
                 {"name": "b", "address": "10.0.0.2", "roles": ["coordinator"]}]}, "found on: a, b"),

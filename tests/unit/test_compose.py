@@ -5,7 +5,7 @@ through `docker-compose config` (the normalised, interpolated file) against
 lake.services and lake.settings: service names, one image, the lake's own
 run/probe verbs, contract ports, start order, memory and volumes. The service
 list is the native launcher's own (lake.services.host_services of the single host
-in native mode: a worker role only another host starts, kafka-broker, has no
+in native mode: a worker role only another host starts, kafka-broker or trino-worker, has no
 container), so a service added there without a compose counterpart fails here.
 """
 from __future__ import annotations
@@ -60,7 +60,7 @@ REQUIRED_VARS = {PASSWORD_VAR: "compose-config-test", PII_VAR: "compose-config-t
                  **{host: f"compose-config-test-{host.lower()}" for host in AIRFLOW_SECRET_VARS.values()},
                  **{host: f"compose-config-test-{host.lower()}" for host in SUPERSET_SECRET_VARS}}
 
-# Every service the native launcher (`lake up`) runs, in its start order.
+# Every service the native launcher (`lake up`) runs on the single host, in its start order.
 NATIVE = services.host_services(settings.load({"LAKE_ENV": "native"}))
 SERVICES = [svc.name for svc in NATIVE]
 CLASSES = {type(svc).__name__: type(svc) for svc in NATIVE}

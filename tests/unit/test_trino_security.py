@@ -57,7 +57,7 @@ def test_the_installer_keeps_the_password_authenticators_plugin():
 def test_certificate_has_the_loopback_names_and_is_its_own_anchor(s):
     from cryptography import x509
 
-    assert ts.ensure_tls(s) is True
+    assert ts.ensure_tls(s) == "created"
     cert = x509.load_pem_x509_certificate(s.trino_ca_file.read_bytes())
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert [str(ip) for ip in san.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
@@ -68,7 +68,7 @@ def test_certificate_has_the_loopback_names_and_is_its_own_anchor(s):
     assert "PRIVATE KEY" in keystore and s.trino_ca_file.read_text() in keystore
     assert "PRIVATE KEY" not in s.trino_ca_file.read_text()
     before = s.trino_keystore.read_bytes()
-    assert ts.ensure_tls(s) is False and s.trino_keystore.read_bytes() == before  # once, kept across restarts
+    assert ts.ensure_tls(s) is None and s.trino_keystore.read_bytes() == before  # once, kept across restarts
 
 
 def test_generated_logins_are_bcrypt_in_0600_files_and_stable(s):
