@@ -31,7 +31,7 @@ SCHEDULE   ?= on
 
 COMPOSE    := docker-compose -f hadoop-cluster/docker-compose.yml --project-directory .
 
-.PHONY: help install venv up down status logs clean-data smoke demo test test-lambda test-unit test-integration render ingest build comply bench-model bench-ingest airflow-install airflow airflow-batch bench-speed bench-build bench-comply superset-install dashboards
+.PHONY: help install venv up down status logs clean-data smoke demo test test-lambda test-unit test-integration render ingest build comply bench-model bench-ingest airflow-install airflow airflow-batch bench-speed bench-build bench-comply bench-scale superset-install dashboards
 
 help: ## Show the targets and their variables
 	@echo "Usage: make <target> [VAR=value]"
@@ -58,6 +58,7 @@ help: ## Show the targets and their variables
 	@echo "  airflow-batch   DATE=YYYY-MM-DD (the ingest date; runs airflow dags test lake_batch DATE+1)"
 	@echo "  bench-build     SCALE=tiny|small|medium (default small: 0.1M tweets over 30 days; medium 1M); NO_MONTH=1: transforms and replay only"
 	@echo "  bench-comply    SCALE=tiny|small|medium (default small: 1,000 deletes + 10 users on 0.1M tweets; medium 1M); cases in benchmarks/comply/cases.yaml"
+	@echo "  bench-scale     SCALE=medium (the default; cases in benchmarks/scale/cases.yaml: layouts, phases, the extra worker's port)"
 	@echo "  bench-speed     BENCH_SPEED_ARGS='--trigger 10' (cases in benchmarks/speed/cases.yaml; results in benchmarks/results/speed-*)"
 	@echo "  test            PYTEST_ARGS='-k kafka'"
 	@echo "  sql, beeline    Q='SELECT ...' runs one statement and exits (default: an interactive prompt)"
@@ -182,6 +183,9 @@ bench-speed: venv ## Speed-layer benchmark: freshness through serving.tweets, mi
 
 bench-comply: venv ## Compliance benchmark: 1,000 deletes + 10 user deletes applied to a built 30-day lake, per stage and in bytes (SCALE=tiny|small|medium)
 	$(PY) -m benchmarks.comply.run --scale $(SCALE)
+
+bench-scale: venv ## Query benchmark on 1 and 2 Trino workers side by side (a second worker joins this host for the run; benchmarks/scale/cases.yaml)
+	$(PY) -m benchmarks.scale.run $(if $(filter command line environment,$(origin SCALE)),--scale $(SCALE))
 
 bench-build: venv ## Build-engine benchmark: make build per stage, transforms alone, one new hour on a built month, 500 dates vs one (SCALE=tiny|small|medium)
 	$(PY) -m benchmarks.build.run --scale $(SCALE) $(if $(NO_MONTH),--no-month,)

@@ -46,6 +46,9 @@ DEFAULT_PORTS = {
     # Trino serves HTTPS only (docs/security.md): its plain-HTTP port is off, so anyone's X-Trino-User
     # header cannot stand in for a password. contracts.md: "8443 once security exists".
     "trino": 8443,
+    # A Trino worker (cluster.toml role trino-worker) on its own host listens on the same port; its own key lets
+    # a worker share a host with the coordinator's Trino (make bench-scale's second worker, LAKE_PORT_TRINO_WORKER).
+    "trino_worker": 8443,
     "speed_ui": 4041,     # the speed layer's Spark UI (Structured Streaming tab)
     "airflow": 8090,      # Airflow API server and UI (8080 is Trino's)
     "mqtt": 1883,         # Mosquitto, the MQTT broker the MQTT source publishes to

@@ -103,6 +103,7 @@ class TrinoWorker(Trino):
     (for the readiness probe) are copied from the coordinator."""
 
     name = "trino-worker"
+    port_keys = ("trino_worker",)  # 8443 on its own host, as the coordinator's; another beside the coordinator
     web_port_key = None  # no web UI: users reach the coordinator only
 
     @property
@@ -155,7 +156,7 @@ class TrinoWorker(Trino):
         login): a worker that started but cannot announce itself (wrong secret, certificate, address) runs nothing."""
         from lake.runtime import clients
 
-        own = probes.http_check(f"https://{self.address}:{self.s.ports['trino']}/v1/info",
+        own = probes.http_check(f"https://{self.address}:{self.s.ports['trino_worker']}/v1/info",
                                 lambda b: (b.get("starting") is False and b.get("coordinator") is False,
                                            f"starting={b.get('starting')}"), cafile=self.s.trino_ca_file)
         if not own:
@@ -183,3 +184,19 @@ def coordinator_certificate(s) -> bytes | None:
         return ssl.PEM_cert_to_DER_cert(ssl.get_server_certificate((s.host, s.ports["trino"]), timeout=5))
     except (OSError, ValueError):
         return None
+
+
+def link_artifacts(installed: Path, lib: Path) -> None:
+    """A host's lib/: the installed artifacts, linked entry by entry (read-only). Trino's install tree is a folder
+    of links of the host's own: starting Trino links etc/ inside it to that host's config (Trino.prepare), and
+    two Trinos sharing one install (the scale-out test's hosts, make bench-scale's second worker beside the
+    stack's) must not overwrite each other's link."""
+    lib.mkdir(parents=True)
+    for entry in installed.iterdir():
+        if entry.name.startswith("trino-server-") and entry.is_dir():
+            (lib / entry.name).mkdir()
+            for sub in entry.iterdir():
+                if sub.name != "etc":
+                    (lib / entry.name / sub.name).symlink_to(sub)
+        else:
+            (lib / entry.name).symlink_to(entry)

@@ -24,6 +24,7 @@ from lake.runtime import jvm, probes, process
 from lake.settings import Settings
 from lake.stack.hadoop import DataNode, NameNode, NodeManager, ResourceManager
 from lake.stack.kafka import Kafka
+from lake.stack import trino as trino_stack
 from lake.stack.trino import Trino, TrinoWorker
 from tests.integration import netns
 
@@ -38,19 +39,6 @@ def port_env() -> dict[str, str]:
     return {f"LAKE_PORT_{k.upper()}": str(settings.DEFAULT_PORTS[k] + PORT_OFFSET) for k in PORT_KEYS}
 
 
-def link_artifacts(installed: Path, lib: Path) -> None:
-    """A host's lib/: the installed artifacts, linked entry by entry (read-only). Trino's install tree is a folder
-    of links of the host's own: starting Trino links etc/ inside it to that host's config (lake/stack/trino.py),
-    and the hosts, and the shared stack, must not overwrite each other's link."""
-    lib.mkdir()
-    for entry in installed.iterdir():
-        if entry.name.startswith("trino-server-") and entry.is_dir():
-            (lib / entry.name).mkdir()
-            for sub in entry.iterdir():
-                if sub.name != "etc":
-                    (lib / entry.name / sub.name).symlink_to(sub)
-        else:
-            (lib / entry.name).symlink_to(entry)
 
 
 def stop_leftovers(prefix: str = netns.PREFIX) -> list[str]:
@@ -102,7 +90,7 @@ class MiniCluster:
             installed = settings.load(dict(os.environ)).lib_dir
             for h in hosts:
                 (self.box / h.name).mkdir()
-                link_artifacts(installed, self.box / h.name / "lib")  # the JVM artifacts, as installed
+                trino_stack.link_artifacts(installed, self.box / h.name / "lib")  # the JVM artifacts, as installed
         except BaseException:
             self.close()
             raise
