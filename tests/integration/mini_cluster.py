@@ -163,6 +163,13 @@ class MiniCluster:
             copied.append(str(rel))
         return copied
 
+    def live_datanodes(self, want: int) -> probes.ProbeResult:
+        """A probe: the NameNode counts at least `want` live DataNodes (its JMX)."""
+        s = self.settings("coord")
+        beans = probes.http_json(f"{s.webhdfs_url}/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState")["beans"]
+        live = beans[0]["NumLiveDataNodes"] if beans else 0
+        return probes.ProbeResult(live >= want, f"live datanodes={live}")
+
     def address(self, host: str) -> str:
         return self.description.coordinator.address if host == "coord" else self.net.host(host).address
 

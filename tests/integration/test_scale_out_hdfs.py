@@ -30,15 +30,8 @@ def mc():
         for w in WORKERS:
             cluster.up(w)
         s = cluster.settings("coord")
-        probes.wait_for(lambda: _live(cluster, 2), 120, f"two live DataNodes (NameNode log: {s.log_dir})")
+        probes.wait_for(lambda: cluster.live_datanodes(2), 120, f"two live DataNodes (NameNode log: {s.log_dir})")
         yield cluster
-
-
-def _live(mc: MiniCluster, want: int) -> probes.ProbeResult:
-    s = mc.settings("coord")
-    beans = probes.http_json(f"{s.webhdfs_url}/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState")["beans"]
-    live = beans[0]["NumLiveDataNodes"] if beans else 0
-    return probes.ProbeResult(live >= want, f"live datanodes={live}")
 
 
 def _sha(data: bytes) -> str:
